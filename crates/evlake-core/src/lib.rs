@@ -1,0 +1,11 @@
+//! The shared vocabulary of evlake: the schema of every lake table, the clock that
+//! makes "now" injectable, time parsing for as-of instants, and the core error type.
+
+pub mod clock;
+pub mod error;
+pub mod tables;
+pub mod time;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use error::{Error, Result};
+pub use tables::{Partitioning, TableKind, TableSpec};

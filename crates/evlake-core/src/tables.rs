@@ -1,0 +1,583 @@
+//! The schema of every lake table (DESIGN §2, §3).
+//!
+//! Every table carries the same provenance columns — when the event happened
+//! (`event_time`), when the lake committed it (`ingested_at`), where it came from
+//! (`source`, `source_name`, `source_id`, `source_ref`) and the original record
+//! (`record_sha256`, `raw`) — followed by its own columns and the partition column: the
+//! UTC day of `event_time`, named `event_date` for event tables and `snapshot_date` for
+//! snapshot tables, whose `event_time` is the instant the state was observed.
+
+use std::sync::{Arc, LazyLock};
+
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+
+use crate::{Error, Result};
+
+/// The valid-time column of every table.
+pub const EVENT_TIME: &str = "event_time";
+/// The transaction-time column of every table, stamped by the lake at commit.
+pub const INGESTED_AT: &str = "ingested_at";
+/// The source kind column (`github-actions`, `falco`, …).
+pub const SOURCE: &str = "source";
+/// The de-duplication key column, unique per `source`.
+pub const SOURCE_ID: &str = "source_id";
+/// The original record column.
+pub const RAW: &str = "raw";
+
+/// Whether a table records events or dated snapshots of state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableKind {
+    /// Things that happened: one row per event.
+    Event,
+    /// State observed at an instant (inventory, IAM state, policies): one row per item per snapshot.
+    Snapshot,
+}
+
+/// How a table is partitioned: always by the UTC day of `event_time`, under a column name
+/// that says what the day is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Partitioning {
+    /// `event_date`, for event tables.
+    EventDate,
+    /// `snapshot_date`, for snapshot tables.
+    SnapshotDate,
+}
+
+impl Partitioning {
+    /// The partition column's name.
+    pub fn column(self) -> &'static str {
+        match self {
+            Partitioning::EventDate => "event_date",
+            Partitioning::SnapshotDate => "snapshot_date",
+        }
+    }
+}
+
+/// One lake table: its name, what it holds and its columns.
+#[derive(Debug, Clone)]
+pub struct TableSpec {
+    /// The table's name in the lake and in SQL.
+    pub name: &'static str,
+    /// What the table holds, for listings and docs.
+    pub description: &'static str,
+    /// Event or snapshot table.
+    pub kind: TableKind,
+    schema: SchemaRef,
+}
+
+impl TableSpec {
+    fn new(
+        name: &'static str,
+        description: &'static str,
+        kind: TableKind,
+        own: Vec<Field>,
+        raw_type: DataType,
+    ) -> Self {
+        let ts = || DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+        let mut fields = vec![
+            Field::new(EVENT_TIME, ts(), false),
+            Field::new(INGESTED_AT, ts(), false),
+            Field::new(SOURCE, DataType::Utf8, false),
+            Field::new("source_name", DataType::Utf8, false),
+            Field::new(SOURCE_ID, DataType::Utf8, false),
+            Field::new("source_ref", DataType::Utf8, false),
+            Field::new("record_sha256", DataType::Utf8, false),
+        ];
+        fields.extend(own);
+        fields.push(Field::new(RAW, raw_type, false));
+        let partitioning = match kind {
+            TableKind::Event => Partitioning::EventDate,
+            TableKind::Snapshot => Partitioning::SnapshotDate,
+        };
+        fields.push(Field::new(partitioning.column(), DataType::Date32, false));
+        Self {
+            name,
+            description,
+            kind,
+            schema: Arc::new(Schema::new(fields)),
+        }
+    }
+
+    /// The partitioning of this table.
+    pub fn partitioning(&self) -> Partitioning {
+        match self.kind {
+            TableKind::Event => Partitioning::EventDate,
+            TableKind::Snapshot => Partitioning::SnapshotDate,
+        }
+    }
+
+    /// The name of the partition column.
+    pub fn partition_column(&self) -> &'static str {
+        self.partitioning().column()
+    }
+
+    /// The full schema, as readers see it (partition column last).
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    /// The schema of the batches handed to the lake for appending: the full schema less
+    /// `ingested_at` (stamped by the lake at commit) and the partition column (derived from
+    /// `event_time`).
+    pub fn input_schema(&self) -> SchemaRef {
+        let partition = self.partition_column();
+        Arc::new(Schema::new(
+            self.schema
+                .fields()
+                .iter()
+                .filter(|f| f.name() != INGESTED_AT && f.name() != partition)
+                .map(|f| f.as_ref().clone())
+                .collect::<Vec<_>>(),
+        ))
+    }
+
+    /// The schema of the data files: the full schema less the partition column, whose
+    /// value lives in the file's path as Delta and Hive readers expect.
+    pub fn file_schema(&self) -> SchemaRef {
+        let partition = self.partition_column();
+        Arc::new(Schema::new(
+            self.schema
+                .fields()
+                .iter()
+                .filter(|f| f.name() != partition)
+                .map(|f| f.as_ref().clone())
+                .collect::<Vec<_>>(),
+        ))
+    }
+}
+
+fn text(name: &str) -> Field {
+    Field::new(name, DataType::Utf8, true)
+}
+
+fn required(name: &str) -> Field {
+    Field::new(name, DataType::Utf8, false)
+}
+
+fn instant(name: &str) -> Field {
+    Field::new(
+        name,
+        DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+        true,
+    )
+}
+
+fn int(name: &str) -> Field {
+    Field::new(name, DataType::Int64, true)
+}
+
+fn float(name: &str) -> Field {
+    Field::new(name, DataType::Float64, true)
+}
+
+fn flag(name: &str) -> Field {
+    Field::new(name, DataType::Boolean, true)
+}
+
+fn texts(name: &str) -> Field {
+    Field::new(
+        name,
+        DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
+        true,
+    )
+}
+
+static TABLES: LazyLock<Vec<TableSpec>> = LazyLock::new(|| {
+    use TableKind::{Event, Snapshot};
+    let utf8 = || DataType::Utf8;
+    vec![
+        TableSpec::new(
+            "ci_jobs",
+            "CI jobs and check runs, with the gate each one implements",
+            Event,
+            vec![
+                required("provider"),
+                required("repo"),
+                text("run_id"),
+                int("run_attempt"),
+                text("workflow"),
+                required("job_id"),
+                text("job_name"),
+                text("gate"),
+                text("status"),
+                text("conclusion"),
+                flag("allow_failure"),
+                text("commit_sha"),
+                text("branch"),
+                text("environment"),
+                instant("started_at"),
+                instant("completed_at"),
+                text("actor"),
+            ],
+            utf8(),
+        ),
+        TableSpec::new(
+            "deployments",
+            "deployments and their status changes, per environment",
+            Event,
+            vec![
+                required("provider"),
+                required("repo"),
+                required("deploy_id"),
+                text("environment"),
+                flag("production"),
+                text("commit_sha"),
+                text("ref"),
+                text("run_id"),
+                text("status"),
+                instant("created_at"),
+                instant("updated_at"),
+                text("actor"),
+            ],
+            utf8(),
+        ),
+        TableSpec::new(
+            "scan_findings",
+            "results of SAST, SCA, IaC and container scanners (SARIF)",
+            Event,
+            vec![
+                required("tool"),
+                text("tool_version"),
+                text("rule_id"),
+                text("severity"),
+                float("security_severity"),
+                text("level"),
+                text("message"),
+                text("file_path"),
+                int("start_line"),
+                text("fingerprint"),
+                text("repo"),
+                text("commit_sha"),
+                instant("scan_time"),
+            ],
+            utf8(),
+        ),
+        TableSpec::new(
+            "exceptions",
+            "the register of overrides and break-glass exceptions",
+            Event,
+            vec![
+                required("exception_id"),
+                text("control"),
+                text("scope_kind"),
+                text("scope"),
+                text("owner"),
+                text("reason"),
+                text("ticket"),
+                instant("created_at"),
+                instant("expires_at"),
+                instant("revoked_at"),
+            ],
+            utf8(),
+        ),
+        TableSpec::new(
+            "runtime_alerts",
+            "runtime detections (Falco, Tetragon)",
+            Event,
+            vec![
+                required("alert_id"),
+                required("engine"),
+                text("rule"),
+                text("priority"),
+                text("hostname"),
+                text("namespace"),
+                text("pod"),
+                text("container_image"),
+                text("workload"),
+                text("output"),
+            ],
+            utf8(),
+        ),
+        TableSpec::new(
+            "incidents",
+            "incident and ticket events (PagerDuty, Jira): opened, acknowledged, resolved",
+            Event,
+            vec![
+                required("incident_id"),
+                required("system"),
+                text("event_type"),
+                text("status"),
+                text("title"),
+                text("service"),
+                text("assignee"),
+                texts("alert_refs"),
+                instant("acknowledged_at"),
+                instant("resolved_at"),
+            ],
+            utf8(),
+        ),
+        TableSpec::new(
+            "admission_decisions",
+            "Kubernetes admission decisions (audit events, policy reports)",
+            Event,
+            vec![
+                text("cluster"),
+                text("namespace"),
+                text("resource_kind"),
+                text("resource_name"),
+                text("operation"),
+                text("user"),
+                flag("allowed"),
+                int("status_code"),
+                text("policy"),
+                text("policy_version"),
+                text("rule"),
+                text("message"),
+                texts("images"),
+                texts("image_digests"),
+            ],
+            utf8(),
+        ),
+        TableSpec::new(
+            "policies",
+            "snapshots of admission policies and their versions",
+            Snapshot,
+            vec![
+                required("policy"),
+                text("policy_kind"),
+                text("policy_version"),
+                text("mode"),
+                text("spec_sha256"),
+            ],
+            utf8(),
+        ),
+        TableSpec::new(
+            "attestations",
+            "signed build provenance (in-toto / SLSA) and its verification verdict",
+            Event,
+            vec![
+                text("artifact_name"),
+                required("artifact_digest"),
+                text("predicate_type"),
+                text("builder_id"),
+                text("source_repo"),
+                text("source_commit"),
+                text("invocation_id"),
+                flag("signature_verified"),
+                text("signer_identity"),
+                text("verification_error"),
+                int("log_index"),
+            ],
+            utf8(),
+        ),
+        TableSpec::new(
+            "iam_events",
+            "identity and access events: grants, revokes, use (CloudTrail, Okta, GCP audit)",
+            Event,
+            vec![
+                required("provider"),
+                text("account"),
+                text("region"),
+                text("actor"),
+                text("actor_email"),
+                text("action"),
+                text("effect"),
+                text("target"),
+                text("target_email"),
+                text("permission"),
+                text("source_ip"),
+                text("outcome"),
+            ],
+            utf8(),
+        ),
+        TableSpec::new(
+            "iam_state",
+            "snapshots of who holds which roles and policies",
+            Snapshot,
+            vec![
+                required("provider"),
+                text("account"),
+                required("principal"),
+                text("principal_email"),
+                text("principal_kind"),
+                texts("permissions"),
+                flag("privileged"),
+            ],
+            utf8(),
+        ),
+        TableSpec::new(
+            "training",
+            "security training completions (LMS / HR exports)",
+            Event,
+            vec![
+                required("person"),
+                text("course"),
+                instant("completed_at"),
+                instant("expires_at"),
+            ],
+            utf8(),
+        ),
+        TableSpec::new(
+            "people",
+            "people, their teams and the identities that map to them",
+            Snapshot,
+            vec![
+                required("person"),
+                text("display_name"),
+                text("team"),
+                texts("memberships"),
+                texts("aliases"),
+            ],
+            utf8(),
+        ),
+        TableSpec::new(
+            "assets",
+            "snapshots of the asset inventory (Backstage catalog, AWS Config)",
+            Snapshot,
+            vec![
+                required("asset_id"),
+                text("name"),
+                text("asset_kind"),
+                text("environment"),
+                text("owner"),
+                text("lifecycle"),
+                text("system"),
+                instant("last_security_review"),
+            ],
+            utf8(),
+        ),
+        TableSpec::new(
+            "dsomm_activities",
+            "the DSOMM model's activities, per model version",
+            Snapshot,
+            vec![
+                required("activity_uuid"),
+                text("dimension"),
+                text("sub_dimension"),
+                text("activity"),
+                int("level"),
+                text("model_version"),
+            ],
+            utf8(),
+        ),
+        TableSpec::new(
+            "dsomm_progress",
+            "a team's self-assessed progress per DSOMM activity",
+            Event,
+            vec![
+                required("team"),
+                required("activity_uuid"),
+                text("activity"),
+                text("progress_state"),
+                float("progress_pct"),
+            ],
+            utf8(),
+        ),
+        TableSpec::new(
+            "retention_checks",
+            "results of evidence-retention checks, per table and source",
+            Event,
+            vec![
+                required("checked_table"),
+                text("checked_source"),
+                int("policy_min_days"),
+                int("policy_max_gap_days"),
+                int("policy_max_staleness_hours"),
+                instant("earliest_event"),
+                instant("latest_event"),
+                int("days_covered"),
+                int("gap_days"),
+                instant("last_ingestion"),
+                flag("holds"),
+                text("findings"),
+            ],
+            utf8(),
+        ),
+        TableSpec::new(
+            "access_log",
+            "every API request: who asked what, when (chain of custody of the audit)",
+            Event,
+            vec![
+                text("principal"),
+                text("role"),
+                text("method"),
+                text("path"),
+                text("query"),
+                int("status"),
+                int("duration_ms"),
+                text("remote_addr"),
+            ],
+            utf8(),
+        ),
+        TableSpec::new(
+            "_quarantine",
+            "records that could not be ingested, with the reason and the raw bytes",
+            Event,
+            vec![required("location"), required("reason")],
+            // The bytes that failed to parse may not be text.
+            DataType::Binary,
+        ),
+    ]
+});
+
+/// Every lake table.
+pub fn all() -> &'static [TableSpec] {
+    &TABLES
+}
+
+/// The table called `name`.
+pub fn get(name: &str) -> Result<&'static TableSpec> {
+    TABLES
+        .iter()
+        .find(|t| t.name == name)
+        .ok_or_else(|| Error::UnknownTable {
+            name: name.to_string(),
+            known: TABLES.iter().map(|t| t.name).collect::<Vec<_>>().join(", "),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_table_has_the_provenance_columns_and_its_partition_column_last() {
+        for table in all() {
+            let schema = table.schema();
+            for column in [
+                EVENT_TIME,
+                INGESTED_AT,
+                SOURCE,
+                "source_name",
+                SOURCE_ID,
+                "source_ref",
+                "record_sha256",
+                RAW,
+            ] {
+                assert!(
+                    schema.field_with_name(column).is_ok(),
+                    "{} lacks {column}",
+                    table.name
+                );
+            }
+            let last = schema.fields().last().unwrap();
+            assert_eq!(last.name(), table.partition_column());
+            assert_eq!(last.data_type(), &DataType::Date32);
+        }
+    }
+
+    #[test]
+    fn snapshot_tables_partition_by_snapshot_date() {
+        for name in ["assets", "iam_state", "policies"] {
+            assert_eq!(get(name).unwrap().partition_column(), "snapshot_date");
+        }
+        assert_eq!(get("iam_events").unwrap().partition_column(), "event_date");
+    }
+
+    #[test]
+    fn input_schema_leaves_out_what_the_lake_derives() {
+        let t = get("iam_events").unwrap();
+        let input = t.input_schema();
+        assert!(input.field_with_name(INGESTED_AT).is_err());
+        assert!(input.field_with_name("event_date").is_err());
+        assert_eq!(input.fields().len() + 2, t.schema().fields().len());
+        assert_eq!(t.file_schema().fields().len() + 1, t.schema().fields().len());
+    }
+
+    #[test]
+    fn the_design_names_every_table() {
+        let names: Vec<_> = all().iter().map(|t| t.name).collect();
+        assert_eq!(names.len(), 19);
+        assert!(get("nope").unwrap_err().to_string().contains("ci_jobs"));
+    }
+}

@@ -1,0 +1,231 @@
+//! The answer to an audit question (DESIGN §1), the same record in every interface.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// What the evidence says about a control.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Evidence shows the control held.
+    Evidenced,
+    /// The sources were ingested but hold no evidence that the control held.
+    NotEvidenced,
+    /// Evidence shows the control did not hold.
+    Contradicted,
+    /// A source was never ingested or has a gap over the window.
+    NoData,
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Verdict::Evidenced => "evidenced",
+            Verdict::NotEvidenced => "not_evidenced",
+            Verdict::Contradicted => "contradicted",
+            Verdict::NoData => "no_data",
+        })
+    }
+}
+
+/// The version of one table an answer read, so it can be reproduced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LakeTableVersion {
+    /// The table.
+    pub table: String,
+    /// Its Delta version, or `None` if it did not exist.
+    pub version: Option<u64>,
+    /// SHA-256 of that version's commit file: the head of its hash chain.
+    pub chain_head: Option<String>,
+}
+
+/// The answer to one audit question.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Answer {
+    /// The question's id (`q1` … `q5`).
+    pub question: String,
+    /// The question in words.
+    pub title: String,
+    /// The valid-time instant the answer is about.
+    pub as_of: DateTime<Utc>,
+    /// Start of the window examined.
+    pub window_start: DateTime<Utc>,
+    /// End of the window examined.
+    pub window_end: DateTime<Utc>,
+    /// The transaction-time instant: only rows the lake held then were read.
+    pub known_at: DateTime<Utc>,
+    /// What the evidence says.
+    pub verdict: Verdict,
+    /// The audit-real level, 0–4.
+    pub level: u8,
+    /// The rows that prove it, with their provenance.
+    pub evidence: Vec<Map<String, Value>>,
+    /// The counts behind the verdict.
+    pub metrics: BTreeMap<String, Value>,
+    /// The exact query text that produced the evidence.
+    pub sql: String,
+    /// The table versions read.
+    pub lake_version: Vec<LakeTableVersion>,
+}
+
+impl Answer {
+    /// The answer as pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("an answer is always serialisable")
+    }
+
+    /// The answer as a Markdown section for a report.
+    pub fn to_markdown(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "## {} — {}\n", self.question, self.title);
+        let _ = writeln!(
+            out,
+            "**Verdict:** `{}` · **audit-real level:** {} · **as of:** {} · **window:** {} – {} · **known at:** {}\n",
+            self.verdict,
+            self.level,
+            self.as_of.to_rfc3339(),
+            self.window_start.to_rfc3339(),
+            self.window_end.to_rfc3339(),
+            self.known_at.to_rfc3339()
+        );
+        if !self.metrics.is_empty() {
+            out.push_str("| metric | value |\n|---|---|\n");
+            for (k, v) in &self.metrics {
+                let _ = writeln!(out, "| {k} | {} |", cell(v));
+            }
+            out.push('\n');
+        }
+        out.push_str(&markdown_rows(&self.evidence));
+        let _ = writeln!(out, "\n<details><summary>SQL</summary>\n\n```sql\n{}\n```\n</details>\n", self.sql.trim());
+        out.push_str("| table | version | chain head |\n|---|---|---|\n");
+        for v in &self.lake_version {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} |",
+                v.table,
+                v.version.map_or("—".to_string(), |n| n.to_string()),
+                v.chain_head.as_deref().unwrap_or("—")
+            );
+        }
+        out
+    }
+
+    /// The answer as text for a terminal.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "{} — {}", self.question, self.title);
+        let _ = writeln!(
+            out,
+            "verdict: {}   audit-real level: {}   as of {}   window {} .. {}   known at {}",
+            self.verdict,
+            self.level,
+            self.as_of.to_rfc3339(),
+            self.window_start.to_rfc3339(),
+            self.window_end.to_rfc3339(),
+            self.known_at.to_rfc3339()
+        );
+        for (k, v) in &self.metrics {
+            let _ = writeln!(out, "  {k:<32} {}", cell(v));
+        }
+        if self.evidence.is_empty() {
+            out.push_str("no evidence rows\n");
+        } else {
+            let mut table = comfy_table::Table::new();
+            table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+            let columns = columns_of(&self.evidence);
+            table.set_header(&columns);
+            for row in &self.evidence {
+                table.add_row(columns.iter().map(|c| row.get(c).map_or(String::new(), cell)));
+            }
+            let _ = writeln!(out, "{table}");
+        }
+        out
+    }
+}
+
+fn columns_of(rows: &[Map<String, Value>]) -> Vec<String> {
+    let mut columns: Vec<String> = Vec::new();
+    for row in rows {
+        for k in row.keys() {
+            if !columns.contains(k) {
+                columns.push(k.clone());
+            }
+        }
+    }
+    columns
+}
+
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Rows as a Markdown table (pipes in values escaped).
+pub(crate) fn markdown_rows(rows: &[Map<String, Value>]) -> String {
+    if rows.is_empty() {
+        return "_no rows_\n".to_string();
+    }
+    let columns = columns_of(rows);
+    let mut out = format!("| {} |\n|{}\n", columns.join(" | "), "---|".repeat(columns.len()));
+    for row in rows {
+        let cells: Vec<String> = columns
+            .iter()
+            .map(|c| row.get(c).map_or(String::new(), cell).replace('|', "\\|").replace('\n', " "))
+            .collect();
+        let _ = writeln!(out, "| {} |", cells.join(" | "));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn answer() -> Answer {
+        let t = DateTime::parse_from_rfc3339("2026-11-22T00:00:00Z").unwrap().with_timezone(&Utc);
+        let mut row = Map::new();
+        row.insert("deploy_id".into(), json!("d-1"));
+        row.insert("class".into(), json!("advisory_leak"));
+        Answer {
+            question: "q1".into(),
+            title: "SAST-blocked production deploy".into(),
+            as_of: t,
+            window_start: t - chrono::Duration::days(7),
+            window_end: t,
+            known_at: t,
+            verdict: Verdict::Contradicted,
+            level: 2,
+            evidence: vec![row],
+            metrics: BTreeMap::from([("advisory_leaks".to_string(), json!(1))]),
+            sql: "SELECT 1".into(),
+            lake_version: vec![LakeTableVersion { table: "ci_jobs".into(), version: Some(3), chain_head: Some("ab".into()) }],
+        }
+    }
+
+    #[test]
+    fn json_uses_the_stable_field_names() {
+        let v: Value = serde_json::from_str(&answer().to_json()).unwrap();
+        assert_eq!(v["verdict"], "contradicted");
+        assert_eq!(v["evidence"][0]["class"], "advisory_leak");
+        assert_eq!(v["lake_version"][0]["version"], 3);
+        assert_eq!(v["window_start"], "2026-11-15T00:00:00Z");
+    }
+
+    #[test]
+    fn markdown_and_text_show_verdict_metrics_and_rows() {
+        let md = answer().to_markdown();
+        assert!(md.contains("**Verdict:** `contradicted`"), "{md}");
+        assert!(md.contains("| advisory_leaks | 1 |"), "{md}");
+        assert!(md.contains("| d-1 | advisory_leak |"), "{md}");
+        let text = answer().to_text();
+        assert!(text.contains("verdict: contradicted") && text.contains("d-1"), "{text}");
+    }
+}

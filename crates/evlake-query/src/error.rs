@@ -1,0 +1,60 @@
+//! The error type of `evlake-query`.
+
+use std::time::Duration;
+
+/// Errors raised while querying the lake.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// User SQL that would change the lake or read outside it.
+    #[error(
+        "refused: {what}. evlake SQL is read-only: only SELECT, WITH and EXPLAIN queries over the lake's tables and views are allowed"
+    )]
+    ReadOnly {
+        /// What was refused.
+        what: String,
+    },
+    /// A query that ran past its time limit.
+    #[error("the query ran past its time limit of {}s and was cancelled; narrow the window or raise --query-timeout", .0.as_secs_f64())]
+    Timeout(Duration),
+    /// A query that needed more memory than the session's limit.
+    #[error("the query needed more memory than the limit of {limit_bytes} bytes; narrow the window or raise --memory-limit ({detail})")]
+    MemoryLimit {
+        /// The session's memory limit.
+        limit_bytes: usize,
+        /// DataFusion's account of the allocation that failed.
+        detail: String,
+    },
+    /// A SQL file of the project could not be read.
+    #[error("cannot read SQL file '{path}': {source}")]
+    SqlFile {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A view file that does not define a valid view.
+    #[error("view '{name}' from '{path}' is invalid: {reason}")]
+    View {
+        /// The view's name.
+        name: String,
+        /// The file it came from.
+        path: String,
+        /// What DataFusion said.
+        reason: String,
+    },
+    /// An error from the lake.
+    #[error(transparent)]
+    Store(#[from] evlake_store::Error),
+    /// An error from DataFusion (planning or execution).
+    #[error("{0}")]
+    DataFusion(#[from] datafusion::error::DataFusionError),
+    /// An error from Delta Lake while registering a table.
+    #[error("delta: {0}")]
+    Delta(#[from] deltalake::DeltaTableError),
+    /// An error while rendering results.
+    #[error("rendering results: {0}")]
+    Render(String),
+}
+
+/// Result alias for `evlake-query`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

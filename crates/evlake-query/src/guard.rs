@@ -1,0 +1,146 @@
+//! The read-only guard for user SQL (`evlake sql`, the HTTP SQL endpoint).
+//!
+//! Allowed: one `SELECT` / `WITH` / `VALUES` query, or `EXPLAIN` of one, over the lake's
+//! tables and views. Refused: DDL, DML, `COPY`, `SET` and every other statement; table
+//! functions other than the pure generators; and table names that are paths or URLs,
+//! which some engines read as files.
+
+use std::ops::ControlFlow;
+
+use datafusion::sql::parser::{DFParser, Statement as DfStatement};
+use datafusion::sql::sqlparser::ast::{
+    ObjectName, Statement, TableFactor, Visit, Visitor,
+};
+
+use crate::{Error, Result};
+
+/// Table functions that only generate values and read nothing.
+const PURE_TABLE_FUNCTIONS: &[&str] = &["generate_series", "range", "unnest"];
+
+/// Checks that `sql` is a single read-only query over the lake.
+pub fn check_read_only(sql: &str) -> Result<()> {
+    let refuse = |what: String| Err(Error::ReadOnly { what });
+    let statements = DFParser::parse_sql(sql).map_err(|e| Error::ReadOnly {
+        what: format!("the SQL does not parse ({e})"),
+    })?;
+    if statements.len() != 1 {
+        return refuse(format!("{} statements given, one query expected", statements.len()));
+    }
+    let statement = match &statements[0] {
+        DfStatement::Statement(s) => s.as_ref(),
+        DfStatement::CreateExternalTable(_) => return refuse("CREATE EXTERNAL TABLE".into()),
+        DfStatement::CopyTo(_) => return refuse("COPY".into()),
+        DfStatement::Explain(e) => match e.statement.as_ref() {
+            DfStatement::Statement(s) => s.as_ref(),
+            _ => return refuse("EXPLAIN of a statement that is not a query".into()),
+        },
+        DfStatement::Reset(_) => return refuse("RESET".into()),
+    };
+    let query = match statement {
+        Statement::Query(_) => statement,
+        Statement::Explain { statement, .. } if matches!(statement.as_ref(), Statement::Query(_)) => {
+            statement.as_ref()
+        }
+        other => return refuse(statement_kind(other)),
+    };
+    let mut visitor = RelationGuard::default();
+    if let ControlFlow::Break(what) = query.visit(&mut visitor) {
+        return refuse(what);
+    }
+    Ok(())
+}
+
+fn statement_kind(statement: &Statement) -> String {
+    let text = statement.to_string();
+    let words: Vec<&str> = text.split_whitespace().take(2).collect();
+    match words.as_slice() {
+        [first, second] if matches!(first.to_ascii_uppercase().as_str(), "CREATE" | "DROP" | "ALTER" | "INSERT" | "TRUNCATE") => {
+            format!("{} {}", first.to_ascii_uppercase(), second.to_ascii_uppercase())
+        }
+        [first, ..] => first.to_ascii_uppercase(),
+        [] => "an empty statement".into(),
+    }
+}
+
+#[derive(Default)]
+struct RelationGuard;
+
+impl Visitor for RelationGuard {
+    type Break = String;
+
+    fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> ControlFlow<String> {
+        match factor {
+            TableFactor::Table { name, args: Some(_), .. } => check_function(name),
+            TableFactor::Table { name, .. } => check_table_name(name),
+            TableFactor::Function { name, .. } => check_function(name),
+            TableFactor::TableFunction { .. } => ControlFlow::Break("a table function".into()),
+            _ => ControlFlow::Continue(()),
+        }
+    }
+}
+
+fn check_function(name: &ObjectName) -> ControlFlow<String> {
+    let text = name.to_string().to_ascii_lowercase();
+    if PURE_TABLE_FUNCTIONS.contains(&text.as_str()) {
+        ControlFlow::Continue(())
+    } else {
+        ControlFlow::Break(format!("the table function {text}(), which may read files"))
+    }
+}
+
+fn check_table_name(name: &ObjectName) -> ControlFlow<String> {
+    let text = name.to_string();
+    let looks_like_file = text.contains('/')
+        || text.contains('\\')
+        || text.contains("://")
+        || [".parquet", ".csv", ".json", ".avro", ".arrow"]
+            .iter()
+            .any(|ext| text.to_ascii_lowercase().trim_matches(['\'', '"', '`']).ends_with(ext));
+    if looks_like_file {
+        ControlFlow::Break(format!("reading the file or URL {text}"))
+    } else {
+        ControlFlow::Continue(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(sql: &str) -> String {
+        match check_read_only(sql) {
+            Err(Error::ReadOnly { what }) => what,
+            other => panic!("{sql} was not refused: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn allows_queries_over_tables() {
+        for sql in [
+            "SELECT count(*) FROM iam_events WHERE event_date >= DATE '2026-11-01'",
+            "WITH x AS (SELECT 1 AS a) SELECT a FROM x",
+            "EXPLAIN SELECT * FROM ci_jobs",
+            "SELECT * FROM generate_series(1, 3)",
+            "SELECT a.source FROM iam_events a JOIN people p ON a.actor_email = p.person",
+        ] {
+            check_read_only(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+    }
+
+    #[test]
+    fn refuses_writes_and_file_reads_naming_what() {
+        assert_eq!(refused("INSERT INTO iam_events VALUES (1)"), "INSERT INTO");
+        assert_eq!(refused("CREATE TABLE t AS SELECT 1"), "CREATE TABLE");
+        assert_eq!(
+            refused("CREATE EXTERNAL TABLE t STORED AS PARQUET LOCATION '/etc'"),
+            "CREATE EXTERNAL TABLE"
+        );
+        assert_eq!(refused("COPY iam_events TO '/tmp/x.parquet'"), "COPY");
+        assert_eq!(refused("DROP TABLE iam_events"), "DROP TABLE");
+        assert_eq!(refused("SET datafusion.execution.batch_size = 1"), "SET");
+        assert!(refused("SELECT * FROM read_parquet('/etc/passwd')").contains("read_parquet"));
+        assert!(refused("SELECT * FROM '/etc/passwd'").contains("/etc/passwd"));
+        assert!(refused("SELECT 1; DROP TABLE x").contains("2 statements"));
+        assert!(refused("SELEC 1").contains("does not parse"));
+    }
+}

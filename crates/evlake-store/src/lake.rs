@@ -1,0 +1,380 @@
+//! Opening a lake from a URL, creating its tables, reading their versions and summaries.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use deltalake::kernel::engine::arrow_conversion::TryIntoKernel;
+use deltalake::kernel::transaction::CommitProperties;
+use deltalake::kernel::{StructField, StructType};
+use deltalake::logstore::{LogStoreRef, StorageConfig, default_logstore};
+use deltalake::protocol::SaveMode;
+use deltalake::{DeltaTable, TableProperty};
+use evlake_core::{Clock, SystemClock, TableSpec, tables};
+use object_store::aws::AmazonS3Builder;
+use object_store::azure::MicrosoftAzureBuilder;
+use object_store::gcp::GoogleCloudStorageBuilder;
+use object_store::memory::InMemory;
+use object_store::path::Path;
+use object_store::prefix::PrefixStore;
+use object_store::{ObjectStore, ObjectStoreExt};
+use url::Url;
+
+use crate::chain::{self, ChainLink};
+use crate::{Error, Result};
+
+/// Settings of a lake that are not part of its location.
+#[derive(Debug, Clone)]
+pub struct LakeConfig {
+    /// How long evidence must stay reachable, in days. Table properties keep commit files
+    /// and removed data files at least this long, so time travel and the hash chain cover it.
+    pub retention_days: u32,
+    /// Most rows in one data file.
+    pub max_rows_per_file: usize,
+    /// Most rows in one Parquet row group; small enough that time filters skip row groups
+    /// inside a day's file, since rows are sorted by event time.
+    pub row_group_rows: usize,
+    /// Most attempts at one commit when concurrent writers keep winning the race.
+    pub max_commit_attempts: usize,
+    /// Commits between Delta checkpoints (`delta.checkpointInterval`), which keep table
+    /// loading fast however long the history grows.
+    pub checkpoint_interval: u32,
+}
+
+impl Default for LakeConfig {
+    fn default() -> Self {
+        Self {
+            retention_days: 365,
+            max_rows_per_file: 1 << 20,
+            row_group_rows: 1 << 16,
+            max_commit_attempts: 100,
+            checkpoint_interval: 100,
+        }
+    }
+}
+
+/// Which version of a table to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableVersion {
+    /// The newest committed version.
+    Latest,
+    /// A given Delta version.
+    Version(u64),
+    /// The newest version committed at or before an instant.
+    At(DateTime<Utc>),
+}
+
+/// What one table holds, for `evlake tables`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TableSummary {
+    /// The table's name.
+    pub name: String,
+    /// The current Delta version.
+    pub version: u64,
+    /// Rows in the current version.
+    pub rows: u64,
+    /// Data files in the current version.
+    pub files: u64,
+    /// Bytes of those data files.
+    pub bytes: u64,
+    /// The earliest `event_time` in the table.
+    pub first_event: Option<DateTime<Utc>>,
+    /// The latest `event_time` in the table.
+    pub last_event: Option<DateTime<Utc>>,
+    /// SHA-256 of the newest commit file: the head of the table's hash chain.
+    pub chain_head: String,
+}
+
+/// An evidence lake: a set of Delta tables under one object-store location.
+#[derive(Debug, Clone)]
+pub struct Lake {
+    pub(crate) root: Arc<dyn ObjectStore>,
+    prefix: Path,
+    url: Url,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) config: LakeConfig,
+}
+
+impl Lake {
+    /// Opens the lake at `location`: a directory path, `file://`, `memory://`, `s3://bucket/prefix`,
+    /// `gs://bucket/prefix` or `az://container/prefix`. Cloud credentials and endpoints come from
+    /// each cloud's standard environment variables (`AWS_ENDPOINT`, `AWS_ALLOW_HTTP`, …).
+    pub fn open(location: &str) -> Result<Self> {
+        Self::open_with_options(location, &HashMap::new())
+    }
+
+    /// Opens the lake at `location`, with object-store options (keys as object_store's
+    /// config keys, e.g. `aws_endpoint`) overriding the environment.
+    pub fn open_with_options(location: &str, options: &HashMap<String, String>) -> Result<Self> {
+        let bad = |reason: String| Error::Location {
+            url: location.to_string(),
+            reason,
+        };
+        let url = match Url::parse(location) {
+            Ok(url) if url.scheme().len() > 1 => url,
+            _ => {
+                let dir = std::path::Path::new(location);
+                std::fs::create_dir_all(dir).map_err(|e| bad(e.to_string()))?;
+                let dir = dir.canonicalize().map_err(|e| bad(e.to_string()))?;
+                Url::from_directory_path(&dir)
+                    .map_err(|()| bad("not an absolute directory".into()))?
+            }
+        };
+        let path_prefix = || Path::from(url.path().trim_matches('/'));
+        let (root, prefix): (Arc<dyn ObjectStore>, Path) = match url.scheme() {
+            "file" => {
+                let dir = url
+                    .to_file_path()
+                    .map_err(|()| bad("not a local path".into()))?;
+                std::fs::create_dir_all(&dir).map_err(|e| bad(e.to_string()))?;
+                (
+                    Arc::new(object_store::local::LocalFileSystem::new()),
+                    path_prefix(),
+                )
+            }
+            "memory" => (Arc::new(InMemory::new()), path_prefix()),
+            "s3" | "s3a" => {
+                let mut builder = AmazonS3Builder::from_env().with_url(url.as_str());
+                for (key, value) in options {
+                    let key = key.parse().map_err(|e| bad(format!("{e}")))?;
+                    builder = builder.with_config(key, value);
+                }
+                (
+                    Arc::new(builder.build().map_err(|e| bad(e.to_string()))?),
+                    path_prefix(),
+                )
+            }
+            "gs" => {
+                let mut builder = GoogleCloudStorageBuilder::from_env().with_url(url.as_str());
+                for (key, value) in options {
+                    let key = key.parse().map_err(|e| bad(format!("{e}")))?;
+                    builder = builder.with_config(key, value);
+                }
+                (
+                    Arc::new(builder.build().map_err(|e| bad(e.to_string()))?),
+                    path_prefix(),
+                )
+            }
+            "az" | "abfs" | "abfss" => {
+                let mut builder = MicrosoftAzureBuilder::from_env().with_url(url.as_str());
+                for (key, value) in options {
+                    let key = key.parse().map_err(|e| bad(format!("{e}")))?;
+                    builder = builder.with_config(key, value);
+                }
+                (
+                    Arc::new(builder.build().map_err(|e| bad(e.to_string()))?),
+                    path_prefix(),
+                )
+            }
+            other => {
+                return Err(bad(format!(
+                    "unsupported scheme '{other}': use a directory, file://, memory://, s3://, gs:// or az://"
+                )));
+            }
+        };
+        Ok(Self::with_store(root, prefix, url))
+    }
+
+    /// A lake on an object store built by the caller; `url` names the same place and
+    /// `prefix` is the lake's path inside `root`.
+    pub fn with_store(root: Arc<dyn ObjectStore>, prefix: Path, url: Url) -> Self {
+        let mut url = url;
+        if !url.path().ends_with('/') {
+            url.set_path(&format!("{}/", url.path()));
+        }
+        Self {
+            root,
+            prefix,
+            url,
+            clock: Arc::new(SystemClock),
+            config: LakeConfig::default(),
+        }
+    }
+
+    /// The same lake with another clock (ingestion stamps come from it).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The same lake with other settings.
+    pub fn with_config(mut self, config: LakeConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The lake's URL.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// The lake's clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// The lake's settings.
+    pub fn config(&self) -> &LakeConfig {
+        &self.config
+    }
+
+    /// The URL of a table's root.
+    pub fn table_url(&self, name: &str) -> Url {
+        self.url
+            .join(&format!("{name}/"))
+            .expect("a table name is a valid URL segment")
+    }
+
+    /// The object store with "/" at the root of table `name`.
+    pub fn table_store(&self, name: &str) -> Arc<dyn ObjectStore> {
+        Arc::new(PrefixStore::new(self.root.clone(), self.table_prefix(name)))
+    }
+
+    fn table_prefix(&self, name: &str) -> Path {
+        self.prefix.clone().join(name)
+    }
+
+    /// The Delta log store of table `name`.
+    pub fn log_store(&self, name: &str) -> LogStoreRef {
+        default_logstore(
+            self.table_store(name),
+            self.root.clone(),
+            &self.table_url(name),
+            &StorageConfig::default(),
+        )
+    }
+
+    /// Whether table `name` has been created.
+    pub async fn exists(&self, name: &str) -> Result<bool> {
+        let first = Path::from(format!("_delta_log/{:020}.json", 0));
+        match self.table_store(name).head(&first).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Opens table `name` at `version`.
+    pub async fn table(&self, name: &str, version: TableVersion) -> Result<DeltaTable> {
+        tables::get(name)?;
+        if !self.exists(name).await? {
+            return Err(Error::NoSuchTable(name.to_string()));
+        }
+        let mut table = DeltaTable::new(self.log_store(name));
+        match version {
+            TableVersion::Latest => table.load().await?,
+            TableVersion::Version(v) => table.load_version(v).await?,
+            TableVersion::At(t) => table.load_with_datetime(t).await?,
+        }
+        Ok(table)
+    }
+
+    /// The names of the tables that exist in this lake, in the order of the lake's schema.
+    pub async fn existing_tables(&self) -> Result<Vec<&'static TableSpec>> {
+        let mut found = Vec::new();
+        for spec in tables::all() {
+            if self.exists(spec.name).await? {
+                found.push(spec);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Creates table `spec` if it does not exist, with partitioning and the retention
+    /// properties that keep its history. Safe against a concurrent creator.
+    pub(crate) async fn ensure_table(&self, spec: &TableSpec) -> Result<DeltaTable> {
+        if !self.exists(spec.name).await? {
+            let arrow_schema = spec.schema();
+            let kernel: StructType = arrow_schema
+                .as_ref()
+                .try_into_kernel()
+                .map_err(|e| Error::Schema {
+                    table: spec.name.to_string(),
+                    reason: e.to_string(),
+                })?;
+            let columns: Vec<StructField> = kernel.fields().cloned().collect();
+            let retention = Some(format!("interval {} days", self.config.retention_days));
+            let link = ChainLink::genesis();
+            let created = deltalake::operations::create::CreateBuilder::new()
+                .with_log_store(self.log_store(spec.name))
+                .with_table_name(spec.name)
+                .with_comment(spec.description)
+                .with_columns(columns)
+                .with_partition_columns([spec.partition_column()])
+                .with_save_mode(SaveMode::ErrorIfExists)
+                .with_configuration_property(TableProperty::LogRetentionDuration, retention.clone())
+                .with_configuration_property(TableProperty::DeletedFileRetentionDuration, retention)
+                .with_configuration_property(
+                    TableProperty::CheckpointInterval,
+                    Some(self.config.checkpoint_interval.to_string()),
+                )
+                .with_configuration_property(
+                    TableProperty::EnableExpiredLogCleanup,
+                    Some("false".to_string()),
+                )
+                .with_commit_properties(
+                    CommitProperties::default()
+                        .with_max_retries(0)
+                        .with_metadata(link.metadata()),
+                )
+                .await;
+            match created {
+                Ok(table) => return Ok(table),
+                // Another writer created it first: use theirs.
+                Err(e) if self.exists(spec.name).await? => {
+                    tracing::debug!(table = spec.name, error = %e, "table created concurrently");
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.table(spec.name, TableVersion::Latest).await
+    }
+
+    /// A summary of every existing table.
+    pub async fn summaries(&self) -> Result<Vec<TableSummary>> {
+        let mut out = Vec::new();
+        for spec in self.existing_tables().await? {
+            out.push(self.summary(spec.name).await?);
+        }
+        Ok(out)
+    }
+
+    /// A summary of table `name` at its latest version.
+    pub async fn summary(&self, name: &str) -> Result<TableSummary> {
+        let table = self.table(name, TableVersion::Latest).await?;
+        let snapshot = table.snapshot()?;
+        let version = snapshot.version() as u64;
+        let (mut rows, mut files, mut bytes) = (0u64, 0u64, 0u64);
+        let (mut first, mut last): (Option<DateTime<Utc>>, Option<DateTime<Utc>>) = (None, None);
+        for file in snapshot.log_data().iter() {
+            files += 1;
+            bytes += file.size() as u64;
+            rows += file.num_records().unwrap_or(0) as u64;
+            if let Some((lo, hi)) = file.stats().as_deref().and_then(chain::event_time_range) {
+                first = Some(first.map_or(lo, |f| f.min(lo)));
+                last = Some(last.map_or(hi, |l| l.max(hi)));
+            }
+        }
+        Ok(TableSummary {
+            name: name.to_string(),
+            version,
+            rows,
+            files,
+            bytes,
+            first_event: first,
+            last_event: last,
+            chain_head: self.commit_sha256(name, version).await?,
+        })
+    }
+
+    /// SHA-256 of the commit file of `version` of table `name`.
+    pub async fn commit_sha256(&self, name: &str, version: u64) -> Result<String> {
+        let bytes = self
+            .table_store(name)
+            .get(&chain::commit_path(version))
+            .await?
+            .bytes()
+            .await?;
+        Ok(chain::sha256_hex(&bytes))
+    }
+}

@@ -1,0 +1,275 @@
+//! `verify`: re-hash every commit and data file of every table and check the hash chain.
+
+use std::collections::{BTreeMap, HashMap};
+
+use futures::TryStreamExt;
+use object_store::{ObjectStore, ObjectStoreExt};
+use object_store::path::Path;
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::chain::{self, ACTIONS_KEY, ADD_SHA256_TAG, AddedFile, PREV_COMMIT_KEY};
+use crate::{Error, Lake, Result};
+
+/// What kind of tampering (or damage) a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingKind {
+    /// A data file's bytes differ from the SHA-256 its commit recorded.
+    DataFileChanged,
+    /// A data file named by a commit is gone.
+    DataFileMissing,
+    /// A file inside a table that no commit added.
+    FileOutsideCommit,
+    /// A commit file's bytes differ from what the chain recorded.
+    CommitChanged,
+    /// A commit version is missing from the log.
+    CommitMissing,
+    /// A commit that carries no hash-chain link (not written by evlake).
+    CommitUnchained,
+}
+
+/// One problem found by `verify`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// The table it was found in.
+    pub table: String,
+    /// The file, relative to the table root.
+    pub path: String,
+    /// What is wrong.
+    pub kind: FindingKind,
+    /// The evidence: expected and actual hashes, or which commit says so.
+    pub detail: String,
+}
+
+/// What `verify` checked in one table.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableVerification {
+    /// The table.
+    pub table: String,
+    /// Commit files read and hashed.
+    pub commits: u64,
+    /// Data files re-hashed.
+    pub data_files: u64,
+    /// Bytes hashed.
+    pub bytes: u64,
+    /// SHA-256 of the newest commit file.
+    pub chain_head: String,
+}
+
+/// The result of verifying a lake.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    /// One entry per table checked.
+    pub tables: Vec<TableVerification>,
+    /// Everything found wrong; empty on an untouched lake.
+    pub findings: Vec<Finding>,
+}
+
+impl VerifyReport {
+    /// Whether nothing was found.
+    pub fn is_clean(&self) -> bool {
+        self.findings.is_empty()
+    }
+}
+
+struct Commit {
+    sha256: String,
+    prev: Option<Option<String>>,
+    actions_sha256: Option<String>,
+    adds: Vec<AddedFile>,
+}
+
+impl Lake {
+    /// Walks every table's log, re-hashes every commit file and every data file, and
+    /// reports each file changed, removed or added outside a commit, and each broken link.
+    pub async fn verify(&self) -> Result<VerifyReport> {
+        let mut report = VerifyReport {
+            tables: Vec::new(),
+            findings: Vec::new(),
+        };
+        for spec in self.existing_tables().await? {
+            let checked = verify_table(
+                spec.name,
+                self.table_store(spec.name).as_ref(),
+                &mut report.findings,
+            )
+            .await?;
+            report.tables.push(checked);
+        }
+        Ok(report)
+    }
+}
+
+async fn verify_table(
+    table: &str,
+    store: &dyn ObjectStore,
+    findings: &mut Vec<Finding>,
+) -> Result<TableVerification> {
+    let mut found = |path: &str, kind: FindingKind, detail: String| {
+        findings.push(Finding {
+            table: table.to_string(),
+            path: path.to_string(),
+            kind,
+            detail,
+        })
+    };
+    let listed: Vec<_> = store.list(None).try_collect().await?;
+    let mut versions = BTreeMap::new();
+    let mut data: HashMap<String, u64> = HashMap::new();
+    for meta in &listed {
+        let path = meta.location.as_ref();
+        if let Some(name) = path.strip_prefix("_delta_log/") {
+            if let Some(v) = name.strip_suffix(".json").and_then(|n| n.parse::<u64>().ok()) {
+                versions.insert(v, path.to_string());
+            }
+            // Checkpoints, `_last_checkpoint` and checksums are derived from the commits.
+        } else {
+            data.insert(path.to_string(), meta.size);
+        }
+    }
+    let newest = versions.keys().next_back().copied().unwrap_or(0);
+    let mut commits: BTreeMap<u64, Commit> = BTreeMap::new();
+    let mut bytes_hashed = 0u64;
+    for v in 0..=newest {
+        let Some(path) = versions.get(&v) else {
+            found(
+                chain::commit_path(v).as_ref(),
+                FindingKind::CommitMissing,
+                format!("commit {v} is missing from the log (the log has up to {newest})"),
+            );
+            continue;
+        };
+        let bytes = store.get(&Path::from(path.as_str())).await?.bytes().await?;
+        bytes_hashed += bytes.len() as u64;
+        commits.insert(v, parse_commit(path, &bytes)?);
+    }
+    for (v, commit) in &commits {
+        let path = chain::commit_path(*v).to_string();
+        match &commit.prev {
+            None => found(
+                &path,
+                FindingKind::CommitUnchained,
+                format!("commit {v} has no {PREV_COMMIT_KEY}: it was not written by evlake"),
+            ),
+            Some(recorded) => {
+                let expected = v.checked_sub(1).and_then(|p| commits.get(&p)).map(|c| c.sha256.clone());
+                let missing_before = *v > 0 && expected.is_none();
+                if !missing_before && recorded != &expected {
+                    found(
+                        chain::commit_path(v.saturating_sub(1)).as_ref(),
+                        FindingKind::CommitChanged,
+                        format!(
+                            "commit {v} records the previous commit as {}, but it hashes to {}",
+                            recorded.as_deref().unwrap_or("(none)"),
+                            expected.as_deref().unwrap_or("(none)")
+                        ),
+                    );
+                }
+            }
+        }
+        if let Some(recorded) = &commit.actions_sha256 {
+            let actual = chain::actions_digest(&commit.adds);
+            if &actual != recorded {
+                found(
+                    &path,
+                    FindingKind::CommitChanged,
+                    format!("its add actions digest to {actual}, but it recorded {recorded}"),
+                );
+            }
+        }
+    }
+    let mut data_files = 0u64;
+    for (v, commit) in &commits {
+        for add in &commit.adds {
+            let location = Path::from_url_path(&add.path).map_err(object_store::Error::from)?;
+            let key = location.to_string();
+            if data.remove(&key).is_none() {
+                found(&key, FindingKind::DataFileMissing, format!("added by commit {v}, no longer in storage"));
+                continue;
+            }
+            let actual = hash_object(store, &location).await?;
+            data_files += 1;
+            bytes_hashed += actual.1;
+            match &add.sha256 {
+                Some(expected) if expected != &actual.0 => found(
+                    &key,
+                    FindingKind::DataFileChanged,
+                    format!("commit {v} recorded SHA-256 {expected}, the file hashes to {}", actual.0),
+                ),
+                Some(_) => {}
+                None => found(
+                    &key,
+                    FindingKind::CommitUnchained,
+                    format!("commit {v} added it without a {ADD_SHA256_TAG} tag"),
+                ),
+            }
+        }
+    }
+    for (path, size) in data {
+        found(&path, FindingKind::FileOutsideCommit, format!("{size} bytes that no commit added"));
+    }
+    Ok(TableVerification {
+        table: table.to_string(),
+        commits: commits.len() as u64,
+        data_files,
+        bytes: bytes_hashed,
+        chain_head: commits.get(&newest).map(|c| c.sha256.clone()).unwrap_or_default(),
+    })
+}
+
+fn parse_commit(path: &str, bytes: &[u8]) -> Result<Commit> {
+    let bad = |reason: String| Error::CommitFile {
+        path: path.to_string(),
+        reason,
+    };
+    let mut commit = Commit {
+        sha256: chain::sha256_hex(bytes),
+        prev: None,
+        actions_sha256: None,
+        adds: Vec::new(),
+    };
+    let text = std::str::from_utf8(bytes).map_err(|e| bad(e.to_string()))?;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let action: Value = serde_json::from_str(line).map_err(|e| bad(e.to_string()))?;
+        if let Some(info) = action.get("commitInfo") {
+            commit.prev = info
+                .get(PREV_COMMIT_KEY)
+                .map(|p| p.as_str().map(str::to_string));
+            commit.actions_sha256 = info.get(ACTIONS_KEY).and_then(Value::as_str).map(str::to_string);
+        } else if let Some(add) = action.get("add") {
+            let partition_values = add
+                .get("partitionValues")
+                .and_then(Value::as_object)
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string)))
+                        .collect()
+                })
+                .unwrap_or_default();
+            commit.adds.push(AddedFile {
+                path: add.get("path").and_then(Value::as_str).unwrap_or_default().to_string(),
+                size: add.get("size").and_then(Value::as_i64).unwrap_or(-1),
+                partition_values,
+                sha256: add
+                    .get("tags")
+                    .and_then(|t| t.get(ADD_SHA256_TAG))
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+            });
+        }
+    }
+    Ok(commit)
+}
+
+async fn hash_object(store: &dyn ObjectStore, path: &Path) -> Result<(String, u64)> {
+    let mut stream = store.get_opts(path, Default::default()).await?.into_stream();
+    let mut hasher = Sha256::new();
+    let mut len = 0u64;
+    while let Some(chunk) = stream.try_next().await? {
+        len += chunk.len() as u64;
+        hasher.update(&chunk);
+    }
+    Ok((hex::encode(hasher.finalize()), len))
+}

@@ -1,0 +1,344 @@
+//! Integration tests of the lake: local directory, memory and S3 stores, de-duplication,
+//! concurrent writers (tasks and processes), the hash chain and `verify`, retention properties.
+
+mod support;
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use evlake_store::{FindingKind, Lake, LakeConfig, TableVersion};
+use support::*;
+
+const TABLE: &str = "iam_events";
+
+fn expected_ids(range: std::ops::Range<u64>) -> Vec<String> {
+    range.map(|i| format!("evt-{i:08}")).collect()
+}
+
+async fn append(lake: &Lake, ids: impl IntoIterator<Item = u64>) -> evlake_store::AppendOutcome {
+    lake.append(TABLE, vec![iam_events(ids, t("2026-11-01T00:00:00Z"))])
+        .unwrap()
+        .execute()
+        .await
+        .unwrap()
+}
+
+/// Create, append, read back and travel in time on one lake.
+async fn round_trip(lake: &Lake) {
+    let first = append(lake, 0..100).await;
+    assert_eq!(first.version, Some(1), "version 0 creates the table");
+    assert_eq!(first.rows_added, 100);
+    let between = Utc::now();
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    // 3,000 minutes from the start: the rows span three day partitions.
+    let second = append(lake, (100..150).chain([2000, 3000])).await;
+    assert_eq!((second.version, second.rows_added), (Some(2), 52));
+    assert_eq!(second.files_added, 3, "one file per touched day");
+
+    let mut all = expected_ids(0..150);
+    all.extend(["evt-00002000".to_string(), "evt-00003000".to_string()]);
+    assert_eq!(source_ids(lake, TABLE).await, all);
+    assert_eq!(count_rows(lake, TABLE).await, 152);
+
+    let v1 = lake.table(TABLE, TableVersion::Version(1)).await.unwrap();
+    assert_eq!(ids_of(&v1).await, expected_ids(0..100));
+    let at = lake.table(TABLE, TableVersion::At(between)).await.unwrap();
+    assert_eq!(at.version(), Some(1));
+    let v0 = lake.table(TABLE, TableVersion::Version(0)).await.unwrap();
+    assert!(ids_of(&v0).await.is_empty());
+
+    let summary = lake.summary(TABLE).await.unwrap();
+    assert_eq!(summary.first_event, Some(t("2026-11-01T00:00:00Z")));
+    assert_eq!(summary.last_event, Some(t("2026-11-03T02:00:00Z")));
+    assert_eq!(summary.chain_head, lake.commit_sha256(TABLE, 2).await.unwrap());
+    assert!(lake.verify().await.unwrap().is_clean());
+}
+
+#[tokio::test]
+async fn local_directory_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::open(dir.path().join("lake").to_str().unwrap()).unwrap();
+    round_trip(&lake).await;
+
+    // Hive-style day partitions, zstd Parquet sorted by event time.
+    let day = dir.path().join("lake/iam_events/event_date=2026-11-01");
+    let file = std::fs::read_dir(&day).unwrap().next().unwrap().unwrap().path();
+    let reader = parquet::file::serialized_reader::SerializedFileReader::new(
+        std::fs::File::open(&file).unwrap(),
+    )
+    .unwrap();
+    use parquet::file::reader::FileReader;
+    let column = reader.metadata().row_group(0).column(0);
+    assert_eq!(column.column_path().string(), "event_time");
+    assert!(matches!(column.compression(), parquet::basic::Compression::ZSTD(_)));
+}
+
+#[tokio::test]
+async fn memory_round_trip() {
+    round_trip(&Lake::open("memory://").unwrap()).await;
+}
+
+#[tokio::test]
+async fn s3_round_trip_over_http_on_loopback() {
+    let server = S3sServer::start().await;
+    let lake = Lake::open_with_options("s3://lake/evidence", &server.options()).unwrap();
+    round_trip(&lake).await;
+}
+
+#[tokio::test]
+async fn tables_keep_their_history_for_the_retention_period() {
+    let lake = Lake::open("memory://").unwrap();
+    append(&lake, 0..10).await;
+    let table = lake.table(TABLE, TableVersion::Latest).await.unwrap();
+    let config = &table.snapshot().unwrap().metadata().configuration().clone();
+    assert_eq!(config["delta.logRetentionDuration"], "interval 365 days");
+    assert_eq!(config["delta.deletedFileRetentionDuration"], "interval 365 days");
+    assert_eq!(config["delta.enableExpiredLogCleanup"], "false");
+    assert_eq!(
+        table.snapshot().unwrap().metadata().partition_columns(),
+        &vec!["event_date".to_string()]
+    );
+}
+
+#[tokio::test]
+async fn checkpoints_do_not_remove_old_commit_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::open(dir.path().to_str().unwrap()).unwrap().with_config(LakeConfig {
+        checkpoint_interval: 2,
+        ..LakeConfig::default()
+    });
+    let log = dir.path().join("iam_events/_delta_log");
+    let two_years_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 366 * 86_400);
+    for i in 0..6u64 {
+        append(&lake, [i]).await;
+        // Age every commit file past any retention, so a cleanup would take them.
+        for entry in std::fs::read_dir(&log).unwrap() {
+            let f = std::fs::File::options().write(true).open(entry.unwrap().path()).unwrap();
+            f.set_modified(two_years_ago).unwrap();
+        }
+    }
+    let names: Vec<String> = std::fs::read_dir(&log)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(names.iter().any(|n| n.ends_with(".checkpoint.parquet")), "checkpoints were written: {names:?}");
+    for v in 0..=6 {
+        assert!(names.contains(&format!("{v:020}.json")), "commit {v} kept: {names:?}");
+    }
+    assert!(lake.verify().await.unwrap().is_clean());
+
+    // The premise: Delta's own cleanup would have removed them had evlake let it run.
+    let table = lake.table(TABLE, TableVersion::Latest).await.unwrap();
+    let removed = deltalake::checkpoints::cleanup_metadata(&table, None).await.unwrap();
+    assert!(removed > 0, "expired-log cleanup removes aged commit files");
+}
+
+#[tokio::test]
+async fn re_appending_the_same_records_adds_nothing() {
+    let lake = Lake::open("memory://").unwrap();
+    append(&lake, 0..100).await;
+    let again = append(&lake, 0..100).await;
+    assert_eq!((again.version, again.rows_added, again.duplicates), (None, 0, 100));
+    let overlap = append(&lake, 50..150).await;
+    assert_eq!((overlap.rows_added, overlap.duplicates), (50, 50));
+    let within = append(&lake, [500, 500, 501]).await;
+    assert_eq!((within.rows_added, within.duplicates), (2, 1));
+    assert_eq!(count_rows(&lake, TABLE).await, 152);
+    assert_eq!(lake.summary(TABLE).await.unwrap().version, 3);
+}
+
+#[tokio::test]
+async fn a_batch_in_the_wrong_shape_is_refused_with_the_columns() {
+    let lake = Lake::open("memory://").unwrap();
+    let err = lake
+        .append("ci_jobs", vec![iam_events(0..3, t("2026-11-01T00:00:00Z"))])
+        .unwrap()
+        .execute()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("ci_jobs") && err.contains("expected columns"), "{err}");
+    assert!(lake.append("no_such_table", vec![]).is_err());
+}
+
+/// Two writers, overlapping ranges, many commits each: every row lands exactly once.
+async fn concurrent_writers(lake: Lake) {
+    let write = |lake: Lake, from: u64| async move {
+        let mut retries = 0;
+        for chunk in 0..8u64 {
+            let start = from + chunk * 40;
+            let out = lake
+                .append(TABLE, vec![iam_events(start..start + 40, t("2026-11-01T00:00:00Z"))])
+                .unwrap()
+                .execute()
+                .await
+                .unwrap();
+            retries += out.retries;
+        }
+        retries
+    };
+    let (a, b) = tokio::join!(
+        tokio::spawn(write(lake.clone(), 0)),
+        tokio::spawn(write(lake.clone(), 160))
+    );
+    let retries = a.unwrap() + b.unwrap();
+    assert_eq!(source_ids(&lake, TABLE).await, expected_ids(0..480));
+    assert!(lake.verify().await.unwrap().is_clean());
+    eprintln!("commits lost to the other writer and redone: {retries}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_tasks_append_concurrently_on_a_local_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    concurrent_writers(Lake::open(dir.path().to_str().unwrap()).unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_tasks_append_concurrently_on_s3_with_atomic_conditional_put() {
+    let moto = MotoServer::start();
+    let lake = Lake::open_with_options("s3://lake/concurrent", &s3_options(&moto.endpoint)).unwrap();
+    concurrent_writers(lake).await;
+}
+
+/// Not a test on its own: the body of a writer process started by
+/// `two_processes_append_concurrently`, which sets `EVLAKE_TEST_WRITER`.
+#[tokio::test]
+async fn writer_process() {
+    let Ok(spec) = std::env::var("EVLAKE_TEST_WRITER") else { return };
+    let (path, from) = spec.split_once('|').unwrap();
+    let lake = Lake::open(path).unwrap();
+    let from: u64 = from.parse().unwrap();
+    for chunk in 0..8u64 {
+        let start = from + chunk * 40;
+        append(&lake, start..start + 40).await;
+    }
+}
+
+#[test]
+fn two_processes_append_concurrently() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_str().unwrap().to_string();
+    let spawn = |from: u64| {
+        std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "writer_process", "--nocapture"])
+            .env("EVLAKE_TEST_WRITER", format!("{path}|{from}"))
+            .spawn()
+            .unwrap()
+    };
+    let (mut a, mut b) = (spawn(0), spawn(160));
+    assert!(a.wait().unwrap().success());
+    assert!(b.wait().unwrap().success());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let lake = Lake::open(&path).unwrap();
+        assert_eq!(source_ids(&lake, TABLE).await, expected_ids(0..480));
+        assert!(lake.verify().await.unwrap().is_clean());
+    });
+}
+
+/// A lake with one table of four commits (create + three appends), in a fresh directory.
+async fn lake_to_tamper() -> (tempfile::TempDir, Lake) {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::open(dir.path().to_str().unwrap()).unwrap();
+    append(&lake, 0..100).await;
+    append(&lake, 100..200).await;
+    append(&lake, 200..300).await;
+    let report = lake.verify().await.unwrap();
+    assert!(report.is_clean(), "{:?}", report.findings);
+    assert_eq!(report.tables[0].commits, 4);
+    assert_eq!(report.tables[0].data_files, 3);
+    (dir, lake)
+}
+
+fn data_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let day = dir.join("iam_events/event_date=2026-11-01");
+    let mut files: Vec<_> = std::fs::read_dir(day).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    files
+}
+
+fn kinds(report: &evlake_store::VerifyReport) -> Vec<FindingKind> {
+    report.findings.iter().map(|f| f.kind).collect()
+}
+
+#[tokio::test]
+async fn verify_finds_a_flipped_byte_in_a_data_file() {
+    let (dir, lake) = lake_to_tamper().await;
+    let file = &data_files(dir.path())[1];
+    let mut bytes = std::fs::read(file).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    std::fs::write(file, bytes).unwrap();
+    let report = lake.verify().await.unwrap();
+    assert_eq!(kinds(&report), [FindingKind::DataFileChanged]);
+    assert!(report.findings[0].path.ends_with(file.file_name().unwrap().to_str().unwrap()));
+}
+
+#[tokio::test]
+async fn verify_finds_a_deleted_data_file() {
+    let (dir, lake) = lake_to_tamper().await;
+    std::fs::remove_file(&data_files(dir.path())[0]).unwrap();
+    assert_eq!(kinds(&lake.verify().await.unwrap()), [FindingKind::DataFileMissing]);
+}
+
+#[tokio::test]
+async fn verify_finds_a_parquet_file_dropped_outside_any_commit() {
+    let (dir, lake) = lake_to_tamper().await;
+    let files = data_files(dir.path());
+    std::fs::copy(&files[0], files[0].with_file_name("part-00000-injected-c000.zstd.parquet")).unwrap();
+    let report = lake.verify().await.unwrap();
+    assert_eq!(kinds(&report), [FindingKind::FileOutsideCommit]);
+    assert!(report.findings[0].path.contains("injected"));
+}
+
+#[tokio::test]
+async fn verify_finds_an_edited_commit_file() {
+    let (dir, lake) = lake_to_tamper().await;
+    // Rewrite commit 2's statistics: a change that leaves the JSON valid.
+    let commit = dir.path().join(format!("iam_events/_delta_log/{:020}.json", 2));
+    let text = std::fs::read_to_string(&commit).unwrap();
+    std::fs::write(&commit, text.replacen("\"numRecords\":100", "\"numRecords\":99", 1)).unwrap();
+    let report = lake.verify().await.unwrap();
+    assert_eq!(kinds(&report), [FindingKind::CommitChanged]);
+    assert!(report.findings[0].path.ends_with("00000000000000000002.json"));
+
+    // The newest commit is covered by its own actions digest.
+    let (dir, lake) = lake_to_tamper().await;
+    let head = dir.path().join(format!("iam_events/_delta_log/{:020}.json", 3));
+    let text = std::fs::read_to_string(&head).unwrap();
+    let other = data_files(dir.path())[0].file_name().unwrap().to_str().unwrap().to_string();
+    let (_, path) = text.split_once("\"path\":\"").unwrap();
+    let current = path.split('"').next().unwrap().to_string();
+    std::fs::write(&head, text.replace(&current, &format!("event_date=2026-11-01/{other}"))).unwrap();
+    let report = lake.verify().await.unwrap();
+    assert!(kinds(&report).contains(&FindingKind::CommitChanged), "{:?}", report.findings);
+}
+
+#[tokio::test]
+async fn verify_finds_a_removed_commit() {
+    let (dir, lake) = lake_to_tamper().await;
+    std::fs::remove_file(dir.path().join(format!("iam_events/_delta_log/{:020}.json", 1))).unwrap();
+    let found = kinds(&lake.verify().await.unwrap());
+    assert!(found.contains(&FindingKind::CommitMissing), "{found:?}");
+}
+
+#[tokio::test]
+async fn ingestion_time_comes_from_the_lake_clock() {
+    let clock = Arc::new(evlake_core::FixedClock::new(t("2026-11-05T12:00:00Z")));
+    let lake = Lake::open("memory://").unwrap().with_clock(clock.clone());
+    append(&lake, 0..3).await;
+    let table = lake.table(TABLE, TableVersion::Latest).await.unwrap();
+    use deltalake::datafusion::prelude::SessionContext;
+    let ctx = SessionContext::new();
+    table.update_datafusion_session(&ctx.state()).unwrap();
+    ctx.register_table("t", table.table_provider().await.unwrap()).unwrap();
+    let out = ctx
+        .sql("SELECT DISTINCT CAST(ingested_at AS VARCHAR) AS i, CAST(event_date AS VARCHAR) AS d FROM t")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let text = arrow::util::pretty::pretty_format_batches(&out).unwrap().to_string();
+    assert!(text.contains("2026-11-05T12:00:00Z") && text.contains("2026-11-01"), "{text}");
+}

@@ -1,0 +1,4 @@
+//! The `evlake` command line and the synthetic evidence it demonstrates and benchmarks with.
+
+pub mod cli;
+pub mod synthetic;
