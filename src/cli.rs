@@ -23,7 +23,12 @@ const EXIT_CODES: &str = "Exit codes:
 pub struct Cli {
     /// Where the lake lives: a directory, file://, memory://, s3://bucket/prefix, gs://…, az://…
     /// (cloud credentials come from each cloud's standard environment variables).
-    #[arg(long, global = true, env = "EVLAKE_LAKE", default_value = "./evlake-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "EVLAKE_LAKE",
+        default_value = "./evlake-data"
+    )]
     lake: String,
 
     /// Memory DataFusion may use for one query session, in MiB.
@@ -158,7 +163,11 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             let lake = Lake::open(&cli.lake)?;
             let session = session(lake).build().await?;
             let batches = session.user_query(query).await.map_err(|e| Failure {
-                code: if matches!(e, evlake_query::Error::ReadOnly { .. }) { 3 } else { 4 },
+                code: if matches!(e, evlake_query::Error::ReadOnly { .. }) {
+                    3
+                } else {
+                    4
+                },
                 message: e.to_string(),
             })?;
             println!("{}", render_batches(&batches, (*format).into())?);
@@ -179,11 +188,18 @@ async fn demo(
     let lake = Lake::open(&dir.display().to_string())?;
     let now = Utc::now();
     let start = now - Days::days(30);
-    println!("Writing {events} synthetic IAM events (30 days) into {} …", lake.url());
+    println!(
+        "Writing {events} synthetic IAM events (30 days) into {} …",
+        lake.url()
+    );
     let began = Instant::now();
     let mut rows = 0;
     for batch in IamEvents::new(start, 30, events, 50_000, 42) {
-        rows += lake.append("iam_events", vec![batch])?.execute().await?.rows_added;
+        rows += lake
+            .append("iam_events", vec![batch])?
+            .execute()
+            .await?
+            .rows_added;
     }
     // The same events again: the lake de-duplicates on (source, source_id).
     let again: Vec<_> = IamEvents::new(start, 30, events.min(50_000), 50_000, 42).collect();
@@ -194,7 +210,10 @@ async fn demo(
         repeat.duplicates,
         repeat.rows_added
     );
-    print!("{}", render_summaries(&lake.summaries().await?, Format::Table)?);
+    print!(
+        "{}",
+        render_summaries(&lake.summaries().await?, Format::Table)?
+    );
     let report = lake.verify().await?;
     println!(
         "\nverify: {} commits and {} data files re-hashed, {} findings\n",
@@ -221,7 +240,16 @@ fn render_summaries(tables: &[TableSummary], format: Format) -> Result<String, F
     }
     let mut table = comfy_table::Table::new();
     table.load_preset(comfy_table::presets::ASCII_MARKDOWN);
-    table.set_header(["table", "version", "rows", "files", "bytes", "first event", "last event", "chain head"]);
+    table.set_header([
+        "table",
+        "version",
+        "rows",
+        "files",
+        "bytes",
+        "first event",
+        "last event",
+        "chain head",
+    ]);
     for t in tables {
         let time = |x: Option<chrono::DateTime<Utc>>| x.map_or(String::new(), |t| t.to_rfc3339());
         table.add_row([

@@ -9,10 +9,22 @@ use sha2::{Digest, Sha256};
 
 const PROVIDERS: &[&str] = &["aws", "okta", "gcp"];
 const ACTIONS: &[(&str, &str, &str)] = &[
-    ("AttachRolePolicy", "grant", "arn:aws:iam::aws:policy/AdministratorAccess"),
-    ("DetachRolePolicy", "revoke", "arn:aws:iam::aws:policy/AdministratorAccess"),
+    (
+        "AttachRolePolicy",
+        "grant",
+        "arn:aws:iam::aws:policy/AdministratorAccess",
+    ),
+    (
+        "DetachRolePolicy",
+        "revoke",
+        "arn:aws:iam::aws:policy/AdministratorAccess",
+    ),
     ("AssumeRole", "use", "arn:aws:iam::111111111111:role/deploy"),
-    ("user.account.privilege.grant", "grant", "Super Administrator"),
+    (
+        "user.account.privilege.grant",
+        "grant",
+        "Super Administrator",
+    ),
     ("group.user_membership.add", "grant", "engineering-admins"),
     ("SetIamPolicy", "grant", "roles/owner"),
     ("user.session.start", "use", "okta"),
@@ -46,7 +58,9 @@ impl IamEvents {
 
     fn pick(&self, i: u64, salt: u64, n: usize) -> usize {
         // SplitMix64: cheap, well spread and deterministic.
-        let mut z = i.wrapping_add(self.seed).wrapping_add(salt.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let mut z = i
+            .wrapping_add(self.seed)
+            .wrapping_add(salt.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         ((z ^ (z >> 31)) % n as u64) as usize
@@ -66,7 +80,9 @@ impl Iterator for IamEvents {
             .expect("iam_events is a lake table")
             .input_schema();
         let mut times = Vec::with_capacity(n);
-        let mut cols: Vec<StringBuilder> = (0..schema.fields().len() - 1).map(|_| StringBuilder::new()).collect();
+        let mut cols: Vec<StringBuilder> = (0..schema.fields().len() - 1)
+            .map(|_| StringBuilder::new())
+            .collect();
         for i in self.next..end {
             let t = self.start.timestamp_micros() + i as i64 * self.step_micros;
             times.push(t);
@@ -77,7 +93,9 @@ impl Iterator for IamEvents {
             let id = format!("{provider}-{:016x}-{i:010}", self.seed);
             let raw = format!(
                 r#"{{"eventID":"{id}","eventName":"{action}","eventTime":"{}","userIdentity":{{"principalId":"AROA:{person}"}},"requestParameters":{{"target":"{target}","policy":"{permission}"}}}}"#,
-                DateTime::from_timestamp_micros(t).expect("in range").to_rfc3339()
+                DateTime::from_timestamp_micros(t)
+                    .expect("in range")
+                    .to_rfc3339()
             );
             let sha = hex::encode(Sha256::digest(raw.as_bytes()));
             let values = [
@@ -105,7 +123,9 @@ impl Iterator for IamEvents {
             }
         }
         self.next = end;
-        let mut columns: Vec<ArrayRef> = vec![Arc::new(TimestampMicrosecondArray::from(times).with_timezone("UTC"))];
+        let mut columns: Vec<ArrayRef> = vec![Arc::new(
+            TimestampMicrosecondArray::from(times).with_timezone("UTC"),
+        )];
         columns.extend(cols.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
         Some(RecordBatch::try_new(schema, columns).expect("synthetic rows match iam_events"))
     }
@@ -117,11 +137,16 @@ mod tests {
 
     #[test]
     fn is_deterministic_and_in_time_order() {
-        let start = DateTime::parse_from_rfc3339("2026-10-01T00:00:00Z").unwrap().with_timezone(&Utc);
+        let start = DateTime::parse_from_rfc3339("2026-10-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         let a: Vec<_> = IamEvents::new(start, 2, 250, 100, 7).collect();
         let b: Vec<_> = IamEvents::new(start, 2, 250, 100, 7).collect();
         assert_eq!(a, b);
-        assert_eq!(a.iter().map(|x| x.num_rows()).collect::<Vec<_>>(), [100, 100, 50]);
+        assert_eq!(
+            a.iter().map(|x| x.num_rows()).collect::<Vec<_>>(),
+            [100, 100, 50]
+        );
         let c: Vec<_> = IamEvents::new(start, 2, 250, 100, 8).collect();
         assert_ne!(a, c);
     }

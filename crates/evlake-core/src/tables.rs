@@ -571,7 +571,10 @@ mod tests {
         assert!(input.field_with_name(INGESTED_AT).is_err());
         assert!(input.field_with_name("event_date").is_err());
         assert_eq!(input.fields().len() + 2, t.schema().fields().len());
-        assert_eq!(t.file_schema().fields().len() + 1, t.schema().fields().len());
+        assert_eq!(
+            t.file_schema().fields().len() + 1,
+            t.schema().fields().len()
+        );
     }
 
     #[test]

@@ -43,6 +43,9 @@ mod tests {
     #[test]
     fn rejects_other_text_with_the_expected_forms() {
         let err = parse_instant("last tuesday").unwrap_err().to_string();
-        assert!(err.contains("last tuesday") && err.contains("RFC 3339"), "{err}");
+        assert!(
+            err.contains("last tuesday") && err.contains("RFC 3339"),
+            "{err}"
+        );
     }
 }

@@ -100,7 +100,11 @@ impl Answer {
             out.push('\n');
         }
         out.push_str(&markdown_rows(&self.evidence));
-        let _ = writeln!(out, "\n<details><summary>SQL</summary>\n\n```sql\n{}\n```\n</details>\n", self.sql.trim());
+        let _ = writeln!(
+            out,
+            "\n<details><summary>SQL</summary>\n\n```sql\n{}\n```\n</details>\n",
+            self.sql.trim()
+        );
         out.push_str("| table | version | chain head |\n|---|---|---|\n");
         for v in &self.lake_version {
             let _ = writeln!(
@@ -139,7 +143,11 @@ impl Answer {
             let columns = columns_of(&self.evidence);
             table.set_header(&columns);
             for row in &self.evidence {
-                table.add_row(columns.iter().map(|c| row.get(c).map_or(String::new(), cell)));
+                table.add_row(
+                    columns
+                        .iter()
+                        .map(|c| row.get(c).map_or(String::new(), cell)),
+                );
             }
             let _ = writeln!(out, "{table}");
         }
@@ -173,11 +181,20 @@ pub(crate) fn markdown_rows(rows: &[Map<String, Value>]) -> String {
         return "_no rows_\n".to_string();
     }
     let columns = columns_of(rows);
-    let mut out = format!("| {} |\n|{}\n", columns.join(" | "), "---|".repeat(columns.len()));
+    let mut out = format!(
+        "| {} |\n|{}\n",
+        columns.join(" | "),
+        "---|".repeat(columns.len())
+    );
     for row in rows {
         let cells: Vec<String> = columns
             .iter()
-            .map(|c| row.get(c).map_or(String::new(), cell).replace('|', "\\|").replace('\n', " "))
+            .map(|c| {
+                row.get(c)
+                    .map_or(String::new(), cell)
+                    .replace('|', "\\|")
+                    .replace('\n', " ")
+            })
             .collect();
         let _ = writeln!(out, "| {} |", cells.join(" | "));
     }
@@ -190,7 +207,9 @@ mod tests {
     use serde_json::json;
 
     fn answer() -> Answer {
-        let t = DateTime::parse_from_rfc3339("2026-11-22T00:00:00Z").unwrap().with_timezone(&Utc);
+        let t = DateTime::parse_from_rfc3339("2026-11-22T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         let mut row = Map::new();
         row.insert("deploy_id".into(), json!("d-1"));
         row.insert("class".into(), json!("advisory_leak"));
@@ -206,7 +225,11 @@ mod tests {
             evidence: vec![row],
             metrics: BTreeMap::from([("advisory_leaks".to_string(), json!(1))]),
             sql: "SELECT 1".into(),
-            lake_version: vec![LakeTableVersion { table: "ci_jobs".into(), version: Some(3), chain_head: Some("ab".into()) }],
+            lake_version: vec![LakeTableVersion {
+                table: "ci_jobs".into(),
+                version: Some(3),
+                chain_head: Some("ab".into()),
+            }],
         }
     }
 
@@ -226,6 +249,9 @@ mod tests {
         assert!(md.contains("| advisory_leaks | 1 |"), "{md}");
         assert!(md.contains("| d-1 | advisory_leak |"), "{md}");
         let text = answer().to_text();
-        assert!(text.contains("verdict: contradicted") && text.contains("d-1"), "{text}");
+        assert!(
+            text.contains("verdict: contradicted") && text.contains("d-1"),
+            "{text}"
+        );
     }
 }

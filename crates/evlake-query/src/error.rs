@@ -17,7 +17,9 @@ pub enum Error {
     #[error("the query ran past its time limit of {}s and was cancelled; narrow the window or raise --query-timeout", .0.as_secs_f64())]
     Timeout(Duration),
     /// A query that needed more memory than the session's limit.
-    #[error("the query needed more memory than the limit of {limit_bytes} bytes; narrow the window or raise --memory-limit ({detail})")]
+    #[error(
+        "the query needed more memory than the limit of {limit_bytes} bytes; narrow the window or raise --memory-limit ({detail})"
+    )]
     MemoryLimit {
         /// The session's memory limit.
         limit_bytes: usize,

@@ -8,9 +8,7 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::parser::{DFParser, Statement as DfStatement};
-use datafusion::sql::sqlparser::ast::{
-    ObjectName, Statement, TableFactor, Visit, Visitor,
-};
+use datafusion::sql::sqlparser::ast::{ObjectName, Statement, TableFactor, Visit, Visitor};
 
 use crate::{Error, Result};
 
@@ -24,7 +22,10 @@ pub fn check_read_only(sql: &str) -> Result<()> {
         what: format!("the SQL does not parse ({e})"),
     })?;
     if statements.len() != 1 {
-        return refuse(format!("{} statements given, one query expected", statements.len()));
+        return refuse(format!(
+            "{} statements given, one query expected",
+            statements.len()
+        ));
     }
     let statement = match &statements[0] {
         DfStatement::Statement(s) => s.as_ref(),
@@ -38,12 +39,14 @@ pub fn check_read_only(sql: &str) -> Result<()> {
     };
     let query = match statement {
         Statement::Query(_) => statement,
-        Statement::Explain { statement, .. } if matches!(statement.as_ref(), Statement::Query(_)) => {
+        Statement::Explain { statement, .. }
+            if matches!(statement.as_ref(), Statement::Query(_)) =>
+        {
             statement.as_ref()
         }
         other => return refuse(statement_kind(other)),
     };
-    let mut visitor = RelationGuard::default();
+    let mut visitor = RelationGuard;
     if let ControlFlow::Break(what) = query.visit(&mut visitor) {
         return refuse(what);
     }
@@ -54,15 +57,23 @@ fn statement_kind(statement: &Statement) -> String {
     let text = statement.to_string();
     let words: Vec<&str> = text.split_whitespace().take(2).collect();
     match words.as_slice() {
-        [first, second] if matches!(first.to_ascii_uppercase().as_str(), "CREATE" | "DROP" | "ALTER" | "INSERT" | "TRUNCATE") => {
-            format!("{} {}", first.to_ascii_uppercase(), second.to_ascii_uppercase())
+        [first, second]
+            if matches!(
+                first.to_ascii_uppercase().as_str(),
+                "CREATE" | "DROP" | "ALTER" | "INSERT" | "TRUNCATE"
+            ) =>
+        {
+            format!(
+                "{} {}",
+                first.to_ascii_uppercase(),
+                second.to_ascii_uppercase()
+            )
         }
         [first, ..] => first.to_ascii_uppercase(),
         [] => "an empty statement".into(),
     }
 }
 
-#[derive(Default)]
 struct RelationGuard;
 
 impl Visitor for RelationGuard {
@@ -70,7 +81,11 @@ impl Visitor for RelationGuard {
 
     fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> ControlFlow<String> {
         match factor {
-            TableFactor::Table { name, args: Some(_), .. } => check_function(name),
+            TableFactor::Table {
+                name,
+                args: Some(_),
+                ..
+            } => check_function(name),
             TableFactor::Table { name, .. } => check_table_name(name),
             TableFactor::Function { name, .. } => check_function(name),
             TableFactor::TableFunction { .. } => ControlFlow::Break("a table function".into()),
@@ -95,7 +110,11 @@ fn check_table_name(name: &ObjectName) -> ControlFlow<String> {
         || text.contains("://")
         || [".parquet", ".csv", ".json", ".avro", ".arrow"]
             .iter()
-            .any(|ext| text.to_ascii_lowercase().trim_matches(['\'', '"', '`']).ends_with(ext));
+            .any(|ext| {
+                text.to_ascii_lowercase()
+                    .trim_matches(['\'', '"', '`'])
+                    .ends_with(ext)
+            });
     if looks_like_file {
         ControlFlow::Break(format!("reading the file or URL {text}"))
     } else {

@@ -32,7 +32,9 @@ pub fn render_batches(batches: &[RecordBatch], format: OutputFormat) -> Result<S
         OutputFormat::Csv => {
             let mut out = Vec::new();
             {
-                let mut writer = arrow::csv::WriterBuilder::new().with_header(true).build(&mut out);
+                let mut writer = arrow::csv::WriterBuilder::new()
+                    .with_header(true)
+                    .build(&mut out);
                 for batch in batches {
                     writer.write(batch).map_err(render)?;
                 }
@@ -49,7 +51,9 @@ pub fn batches_to_rows(batches: &[RecordBatch]) -> Result<Vec<Map<String, Value>
     {
         let mut writer = arrow::json::ArrayWriter::new(&mut out);
         for batch in batches {
-            writer.write(batch).map_err(|e| Error::Render(e.to_string()))?;
+            writer
+                .write(batch)
+                .map_err(|e| Error::Render(e.to_string()))?;
         }
         writer.finish().map_err(|e| Error::Render(e.to_string()))?;
     }
@@ -86,10 +90,14 @@ mod tests {
         let b = [batch()];
         let table = render_batches(&b, OutputFormat::Table).unwrap();
         assert!(table.contains("| a/b  | 1 |"), "{table}");
-        let json: Value = serde_json::from_str(&render_batches(&b, OutputFormat::Json).unwrap()).unwrap();
+        let json: Value =
+            serde_json::from_str(&render_batches(&b, OutputFormat::Json).unwrap()).unwrap();
         assert_eq!(json[0]["repo"], "a/b");
         assert!(json[1].get("n").is_none(), "nulls are left out: {json}");
-        assert_eq!(render_batches(&b, OutputFormat::Csv).unwrap(), "repo,n\na/b,1\nc|d,\n");
+        assert_eq!(
+            render_batches(&b, OutputFormat::Csv).unwrap(),
+            "repo,n\na/b,1\nc|d,\n"
+        );
         let md = render_batches(&b, OutputFormat::Markdown).unwrap();
         assert!(md.contains("| c\\|d |"), "{md}");
         assert_eq!(render_batches(&[], OutputFormat::Json).unwrap(), "[]");

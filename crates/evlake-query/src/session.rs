@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::MemTable;
 use datafusion::common::ParamValues;
@@ -13,7 +14,6 @@ use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
 use datafusion::scalar::ScalarValue;
-use chrono::{DateTime, Utc};
 use evlake_core::tables;
 use evlake_store::{Lake, TableVersion};
 
@@ -41,13 +41,15 @@ impl Params {
 
     /// Adds an integer parameter.
     pub fn int(mut self, name: &str, value: i64) -> Self {
-        self.0.insert(name.to_string(), ScalarValue::Int64(Some(value)));
+        self.0
+            .insert(name.to_string(), ScalarValue::Int64(Some(value)));
         self
     }
 
     /// Adds a text parameter.
     pub fn text(mut self, name: &str, value: &str) -> Self {
-        self.0.insert(name.to_string(), ScalarValue::Utf8(Some(value.to_string())));
+        self.0
+            .insert(name.to_string(), ScalarValue::Utf8(Some(value.to_string())));
         self
     }
 }
@@ -121,7 +123,7 @@ impl QuerySessionBuilder {
                 Some(table) if self.known_at.is_none_or(|t| created_by(&table, t)) => {
                     table.update_datafusion_session(&ctx.state())?;
                     ctx.register_table(spec.name, table.table_provider().await?)?;
-                    let version = table.version().unwrap_or_default() as u64;
+                    let version = table.version().unwrap_or_default();
                     versions.push(LakeTableVersion {
                         table: spec.name.to_string(),
                         version: Some(version),
@@ -129,7 +131,10 @@ impl QuerySessionBuilder {
                     });
                 }
                 _ => {
-                    ctx.register_table(spec.name, Arc::new(MemTable::try_new(spec.schema(), vec![vec![]])?))?;
+                    ctx.register_table(
+                        spec.name,
+                        Arc::new(MemTable::try_new(spec.schema(), vec![vec![]])?),
+                    )?;
                     versions.push(LakeTableVersion {
                         table: spec.name.to_string(),
                         version: None,
@@ -208,7 +213,11 @@ impl QuerySession {
             .collect();
         files.sort();
         for path in files {
-            let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+            let name = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default()
+                .to_string();
             let body = std::fs::read_to_string(&path).map_err(|source| Error::SqlFile {
                 path: path.display().to_string(),
                 source,
@@ -242,7 +251,12 @@ impl QuerySession {
         self.run(sql, &Params::new(), options).await
     }
 
-    async fn run(&self, sql: &str, params: &Params, options: SQLOptions) -> Result<Vec<RecordBatch>> {
+    async fn run(
+        &self,
+        sql: &str,
+        params: &Params,
+        options: SQLOptions,
+    ) -> Result<Vec<RecordBatch>> {
         let work = async {
             let mut frame = self.ctx.sql_with_options(sql, options).await?;
             if !params.0.is_empty() {

@@ -11,12 +11,16 @@ use evlake_query::{Error, OutputFormat, Params, QuerySession, render_batches};
 use evlake_store::Lake;
 
 fn t(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+    DateTime::parse_from_rfc3339(text)
+        .unwrap()
+        .with_timezone(&Utc)
 }
 
 /// `access_log` rows: request `i` at `start + i` hours, taking `i` ms.
 fn requests(ids: std::ops::Range<i64>, start: DateTime<Utc>) -> RecordBatch {
-    let schema = evlake_core::tables::get("access_log").unwrap().input_schema();
+    let schema = evlake_core::tables::get("access_log")
+        .unwrap()
+        .input_schema();
     let n = ids.clone().count();
     let columns: Vec<ArrayRef> = schema
         .fields()
@@ -25,15 +29,21 @@ fn requests(ids: std::ops::Range<i64>, start: DateTime<Utc>) -> RecordBatch {
             match f.name().as_str() {
                 "event_time" => Arc::new(
                     TimestampMicrosecondArray::from(
-                        ids.clone().map(|i| start.timestamp_micros() + i * 3_600_000_000).collect::<Vec<_>>(),
+                        ids.clone()
+                            .map(|i| start.timestamp_micros() + i * 3_600_000_000)
+                            .collect::<Vec<_>>(),
                     )
                     .with_timezone("UTC"),
                 ),
-                "source_id" => Arc::new(StringArray::from(ids.clone().map(|i| format!("req-{i}")).collect::<Vec<_>>())),
+                "source_id" => Arc::new(StringArray::from(
+                    ids.clone().map(|i| format!("req-{i}")).collect::<Vec<_>>(),
+                )),
                 "status" => Arc::new(Int64Array::from(vec![200; n])),
                 "duration_ms" => Arc::new(Int64Array::from(ids.clone().collect::<Vec<_>>())),
                 "principal" => Arc::new(StringArray::from(vec!["auditor"; n])),
-                name if !f.is_nullable() => Arc::new(StringArray::from(vec![format!("{name}-x"); n])),
+                name if !f.is_nullable() => {
+                    Arc::new(StringArray::from(vec![format!("{name}-x"); n]))
+                }
                 _ => Arc::new(StringArray::from(vec![None::<&str>; n])),
             }
         })
@@ -42,38 +52,80 @@ fn requests(ids: std::ops::Range<i64>, start: DateTime<Utc>) -> RecordBatch {
 }
 
 fn count(batches: &[RecordBatch]) -> i64 {
-    batches[0].column(0).as_any().downcast_ref::<Int64Array>().unwrap().value(0)
+    batches[0]
+        .column(0)
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .unwrap()
+        .value(0)
 }
 
 #[tokio::test]
 async fn named_parameters_views_and_empty_tables() {
     let lake = Lake::open("memory://").unwrap();
-    lake.append("access_log", vec![requests(0..48, t("2026-11-01T00:00:00Z"))])
-        .unwrap()
-        .execute()
-        .await
-        .unwrap();
+    lake.append(
+        "access_log",
+        vec![requests(0..48, t("2026-11-01T00:00:00Z"))],
+    )
+    .unwrap()
+    .execute()
+    .await
+    .unwrap();
     let views = tempfile::tempdir().unwrap();
     std::fs::write(
         views.path().join("slow_requests.sql"),
         "SELECT * FROM access_log WHERE duration_ms >= 40;\n",
     )
     .unwrap();
-    let session = QuerySession::builder(lake).with_views_dir(views.path()).build().await.unwrap();
+    let session = QuerySession::builder(lake)
+        .with_views_dir(views.path())
+        .build()
+        .await
+        .unwrap();
 
-    let params = Params::new().instant("as_of", t("2026-11-01T23:59:59Z")).int("min_ms", 10);
-    let sql = "SELECT count(*) FROM access_log WHERE event_time <= $as_of AND duration_ms >= $min_ms";
+    let params = Params::new()
+        .instant("as_of", t("2026-11-01T23:59:59Z"))
+        .int("min_ms", 10);
+    let sql =
+        "SELECT count(*) FROM access_log WHERE event_time <= $as_of AND duration_ms >= $min_ms";
     assert_eq!(count(&session.query(sql, &params).await.unwrap()), 14);
-    assert_eq!(count(&session.user_query("SELECT count(*) FROM slow_requests").await.unwrap()), 8);
+    assert_eq!(
+        count(
+            &session
+                .user_query("SELECT count(*) FROM slow_requests")
+                .await
+                .unwrap()
+        ),
+        8
+    );
     // A table never ingested is there, empty: "no rows", not "no table".
-    assert_eq!(count(&session.user_query("SELECT count(*) FROM ci_jobs").await.unwrap()), 0);
+    assert_eq!(
+        count(
+            &session
+                .user_query("SELECT count(*) FROM ci_jobs")
+                .await
+                .unwrap()
+        ),
+        0
+    );
     let versions = session.lake_versions();
     let access = versions.iter().find(|v| v.table == "access_log").unwrap();
     assert_eq!(access.version, Some(1));
     assert_eq!(access.chain_head.as_ref().map(String::len), Some(64));
-    assert!(versions.iter().find(|v| v.table == "ci_jobs").unwrap().version.is_none());
+    assert!(
+        versions
+            .iter()
+            .find(|v| v.table == "ci_jobs")
+            .unwrap()
+            .version
+            .is_none()
+    );
 
-    let err = session.query(sql, &Params::new()).await.unwrap_err().to_string();
+    let err = session
+        .query(sql, &Params::new())
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("as_of"), "a missing parameter is named: {err}");
 }
 
@@ -81,24 +133,76 @@ async fn named_parameters_views_and_empty_tables() {
 async fn known_at_reads_the_lake_as_it_was() {
     let clock = Arc::new(FixedClock::new(t("2026-11-02T00:00:00Z")));
     let lake = Lake::open("memory://").unwrap().with_clock(clock.clone());
-    lake.append("access_log", vec![requests(0..10, t("2026-11-01T00:00:00Z"))]).unwrap().execute().await.unwrap();
+    lake.append(
+        "access_log",
+        vec![requests(0..10, t("2026-11-01T00:00:00Z"))],
+    )
+    .unwrap()
+    .execute()
+    .await
+    .unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
     let between = Utc::now();
     tokio::time::sleep(Duration::from_millis(50)).await;
-    lake.append("access_log", vec![requests(10..30, t("2026-11-01T00:00:00Z"))]).unwrap().execute().await.unwrap();
+    lake.append(
+        "access_log",
+        vec![requests(10..30, t("2026-11-01T00:00:00Z"))],
+    )
+    .unwrap()
+    .execute()
+    .await
+    .unwrap();
 
-    let then = QuerySession::builder(lake.clone()).with_known_at(between).build().await.unwrap();
-    assert_eq!(count(&then.user_query("SELECT count(*) FROM access_log").await.unwrap()), 10);
+    let then = QuerySession::builder(lake.clone())
+        .with_known_at(between)
+        .build()
+        .await
+        .unwrap();
+    assert_eq!(
+        count(
+            &then
+                .user_query("SELECT count(*) FROM access_log")
+                .await
+                .unwrap()
+        ),
+        10
+    );
     let now = QuerySession::builder(lake.clone()).build().await.unwrap();
-    assert_eq!(count(&now.user_query("SELECT count(*) FROM access_log").await.unwrap()), 30);
-    let before = QuerySession::builder(lake).with_known_at(t("2020-01-01T00:00:00Z")).build().await.unwrap();
-    assert_eq!(count(&before.user_query("SELECT count(*) FROM access_log").await.unwrap()), 0);
+    assert_eq!(
+        count(
+            &now.user_query("SELECT count(*) FROM access_log")
+                .await
+                .unwrap()
+        ),
+        30
+    );
+    let before = QuerySession::builder(lake)
+        .with_known_at(t("2020-01-01T00:00:00Z"))
+        .build()
+        .await
+        .unwrap();
+    assert_eq!(
+        count(
+            &before
+                .user_query("SELECT count(*) FROM access_log")
+                .await
+                .unwrap()
+        ),
+        0
+    );
 }
 
 #[tokio::test]
 async fn user_sql_is_read_only() {
     let lake = Lake::open("memory://").unwrap();
-    lake.append("access_log", vec![requests(0..3, t("2026-11-01T00:00:00Z"))]).unwrap().execute().await.unwrap();
+    lake.append(
+        "access_log",
+        vec![requests(0..3, t("2026-11-01T00:00:00Z"))],
+    )
+    .unwrap()
+    .execute()
+    .await
+    .unwrap();
     let session = QuerySession::builder(lake).build().await.unwrap();
     for sql in [
         "INSERT INTO access_log SELECT * FROM access_log",
@@ -111,10 +215,21 @@ async fn user_sql_is_read_only() {
     ] {
         let err = session.user_query(sql).await.unwrap_err();
         assert!(matches!(err, Error::ReadOnly { .. }), "{sql}: {err}");
-        assert!(err.to_string().contains("evlake SQL is read-only"), "{sql}: {err}");
+        assert!(
+            err.to_string().contains("evlake SQL is read-only"),
+            "{sql}: {err}"
+        );
     }
     assert!(!std::path::Path::new("/tmp/evlake-exfiltrated.parquet").exists());
-    assert_eq!(count(&session.user_query("SELECT count(*) FROM access_log").await.unwrap()), 3);
+    assert_eq!(
+        count(
+            &session
+                .user_query("SELECT count(*) FROM access_log")
+                .await
+                .unwrap()
+        ),
+        3
+    );
 }
 
 #[tokio::test]
@@ -126,7 +241,16 @@ async fn a_query_over_the_memory_limit_fails_clearly() {
         .unwrap();
     let sql = "SELECT value % 500000 AS k, count(*) AS n FROM generate_series(1, 3000000) GROUP BY k ORDER BY n DESC";
     let err = session.user_query(sql).await.unwrap_err();
-    assert!(matches!(err, Error::MemoryLimit { limit_bytes: 1048576, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::MemoryLimit {
+                limit_bytes: 1048576,
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert!(err.to_string().contains("memory"), "{err}");
 }
 
@@ -148,8 +272,21 @@ async fn a_query_past_the_time_limit_is_cancelled() {
 #[tokio::test]
 async fn results_render_for_terminals_machines_and_reports() {
     let lake = Lake::open("memory://").unwrap();
-    lake.append("access_log", vec![requests(0..2, t("2026-11-01T00:00:00Z"))]).unwrap().execute().await.unwrap();
+    lake.append(
+        "access_log",
+        vec![requests(0..2, t("2026-11-01T00:00:00Z"))],
+    )
+    .unwrap()
+    .execute()
+    .await
+    .unwrap();
     let session = QuerySession::builder(lake).build().await.unwrap();
-    let rows = session.user_query("SELECT source_id, duration_ms FROM access_log ORDER BY source_id").await.unwrap();
-    assert_eq!(render_batches(&rows, OutputFormat::Csv).unwrap(), "source_id,duration_ms\nreq-0,0\nreq-1,1\n");
+    let rows = session
+        .user_query("SELECT source_id, duration_ms FROM access_log ORDER BY source_id")
+        .await
+        .unwrap();
+    assert_eq!(
+        render_batches(&rows, OutputFormat::Csv).unwrap(),
+        "source_id,duration_ms\nreq-0,0\nreq-1,1\n"
+    );
 }

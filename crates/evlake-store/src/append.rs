@@ -16,8 +16,8 @@ use deltalake::{DeltaTable, DeltaTableError};
 use evlake_core::TableSpec;
 use evlake_core::tables::{EVENT_TIME, INGESTED_AT, SOURCE, SOURCE_ID};
 use futures::TryStreamExt;
-use object_store::path::Path;
 use object_store::ObjectStoreExt;
+use object_store::path::Path;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::async_reader::ParquetRecordBatchStreamBuilder;
 use serde_json::Value;
@@ -70,7 +70,10 @@ impl Lake {
 
 impl Append {
     /// Extra entries for the commit's `commitInfo` (e.g. which ingest run wrote it).
-    pub fn with_commit_metadata(mut self, metadata: impl IntoIterator<Item = (String, Value)>) -> Self {
+    pub fn with_commit_metadata(
+        mut self,
+        metadata: impl IntoIterator<Item = (String, Value)>,
+    ) -> Self {
         self.metadata.extend(metadata);
         self
     }
@@ -95,7 +98,8 @@ impl Append {
                 .map(|(u, k)| *u && !existing.contains(k))
                 .collect();
             let rows_added = keep.iter().filter(|k| **k).count() as u64;
-            let duplicates = in_batch_duplicates + (unique.iter().filter(|u| **u).count() as u64 - rows_added);
+            let duplicates =
+                in_batch_duplicates + (unique.iter().filter(|u| **u).count() as u64 - rows_added);
             if rows_added == 0 {
                 return Ok(AppendOutcome {
                     version: None,
@@ -118,11 +122,16 @@ impl Append {
                 }
                 Err(e) if is_lost_race(&e) => {
                     retries += 1;
-                    tracing::debug!(table = self.spec.name, attempt, "commit lost to a concurrent writer; retrying");
+                    tracing::debug!(
+                        table = self.spec.name,
+                        attempt,
+                        "commit lost to a concurrent writer; retrying"
+                    );
                     self.discard(&files).await;
                     // Spread the retries of writers that collided.
                     let jitter = (uuid::Uuid::new_v4().as_u128() % 20) as u64;
-                    tokio::time::sleep(Duration::from_millis(5 * attempt.min(20) as u64 + jitter)).await;
+                    tokio::time::sleep(Duration::from_millis(5 * attempt.min(20) as u64 + jitter))
+                        .await;
                 }
                 Err(e) => {
                     self.discard(&files).await;
@@ -179,7 +188,10 @@ impl Append {
         wanted: &HashSet<(String, String)>,
     ) -> Result<HashSet<(String, String)>> {
         let partition = self.spec.partition_column();
-        let touched: HashSet<String> = touched.iter().map(|d| d.format("%Y-%m-%d").to_string()).collect();
+        let touched: HashSet<String> = touched
+            .iter()
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .collect();
         let (lo, hi) = match (
             wanted.iter().map(|k| k.1.as_str()).min(),
             wanted.iter().map(|k| k.1.as_str()).max(),
@@ -190,7 +202,11 @@ impl Append {
         let store = self.lake.table_store(self.spec.name);
         let mut found = HashSet::new();
         for file in table.snapshot()?.log_data().iter() {
-            let day = file.partition_values_map().get(partition).cloned().flatten();
+            let day = file
+                .partition_values_map()
+                .get(partition)
+                .cloned()
+                .flatten();
             if !day.is_some_and(|d| touched.contains(&d)) {
                 continue;
             }
@@ -216,14 +232,21 @@ impl Append {
     }
 
     /// Writes the kept rows, stamped with the ingestion time, one partition at a time.
-    async fn write_files(&self, input: &RecordBatch, keep: &[bool], days: &[NaiveDate]) -> Result<Vec<WrittenFile>> {
+    async fn write_files(
+        &self,
+        input: &RecordBatch,
+        keep: &[bool],
+        days: &[NaiveDate],
+    ) -> Result<Vec<WrittenFile>> {
         let ingested_at = self.lake.clock.now().timestamp_micros();
         let store = self.lake.table_store(self.spec.name);
         let file_batch = with_ingested_at(input, ingested_at, self.spec)?;
         let mut by_day: BTreeMap<NaiveDate, Vec<bool>> = BTreeMap::new();
         for (row, (day, kept)) in days.iter().zip(keep).enumerate() {
             if *kept {
-                by_day.entry(*day).or_insert_with(|| vec![false; keep.len()])[row] = true;
+                by_day
+                    .entry(*day)
+                    .or_insert_with(|| vec![false; keep.len()])[row] = true;
             }
         }
         let mut files = Vec::new();
@@ -249,9 +272,13 @@ impl Append {
         Ok(files)
     }
 
-    async fn commit(&self, table: &DeltaTable, files: &[WrittenFile]) -> Result<u64, DeltaTableError> {
+    async fn commit(
+        &self,
+        table: &DeltaTable,
+        files: &[WrittenFile],
+    ) -> Result<u64, DeltaTableError> {
         let snapshot = table.snapshot()?;
-        let previous = snapshot.version() as u64;
+        let previous = snapshot.version();
         let prev_sha = self
             .lake
             .commit_sha256(self.spec.name, previous)
@@ -263,7 +290,10 @@ impl Append {
             .map(|f| AddedFile {
                 path: f.path.clone(),
                 size: f.size,
-                partition_values: BTreeMap::from([(f.partition_column.clone(), Some(f.partition_value.clone()))]),
+                partition_values: BTreeMap::from([(
+                    f.partition_column.clone(),
+                    Some(f.partition_value.clone()),
+                )]),
                 sha256: Some(f.sha256.clone()),
             })
             .collect();
@@ -276,30 +306,40 @@ impl Append {
             .map(|f| {
                 Action::Add(Add {
                     path: f.path.clone(),
-                    partition_values: HashMap::from([(f.partition_column.clone(), Some(f.partition_value.clone()))]),
+                    partition_values: HashMap::from([(
+                        f.partition_column.clone(),
+                        Some(f.partition_value.clone()),
+                    )]),
                     size: f.size,
                     modification_time: now_ms,
                     data_change: true,
                     stats: Some(f.stats.clone()),
-                    tags: Some(HashMap::from([(ADD_SHA256_TAG.to_string(), Some(f.sha256.clone()))])),
+                    tags: Some(HashMap::from([(
+                        ADD_SHA256_TAG.to_string(),
+                        Some(f.sha256.clone()),
+                    )])),
                     ..Default::default()
                 })
             })
             .collect();
         let mut metadata = link.metadata();
         metadata.extend(self.metadata.iter().cloned());
-        let finalized = CommitBuilder::from(CommitProperties::default().with_max_retries(0).with_metadata(metadata))
-            .with_actions(actions)
-            .build(
-                Some(snapshot),
-                table.log_store(),
-                DeltaOperation::Write {
-                    mode: SaveMode::Append,
-                    partition_by: Some(vec![self.spec.partition_column().to_string()]),
-                    predicate: None,
-                },
-            )
-            .await?;
+        let finalized = CommitBuilder::from(
+            CommitProperties::default()
+                .with_max_retries(0)
+                .with_metadata(metadata),
+        )
+        .with_actions(actions)
+        .build(
+            Some(snapshot),
+            table.log_store(),
+            DeltaOperation::Write {
+                mode: SaveMode::Append,
+                partition_by: Some(vec![self.spec.partition_column().to_string()]),
+                predicate: None,
+            },
+        )
+        .await?;
         Ok(finalized.version() as u64)
     }
 
@@ -368,8 +408,9 @@ fn row_days(batch: &RecordBatch) -> Vec<NaiveDate> {
 /// The input batch with `ingested_at` inserted where the table's file schema has it.
 fn with_ingested_at(input: &RecordBatch, micros: i64, spec: &TableSpec) -> Result<RecordBatch> {
     let schema = spec.file_schema();
-    let stamp: ArrayRef =
-        Arc::new(TimestampMicrosecondArray::from(vec![micros; input.num_rows()]).with_timezone("UTC"));
+    let stamp: ArrayRef = Arc::new(
+        TimestampMicrosecondArray::from(vec![micros; input.num_rows()]).with_timezone("UTC"),
+    );
     let columns = schema
         .fields()
         .iter()
@@ -377,7 +418,10 @@ fn with_ingested_at(input: &RecordBatch, micros: i64, spec: &TableSpec) -> Resul
             if f.name() == INGESTED_AT {
                 stamp.clone()
             } else {
-                input.column_by_name(f.name()).expect("input has every other column").clone()
+                input
+                    .column_by_name(f.name())
+                    .expect("input has every other column")
+                    .clone()
             }
         })
         .collect();

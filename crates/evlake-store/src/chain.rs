@@ -98,7 +98,10 @@ pub(crate) fn commit_path(version: u64) -> Path {
 pub(crate) fn event_time_range(stats: &str) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
     let stats: Value = serde_json::from_str(stats).ok()?;
     let read = |key: &str| -> Option<DateTime<Utc>> {
-        let text = stats.get(key)?.get(evlake_core::tables::EVENT_TIME)?.as_str()?;
+        let text = stats
+            .get(key)?
+            .get(evlake_core::tables::EVENT_TIME)?
+            .as_str()?;
         Some(DateTime::parse_from_rfc3339(text).ok()?.with_timezone(&Utc))
     };
     Some((read("minValues")?, read("maxValues")?))
@@ -127,7 +130,10 @@ mod tests {
         );
         let mut changed = b.clone();
         changed.size = 11;
-        assert_ne!(actions_digest(&[a.clone(), b]), actions_digest(&[a, changed]));
+        assert_ne!(
+            actions_digest(&[a.clone(), b]),
+            actions_digest(&[a, changed])
+        );
     }
 
     #[test]

@@ -285,13 +285,14 @@ impl Lake {
     pub(crate) async fn ensure_table(&self, spec: &TableSpec) -> Result<DeltaTable> {
         if !self.exists(spec.name).await? {
             let arrow_schema = spec.schema();
-            let kernel: StructType = arrow_schema
-                .as_ref()
-                .try_into_kernel()
-                .map_err(|e| Error::Schema {
-                    table: spec.name.to_string(),
-                    reason: e.to_string(),
-                })?;
+            let kernel: StructType =
+                arrow_schema
+                    .as_ref()
+                    .try_into_kernel()
+                    .map_err(|e| Error::Schema {
+                        table: spec.name.to_string(),
+                        reason: e.to_string(),
+                    })?;
             let columns: Vec<StructField> = kernel.fields().cloned().collect();
             let retention = Some(format!("interval {} days", self.config.retention_days));
             let link = ChainLink::genesis();

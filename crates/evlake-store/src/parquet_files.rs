@@ -5,22 +5,23 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray,
-    TimestampMicrosecondArray,
+    Array, ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
 };
-use arrow::compute::{SortOptions, max, max_string, min, min_string, sort_to_indices, take_record_batch};
+use arrow::compute::{
+    SortOptions, max, max_string, min, min_string, sort_to_indices, take_record_batch,
+};
 use arrow::datatypes::{DataType, TimeUnit};
 use bytes::Bytes;
 use chrono::{DateTime, NaiveDate};
-use object_store::path::Path;
 use futures::FutureExt;
 use futures::future::BoxFuture;
+use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ArrowReaderOptions;
 use parquet::arrow::async_reader::AsyncFileReader;
-use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
 use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
 use parquet::file::properties::WriterProperties;
 use serde_json::{Map, Value, json};
 
@@ -167,7 +168,9 @@ fn stats_json(batch: &RecordBatch) -> Value {
 fn min_max(column: &ArrayRef) -> Option<(Value, Value)> {
     match column.data_type() {
         DataType::Timestamp(TimeUnit::Microsecond, _) => {
-            let a = column.as_any().downcast_ref::<TimestampMicrosecondArray>()?;
+            let a = column
+                .as_any()
+                .downcast_ref::<TimestampMicrosecondArray>()?;
             // Delta records timestamps to the millisecond: round the bounds outwards so
             // they still contain every value.
             let lo = min(a)?.div_euclid(1000) * 1000;

@@ -3,8 +3,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use futures::TryStreamExt;
-use object_store::{ObjectStore, ObjectStoreExt};
 use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -121,7 +121,10 @@ async fn verify_table(
     for meta in &listed {
         let path = meta.location.as_ref();
         if let Some(name) = path.strip_prefix("_delta_log/") {
-            if let Some(v) = name.strip_suffix(".json").and_then(|n| n.parse::<u64>().ok()) {
+            if let Some(v) = name
+                .strip_suffix(".json")
+                .and_then(|n| n.parse::<u64>().ok())
+            {
                 versions.insert(v, path.to_string());
             }
             // Checkpoints, `_last_checkpoint` and checksums are derived from the commits.
@@ -154,7 +157,10 @@ async fn verify_table(
                 format!("commit {v} has no {PREV_COMMIT_KEY}: it was not written by evlake"),
             ),
             Some(recorded) => {
-                let expected = v.checked_sub(1).and_then(|p| commits.get(&p)).map(|c| c.sha256.clone());
+                let expected = v
+                    .checked_sub(1)
+                    .and_then(|p| commits.get(&p))
+                    .map(|c| c.sha256.clone());
                 let missing_before = *v > 0 && expected.is_none();
                 if !missing_before && recorded != &expected {
                     found(
@@ -186,7 +192,11 @@ async fn verify_table(
             let location = Path::from_url_path(&add.path).map_err(object_store::Error::from)?;
             let key = location.to_string();
             if data.remove(&key).is_none() {
-                found(&key, FindingKind::DataFileMissing, format!("added by commit {v}, no longer in storage"));
+                found(
+                    &key,
+                    FindingKind::DataFileMissing,
+                    format!("added by commit {v}, no longer in storage"),
+                );
                 continue;
             }
             let actual = hash_object(store, &location).await?;
@@ -196,7 +206,10 @@ async fn verify_table(
                 Some(expected) if expected != &actual.0 => found(
                     &key,
                     FindingKind::DataFileChanged,
-                    format!("commit {v} recorded SHA-256 {expected}, the file hashes to {}", actual.0),
+                    format!(
+                        "commit {v} recorded SHA-256 {expected}, the file hashes to {}",
+                        actual.0
+                    ),
                 ),
                 Some(_) => {}
                 None => found(
@@ -208,14 +221,21 @@ async fn verify_table(
         }
     }
     for (path, size) in data {
-        found(&path, FindingKind::FileOutsideCommit, format!("{size} bytes that no commit added"));
+        found(
+            &path,
+            FindingKind::FileOutsideCommit,
+            format!("{size} bytes that no commit added"),
+        );
     }
     Ok(TableVerification {
         table: table.to_string(),
         commits: commits.len() as u64,
         data_files,
         bytes: bytes_hashed,
-        chain_head: commits.get(&newest).map(|c| c.sha256.clone()).unwrap_or_default(),
+        chain_head: commits
+            .get(&newest)
+            .map(|c| c.sha256.clone())
+            .unwrap_or_default(),
     })
 }
 
@@ -237,7 +257,10 @@ fn parse_commit(path: &str, bytes: &[u8]) -> Result<Commit> {
             commit.prev = info
                 .get(PREV_COMMIT_KEY)
                 .map(|p| p.as_str().map(str::to_string));
-            commit.actions_sha256 = info.get(ACTIONS_KEY).and_then(Value::as_str).map(str::to_string);
+            commit.actions_sha256 = info
+                .get(ACTIONS_KEY)
+                .and_then(Value::as_str)
+                .map(str::to_string);
         } else if let Some(add) = action.get("add") {
             let partition_values = add
                 .get("partitionValues")
@@ -249,7 +272,11 @@ fn parse_commit(path: &str, bytes: &[u8]) -> Result<Commit> {
                 })
                 .unwrap_or_default();
             commit.adds.push(AddedFile {
-                path: add.get("path").and_then(Value::as_str).unwrap_or_default().to_string(),
+                path: add
+                    .get("path")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
                 size: add.get("size").and_then(Value::as_i64).unwrap_or(-1),
                 partition_values,
                 sha256: add
@@ -264,7 +291,10 @@ fn parse_commit(path: &str, bytes: &[u8]) -> Result<Commit> {
 }
 
 async fn hash_object(store: &dyn ObjectStore, path: &Path) -> Result<(String, u64)> {
-    let mut stream = store.get_opts(path, Default::default()).await?.into_stream();
+    let mut stream = store
+        .get_opts(path, Default::default())
+        .await?
+        .into_stream();
     let mut hasher = Sha256::new();
     let mut len = 0u64;
     while let Some(chunk) = stream.try_next().await? {

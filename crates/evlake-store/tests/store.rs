@@ -29,7 +29,8 @@ async fn round_trip(lake: &Lake) {
     assert_eq!(first.version, Some(1), "version 0 creates the table");
     assert_eq!(first.rows_added, 100);
     let between = Utc::now();
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    // Object stores report a commit's time (HTTP Last-Modified) to the second.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     // 3,000 minutes from the start: the rows span three day partitions.
     let second = append(lake, (100..150).chain([2000, 3000])).await;
     assert_eq!((second.version, second.rows_added), (Some(2), 52));
@@ -50,7 +51,10 @@ async fn round_trip(lake: &Lake) {
     let summary = lake.summary(TABLE).await.unwrap();
     assert_eq!(summary.first_event, Some(t("2026-11-01T00:00:00Z")));
     assert_eq!(summary.last_event, Some(t("2026-11-03T02:00:00Z")));
-    assert_eq!(summary.chain_head, lake.commit_sha256(TABLE, 2).await.unwrap());
+    assert_eq!(
+        summary.chain_head,
+        lake.commit_sha256(TABLE, 2).await.unwrap()
+    );
     assert!(lake.verify().await.unwrap().is_clean());
 }
 
@@ -62,7 +66,12 @@ async fn local_directory_round_trip() {
 
     // Hive-style day partitions, zstd Parquet sorted by event time.
     let day = dir.path().join("lake/iam_events/event_date=2026-11-01");
-    let file = std::fs::read_dir(&day).unwrap().next().unwrap().unwrap().path();
+    let file = std::fs::read_dir(&day)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let reader = parquet::file::serialized_reader::SerializedFileReader::new(
         std::fs::File::open(&file).unwrap(),
     )
@@ -70,7 +79,10 @@ async fn local_directory_round_trip() {
     use parquet::file::reader::FileReader;
     let column = reader.metadata().row_group(0).column(0);
     assert_eq!(column.column_path().string(), "event_time");
-    assert!(matches!(column.compression(), parquet::basic::Compression::ZSTD(_)));
+    assert!(matches!(
+        column.compression(),
+        parquet::basic::Compression::ZSTD(_)
+    ));
 }
 
 #[tokio::test]
@@ -92,7 +104,10 @@ async fn tables_keep_their_history_for_the_retention_period() {
     let table = lake.table(TABLE, TableVersion::Latest).await.unwrap();
     let config = &table.snapshot().unwrap().metadata().configuration().clone();
     assert_eq!(config["delta.logRetentionDuration"], "interval 365 days");
-    assert_eq!(config["delta.deletedFileRetentionDuration"], "interval 365 days");
+    assert_eq!(
+        config["delta.deletedFileRetentionDuration"],
+        "interval 365 days"
+    );
     assert_eq!(config["delta.enableExpiredLogCleanup"], "false");
     assert_eq!(
         table.snapshot().unwrap().metadata().partition_columns(),
@@ -103,17 +118,23 @@ async fn tables_keep_their_history_for_the_retention_period() {
 #[tokio::test]
 async fn checkpoints_do_not_remove_old_commit_files() {
     let dir = tempfile::tempdir().unwrap();
-    let lake = Lake::open(dir.path().to_str().unwrap()).unwrap().with_config(LakeConfig {
-        checkpoint_interval: 2,
-        ..LakeConfig::default()
-    });
+    let lake = Lake::open(dir.path().to_str().unwrap())
+        .unwrap()
+        .with_config(LakeConfig {
+            checkpoint_interval: 2,
+            ..LakeConfig::default()
+        });
     let log = dir.path().join("iam_events/_delta_log");
-    let two_years_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 366 * 86_400);
+    let two_years_ago =
+        std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 366 * 86_400);
     for i in 0..6u64 {
         append(&lake, [i]).await;
         // Age every commit file past any retention, so a cleanup would take them.
         for entry in std::fs::read_dir(&log).unwrap() {
-            let f = std::fs::File::options().write(true).open(entry.unwrap().path()).unwrap();
+            let f = std::fs::File::options()
+                .write(true)
+                .open(entry.unwrap().path())
+                .unwrap();
             f.set_modified(two_years_ago).unwrap();
         }
     }
@@ -121,15 +142,23 @@ async fn checkpoints_do_not_remove_old_commit_files() {
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
-    assert!(names.iter().any(|n| n.ends_with(".checkpoint.parquet")), "checkpoints were written: {names:?}");
+    assert!(
+        names.iter().any(|n| n.ends_with(".checkpoint.parquet")),
+        "checkpoints were written: {names:?}"
+    );
     for v in 0..=6 {
-        assert!(names.contains(&format!("{v:020}.json")), "commit {v} kept: {names:?}");
+        assert!(
+            names.contains(&format!("{v:020}.json")),
+            "commit {v} kept: {names:?}"
+        );
     }
     assert!(lake.verify().await.unwrap().is_clean());
 
     // The premise: Delta's own cleanup would have removed them had evlake let it run.
     let table = lake.table(TABLE, TableVersion::Latest).await.unwrap();
-    let removed = deltalake::checkpoints::cleanup_metadata(&table, None).await.unwrap();
+    let removed = deltalake::checkpoints::cleanup_metadata(&table, None)
+        .await
+        .unwrap();
     assert!(removed > 0, "expired-log cleanup removes aged commit files");
 }
 
@@ -138,7 +167,10 @@ async fn re_appending_the_same_records_adds_nothing() {
     let lake = Lake::open("memory://").unwrap();
     append(&lake, 0..100).await;
     let again = append(&lake, 0..100).await;
-    assert_eq!((again.version, again.rows_added, again.duplicates), (None, 0, 100));
+    assert_eq!(
+        (again.version, again.rows_added, again.duplicates),
+        (None, 0, 100)
+    );
     let overlap = append(&lake, 50..150).await;
     assert_eq!((overlap.rows_added, overlap.duplicates), (50, 50));
     let within = append(&lake, [500, 500, 501]).await;
@@ -157,7 +189,10 @@ async fn a_batch_in_the_wrong_shape_is_refused_with_the_columns() {
         .await
         .unwrap_err()
         .to_string();
-    assert!(err.contains("ci_jobs") && err.contains("expected columns"), "{err}");
+    assert!(
+        err.contains("ci_jobs") && err.contains("expected columns"),
+        "{err}"
+    );
     assert!(lake.append("no_such_table", vec![]).is_err());
 }
 
@@ -168,7 +203,10 @@ async fn concurrent_writers(lake: Lake) {
         for chunk in 0..8u64 {
             let start = from + chunk * 40;
             let out = lake
-                .append(TABLE, vec![iam_events(start..start + 40, t("2026-11-01T00:00:00Z"))])
+                .append(
+                    TABLE,
+                    vec![iam_events(start..start + 40, t("2026-11-01T00:00:00Z"))],
+                )
                 .unwrap()
                 .execute()
                 .await
@@ -196,7 +234,8 @@ async fn two_tasks_append_concurrently_on_a_local_directory() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_tasks_append_concurrently_on_s3_with_atomic_conditional_put() {
     let moto = MotoServer::start();
-    let lake = Lake::open_with_options("s3://lake/concurrent", &s3_options(&moto.endpoint)).unwrap();
+    let lake =
+        Lake::open_with_options("s3://lake/concurrent", &s3_options(&moto.endpoint)).unwrap();
     concurrent_writers(lake).await;
 }
 
@@ -204,7 +243,9 @@ async fn two_tasks_append_concurrently_on_s3_with_atomic_conditional_put() {
 /// `two_processes_append_concurrently`, which sets `EVLAKE_TEST_WRITER`.
 #[tokio::test]
 async fn writer_process() {
-    let Ok(spec) = std::env::var("EVLAKE_TEST_WRITER") else { return };
+    let Ok(spec) = std::env::var("EVLAKE_TEST_WRITER") else {
+        return;
+    };
     let (path, from) = spec.split_once('|').unwrap();
     let lake = Lake::open(path).unwrap();
     let from: u64 = from.parse().unwrap();
@@ -252,7 +293,10 @@ async fn lake_to_tamper() -> (tempfile::TempDir, Lake) {
 
 fn data_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let day = dir.join("iam_events/event_date=2026-11-01");
-    let mut files: Vec<_> = std::fs::read_dir(day).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(day)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
     files
 }
@@ -271,21 +315,32 @@ async fn verify_finds_a_flipped_byte_in_a_data_file() {
     std::fs::write(file, bytes).unwrap();
     let report = lake.verify().await.unwrap();
     assert_eq!(kinds(&report), [FindingKind::DataFileChanged]);
-    assert!(report.findings[0].path.ends_with(file.file_name().unwrap().to_str().unwrap()));
+    assert!(
+        report.findings[0]
+            .path
+            .ends_with(file.file_name().unwrap().to_str().unwrap())
+    );
 }
 
 #[tokio::test]
 async fn verify_finds_a_deleted_data_file() {
     let (dir, lake) = lake_to_tamper().await;
     std::fs::remove_file(&data_files(dir.path())[0]).unwrap();
-    assert_eq!(kinds(&lake.verify().await.unwrap()), [FindingKind::DataFileMissing]);
+    assert_eq!(
+        kinds(&lake.verify().await.unwrap()),
+        [FindingKind::DataFileMissing]
+    );
 }
 
 #[tokio::test]
 async fn verify_finds_a_parquet_file_dropped_outside_any_commit() {
     let (dir, lake) = lake_to_tamper().await;
     let files = data_files(dir.path());
-    std::fs::copy(&files[0], files[0].with_file_name("part-00000-injected-c000.zstd.parquet")).unwrap();
+    std::fs::copy(
+        &files[0],
+        files[0].with_file_name("part-00000-injected-c000.zstd.parquet"),
+    )
+    .unwrap();
     let report = lake.verify().await.unwrap();
     assert_eq!(kinds(&report), [FindingKind::FileOutsideCommit]);
     assert!(report.findings[0].path.contains("injected"));
@@ -295,29 +350,59 @@ async fn verify_finds_a_parquet_file_dropped_outside_any_commit() {
 async fn verify_finds_an_edited_commit_file() {
     let (dir, lake) = lake_to_tamper().await;
     // Rewrite commit 2's statistics: a change that leaves the JSON valid.
-    let commit = dir.path().join(format!("iam_events/_delta_log/{:020}.json", 2));
+    let commit = dir
+        .path()
+        .join(format!("iam_events/_delta_log/{:020}.json", 2));
     let text = std::fs::read_to_string(&commit).unwrap();
-    std::fs::write(&commit, text.replacen("\"numRecords\":100", "\"numRecords\":99", 1)).unwrap();
+    let edited = text.replacen("numRecords\\\":100", "numRecords\\\":99", 1);
+    assert_ne!(edited, text, "the edit applies");
+    std::fs::write(&commit, edited).unwrap();
     let report = lake.verify().await.unwrap();
     assert_eq!(kinds(&report), [FindingKind::CommitChanged]);
-    assert!(report.findings[0].path.ends_with("00000000000000000002.json"));
+    assert!(
+        report.findings[0]
+            .path
+            .ends_with("00000000000000000002.json")
+    );
 
     // The newest commit is covered by its own actions digest.
     let (dir, lake) = lake_to_tamper().await;
-    let head = dir.path().join(format!("iam_events/_delta_log/{:020}.json", 3));
+    let head = dir
+        .path()
+        .join(format!("iam_events/_delta_log/{:020}.json", 3));
     let text = std::fs::read_to_string(&head).unwrap();
-    let other = data_files(dir.path())[0].file_name().unwrap().to_str().unwrap().to_string();
     let (_, path) = text.split_once("\"path\":\"").unwrap();
     let current = path.split('"').next().unwrap().to_string();
-    std::fs::write(&head, text.replace(&current, &format!("event_date=2026-11-01/{other}"))).unwrap();
+    // Point the newest commit at an older data file instead of its own.
+    let other = data_files(dir.path())
+        .into_iter()
+        .map(|p| {
+            format!(
+                "event_date=2026-11-01/{}",
+                p.file_name().unwrap().to_str().unwrap()
+            )
+        })
+        .find(|p| *p != current)
+        .unwrap();
+    let edited = text.replace(&current, &other);
+    assert_ne!(edited, text, "the edit applies");
+    std::fs::write(&head, edited).unwrap();
     let report = lake.verify().await.unwrap();
-    assert!(kinds(&report).contains(&FindingKind::CommitChanged), "{:?}", report.findings);
+    assert!(
+        kinds(&report).contains(&FindingKind::CommitChanged),
+        "{:?}",
+        report.findings
+    );
 }
 
 #[tokio::test]
 async fn verify_finds_a_removed_commit() {
     let (dir, lake) = lake_to_tamper().await;
-    std::fs::remove_file(dir.path().join(format!("iam_events/_delta_log/{:020}.json", 1))).unwrap();
+    std::fs::remove_file(
+        dir.path()
+            .join(format!("iam_events/_delta_log/{:020}.json", 1)),
+    )
+    .unwrap();
     let found = kinds(&lake.verify().await.unwrap());
     assert!(found.contains(&FindingKind::CommitMissing), "{found:?}");
 }
@@ -331,7 +416,8 @@ async fn ingestion_time_comes_from_the_lake_clock() {
     use deltalake::datafusion::prelude::SessionContext;
     let ctx = SessionContext::new();
     table.update_datafusion_session(&ctx.state()).unwrap();
-    ctx.register_table("t", table.table_provider().await.unwrap()).unwrap();
+    ctx.register_table("t", table.table_provider().await.unwrap())
+        .unwrap();
     let out = ctx
         .sql("SELECT DISTINCT CAST(ingested_at AS VARCHAR) AS i, CAST(event_date AS VARCHAR) AS d FROM t")
         .await
@@ -339,6 +425,11 @@ async fn ingestion_time_comes_from_the_lake_clock() {
         .collect()
         .await
         .unwrap();
-    let text = arrow::util::pretty::pretty_format_batches(&out).unwrap().to_string();
-    assert!(text.contains("2026-11-05T12:00:00Z") && text.contains("2026-11-01"), "{text}");
+    let text = arrow::util::pretty::pretty_format_batches(&out)
+        .unwrap()
+        .to_string();
+    assert!(
+        text.contains("2026-11-05T12:00:00Z") && text.contains("2026-11-01"),
+        "{text}"
+    );
 }

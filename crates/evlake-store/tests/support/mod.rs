@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, RecordBatch, StringArray, TimestampMicrosecondArray};
+use arrow::array::{Array, ArrayRef, RecordBatch, StringArray, TimestampMicrosecondArray};
 use chrono::{DateTime, Utc};
 use evlake_store::Lake;
 
@@ -15,14 +15,18 @@ pub const ACCESS_KEY: &str = "evlake-test";
 pub const SECRET_KEY: &str = "evlake-test-secret";
 
 pub fn t(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+    DateTime::parse_from_rfc3339(text)
+        .unwrap()
+        .with_timezone(&Utc)
 }
 
 /// `iam_events` input rows with ids `evt-<i>` for each i in `ids`, one minute apart from `start`
 /// (so ids map to the same event time whatever batch they are in).
 pub fn iam_events(ids: impl IntoIterator<Item = u64>, start: DateTime<Utc>) -> RecordBatch {
     let ids: Vec<u64> = ids.into_iter().collect();
-    let schema = evlake_core::tables::get("iam_events").unwrap().input_schema();
+    let schema = evlake_core::tables::get("iam_events")
+        .unwrap()
+        .input_schema();
     let columns: Vec<ArrayRef> = schema
         .fields()
         .iter()
@@ -38,13 +42,22 @@ pub fn iam_events(ids: impl IntoIterator<Item = u64>, start: DateTime<Utc>) -> R
                 ),
                 "source" => Arc::new(StringArray::from(vec!["okta"; ids.len()])),
                 "source_id" => Arc::new(StringArray::from(
-                    ids.iter().map(|i| format!("evt-{i:08}")).collect::<Vec<_>>(),
+                    ids.iter()
+                        .map(|i| format!("evt-{i:08}"))
+                        .collect::<Vec<_>>(),
                 )),
-                "action" => Arc::new(StringArray::from(vec!["user.account.privilege.grant"; ids.len()])),
+                "action" => Arc::new(StringArray::from(vec![
+                    "user.account.privilege.grant";
+                    ids.len()
+                ])),
                 "raw" => Arc::new(StringArray::from(
-                    ids.iter().map(|i| format!(r#"{{"uuid":"evt-{i:08}"}}"#)).collect::<Vec<_>>(),
+                    ids.iter()
+                        .map(|i| format!(r#"{{"uuid":"evt-{i:08}"}}"#))
+                        .collect::<Vec<_>>(),
                 )),
-                name if !f.is_nullable() => Arc::new(StringArray::from(vec![format!("{name}-x"); ids.len()])),
+                name if !f.is_nullable() => {
+                    Arc::new(StringArray::from(vec![format!("{name}-x"); ids.len()]))
+                }
                 _ => Arc::new(StringArray::from(vec![None::<&str>; ids.len()])),
             }
         })
@@ -59,7 +72,10 @@ pub async fn count_rows(lake: &Lake, table: &str) -> u64 {
 
 /// Every `source_id` in the table's current version, read back through DataFusion.
 pub async fn source_ids(lake: &Lake, table: &str) -> Vec<String> {
-    let delta = lake.table(table, evlake_store::TableVersion::Latest).await.unwrap();
+    let delta = lake
+        .table(table, evlake_store::TableVersion::Latest)
+        .await
+        .unwrap();
     ids_of(&delta).await
 }
 
@@ -67,7 +83,8 @@ pub async fn ids_of(delta: &deltalake::DeltaTable) -> Vec<String> {
     use deltalake::datafusion::prelude::SessionContext;
     let ctx = SessionContext::new();
     delta.update_datafusion_session(&ctx.state()).unwrap();
-    ctx.register_table("t", delta.table_provider().await.unwrap()).unwrap();
+    ctx.register_table("t", delta.table_provider().await.unwrap())
+        .unwrap();
     let batches = ctx
         .sql("SELECT source_id FROM t ORDER BY source_id")
         .await
@@ -78,7 +95,9 @@ pub async fn ids_of(delta: &deltalake::DeltaTable) -> Vec<String> {
     batches
         .iter()
         .flat_map(|b| {
-            let a = b.column(0).as_any().downcast_ref::<StringArray>().unwrap().clone();
+            let text =
+                arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Utf8).unwrap();
+            let a = text.as_any().downcast_ref::<StringArray>().unwrap().clone();
             (0..a.len()).map(move |i| a.value(i).to_string())
         })
         .collect()
@@ -104,7 +123,9 @@ impl S3sServer {
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { break };
+                let Ok((stream, _)) = listener.accept().await else {
+                    break;
+                };
                 let service = service.clone();
                 tokio::spawn(async move {
                     let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
@@ -113,7 +134,10 @@ impl S3sServer {
                 });
             }
         });
-        Self { endpoint, _dir: dir }
+        Self {
+            endpoint,
+            _dir: dir,
+        }
     }
 
     pub fn options(&self) -> HashMap<String, String> {
@@ -149,7 +173,7 @@ host, port = server.get_host_and_port()
 endpoint = f"http://{host}:{port}"
 boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
              aws_access_key_id="x", aws_secret_access_key="y").create_bucket(Bucket="lake")
-print(endpoint, flush=True)
+print("EVLAKE_ENDPOINT", endpoint, flush=True)
 sys.stdin.read()
 server.stop()
 "#;
@@ -162,17 +186,20 @@ impl MotoServer {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot run {python}: {e}; run the tests with scripts/test, which installs moto"));
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        assert!(
-            line.starts_with("http://127.0.0.1:"),
-            "moto did not start (is moto[server] installed for {python}? scripts/test installs it): {line:?}"
-        );
-        Self {
-            endpoint: line.trim().to_string(),
-            child,
-        }
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot run {python}: {e}; run the tests with scripts/test, which installs moto"
+                )
+            });
+        // moto announces itself on stdout too; the endpoint is on the marked line.
+        let endpoint = BufReader::new(child.stdout.take().unwrap())
+            .lines()
+            .map_while(Result::ok)
+            .find_map(|line| line.strip_prefix("EVLAKE_ENDPOINT ").map(str::to_string))
+            .unwrap_or_else(|| {
+                panic!("moto did not start (is moto[server] installed for {python}? scripts/test installs it)")
+            });
+        Self { endpoint, child }
     }
 }
 
