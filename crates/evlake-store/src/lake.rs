@@ -113,25 +113,19 @@ impl Lake {
         let url = match Url::parse(location) {
             Ok(url) if url.scheme().len() > 1 => url,
             _ => {
-                let dir = std::path::Path::new(location);
-                std::fs::create_dir_all(dir).map_err(|e| bad(e.to_string()))?;
-                let dir = dir.canonicalize().map_err(|e| bad(e.to_string()))?;
+                // Reading does not create the directory; the first write does.
+                let dir = std::path::absolute(location).map_err(|e| bad(e.to_string()))?;
                 Url::from_directory_path(&dir)
                     .map_err(|()| bad("not an absolute directory".into()))?
             }
         };
-        let path_prefix = || Path::from(url.path().trim_matches('/'));
+        let prefix = Path::from_url_path(url.path()).map_err(|e| bad(e.to_string()))?;
+        let path_prefix = || prefix.clone();
         let (root, prefix): (Arc<dyn ObjectStore>, Path) = match url.scheme() {
-            "file" => {
-                let dir = url
-                    .to_file_path()
-                    .map_err(|()| bad("not a local path".into()))?;
-                std::fs::create_dir_all(&dir).map_err(|e| bad(e.to_string()))?;
-                (
-                    Arc::new(object_store::local::LocalFileSystem::new()),
-                    path_prefix(),
-                )
-            }
+            "file" => (
+                Arc::new(object_store::local::LocalFileSystem::new()),
+                path_prefix(),
+            ),
             "memory" => (Arc::new(InMemory::new()), path_prefix()),
             "s3" | "s3a" => {
                 let mut builder = AmazonS3Builder::from_env().with_url(url.as_str());
