@@ -290,3 +290,47 @@ async fn results_render_for_terminals_machines_and_reports() {
         "source_id,duration_ms\nreq-0,0\nreq-1,1\n"
     );
 }
+
+/// Files the Delta scan read, from `EXPLAIN ANALYZE`.
+async fn files_scanned(session: &QuerySession, sql: &str) -> u64 {
+    let plan = session
+        .user_query(&format!("EXPLAIN ANALYZE {sql}"))
+        .await
+        .unwrap();
+    let text = render_batches(&plan, OutputFormat::Csv).unwrap();
+    let (_, rest) = text
+        .split_once("count_files_scanned=")
+        .expect("a Delta scan in the plan");
+    rest.chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn partition_values_and_file_statistics_prune_the_scan() {
+    let lake = Lake::open("memory://").unwrap();
+    // Three days, one file each.
+    lake.append(
+        "access_log",
+        vec![requests(0..72, t("2026-11-01T00:00:00Z"))],
+    )
+    .unwrap()
+    .execute()
+    .await
+    .unwrap();
+    let session = QuerySession::builder(lake).build().await.unwrap();
+    let all = "SELECT max(duration_ms) FROM access_log";
+    assert_eq!(files_scanned(&session, all).await, 3);
+    let by_partition =
+        "SELECT max(duration_ms) FROM access_log WHERE event_date = DATE '2026-11-02'";
+    assert_eq!(files_scanned(&session, by_partition).await, 1);
+    let by_time = "SELECT max(duration_ms) FROM access_log WHERE event_time >= TIMESTAMP '2026-11-03T06:00:00Z'";
+    assert_eq!(files_scanned(&session, by_time).await, 1);
+    let rows = session.user_query(by_time).await.unwrap();
+    assert_eq!(
+        render_batches(&rows, OutputFormat::Csv).unwrap(),
+        "max(access_log.duration_ms)\n71\n"
+    );
+}
