@@ -239,13 +239,13 @@ async fn two_tasks_append_concurrently_on_s3_with_atomic_conditional_put() {
     concurrent_writers(lake).await;
 }
 
-/// Not a test on its own: the body of a writer process started by
-/// `two_processes_append_concurrently`, which sets `EVLAKE_TEST_WRITER`.
+/// Not a test on its own: the body of each writer process that
+/// `two_processes_append_concurrently` starts (with `--ignored`), told where to write and
+/// from which id by `EVLAKE_TEST_WRITER`.
 #[tokio::test]
+#[ignore = "run as a child process by two_processes_append_concurrently"]
 async fn writer_process() {
-    let Ok(spec) = std::env::var("EVLAKE_TEST_WRITER") else {
-        return;
-    };
+    let spec = std::env::var("EVLAKE_TEST_WRITER").expect("EVLAKE_TEST_WRITER=<lake>|<first id>");
     let (path, from) = spec.split_once('|').unwrap();
     let lake = Lake::open(path).unwrap();
     let from: u64 = from.parse().unwrap();
@@ -261,7 +261,7 @@ fn two_processes_append_concurrently() {
     let path = dir.path().to_str().unwrap().to_string();
     let spawn = |from: u64| {
         std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "writer_process", "--nocapture"])
+            .args(["--exact", "writer_process", "--ignored", "--nocapture"])
             .env("EVLAKE_TEST_WRITER", format!("{path}|{from}"))
             .spawn()
             .unwrap()
