@@ -78,20 +78,25 @@ impl Answer {
         serde_json::to_string_pretty(self).expect("an answer is always serialisable")
     }
 
-    /// The answer as a Markdown section for a report.
-    pub fn to_markdown(&self) -> String {
-        let mut out = String::new();
-        let _ = writeln!(out, "## {} — {}\n", self.question, self.title);
-        let _ = writeln!(
-            out,
-            "**Verdict:** `{}` · **audit-real level:** {} · **as of:** {} · **window:** {} – {} · **known at:** {}\n",
+    /// Verdict, level and instants on one line; `label` and `code` wrap labels and the verdict.
+    fn headline(&self, label: &str, code: &str) -> String {
+        let (l, c) = (label, code);
+        format!(
+            "{l}verdict:{l} {c}{}{c} · {l}audit-real level:{l} {} · {l}as of:{l} {} · {l}window:{l} {} – {} · {l}known at:{l} {}",
             self.verdict,
             self.level,
             self.as_of.to_rfc3339(),
             self.window_start.to_rfc3339(),
             self.window_end.to_rfc3339(),
             self.known_at.to_rfc3339()
-        );
+        )
+    }
+
+    /// The answer as a Markdown section for a report.
+    pub fn to_markdown(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "## {} — {}\n", self.question, self.title);
+        let _ = writeln!(out, "{}\n", self.headline("**", "`"));
         if !self.metrics.is_empty() {
             out.push_str("| metric | value |\n|---|---|\n");
             for (k, v) in &self.metrics {
@@ -122,16 +127,7 @@ impl Answer {
     pub fn to_text(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "{} — {}", self.question, self.title);
-        let _ = writeln!(
-            out,
-            "verdict: {}   audit-real level: {}   as of {}   window {} .. {}   known at {}",
-            self.verdict,
-            self.level,
-            self.as_of.to_rfc3339(),
-            self.window_start.to_rfc3339(),
-            self.window_end.to_rfc3339(),
-            self.known_at.to_rfc3339()
-        );
+        let _ = writeln!(out, "{}", self.headline("", ""));
         for (k, v) in &self.metrics {
             let _ = writeln!(out, "  {k:<32} {}", cell(v));
         }
@@ -245,7 +241,7 @@ mod tests {
     #[test]
     fn markdown_and_text_show_verdict_metrics_and_rows() {
         let md = answer().to_markdown();
-        assert!(md.contains("**Verdict:** `contradicted`"), "{md}");
+        assert!(md.contains("**verdict:** `contradicted`"), "{md}");
         assert!(md.contains("| advisory_leaks | 1 |"), "{md}");
         assert!(md.contains("| d-1 | advisory_leak |"), "{md}");
         let text = answer().to_text();

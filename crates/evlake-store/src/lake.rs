@@ -23,6 +23,23 @@ use url::Url;
 use crate::chain::{self, ChainLink};
 use crate::{Error, Result};
 
+/// Applies object-store options (object_store's config keys, e.g. `aws_endpoint`) to a
+/// cloud store builder.
+fn configure<B, K>(
+    builder: B,
+    options: &HashMap<String, String>,
+    set: impl Fn(B, K, &String) -> B,
+) -> std::result::Result<B, String>
+where
+    K: std::str::FromStr,
+    K::Err: std::fmt::Display,
+{
+    options.iter().try_fold(builder, |b, (key, value)| {
+        let key = key.parse().map_err(|e| format!("option '{key}': {e}"))?;
+        Ok(set(b, key, value))
+    })
+}
+
 /// Settings of a lake that are not part of its location.
 #[derive(Debug, Clone)]
 pub struct LakeConfig {
@@ -120,46 +137,36 @@ impl Lake {
             }
         };
         let prefix = Path::from_url_path(url.path()).map_err(|e| bad(e.to_string()))?;
-        let path_prefix = || prefix.clone();
-        let (root, prefix): (Arc<dyn ObjectStore>, Path) = match url.scheme() {
-            "file" => (
-                Arc::new(object_store::local::LocalFileSystem::new()),
-                path_prefix(),
+        let root: Arc<dyn ObjectStore> = match url.scheme() {
+            "file" => Arc::new(object_store::local::LocalFileSystem::new()),
+            "memory" => Arc::new(InMemory::new()),
+            "s3" | "s3a" => Arc::new(
+                configure(
+                    AmazonS3Builder::from_env().with_url(url.as_str()),
+                    options,
+                    |b, k, v| b.with_config(k, v),
+                )
+                .and_then(|b| b.build().map_err(|e| e.to_string()))
+                .map_err(bad)?,
             ),
-            "memory" => (Arc::new(InMemory::new()), path_prefix()),
-            "s3" | "s3a" => {
-                let mut builder = AmazonS3Builder::from_env().with_url(url.as_str());
-                for (key, value) in options {
-                    let key = key.parse().map_err(|e| bad(format!("{e}")))?;
-                    builder = builder.with_config(key, value);
-                }
-                (
-                    Arc::new(builder.build().map_err(|e| bad(e.to_string()))?),
-                    path_prefix(),
+            "gs" => Arc::new(
+                configure(
+                    GoogleCloudStorageBuilder::from_env().with_url(url.as_str()),
+                    options,
+                    |b, k, v| b.with_config(k, v),
                 )
-            }
-            "gs" => {
-                let mut builder = GoogleCloudStorageBuilder::from_env().with_url(url.as_str());
-                for (key, value) in options {
-                    let key = key.parse().map_err(|e| bad(format!("{e}")))?;
-                    builder = builder.with_config(key, value);
-                }
-                (
-                    Arc::new(builder.build().map_err(|e| bad(e.to_string()))?),
-                    path_prefix(),
+                .and_then(|b| b.build().map_err(|e| e.to_string()))
+                .map_err(bad)?,
+            ),
+            "az" | "abfs" | "abfss" => Arc::new(
+                configure(
+                    MicrosoftAzureBuilder::from_env().with_url(url.as_str()),
+                    options,
+                    |b, k, v| b.with_config(k, v),
                 )
-            }
-            "az" | "abfs" | "abfss" => {
-                let mut builder = MicrosoftAzureBuilder::from_env().with_url(url.as_str());
-                for (key, value) in options {
-                    let key = key.parse().map_err(|e| bad(format!("{e}")))?;
-                    builder = builder.with_config(key, value);
-                }
-                (
-                    Arc::new(builder.build().map_err(|e| bad(e.to_string()))?),
-                    path_prefix(),
-                )
-            }
+                .and_then(|b| b.build().map_err(|e| e.to_string()))
+                .map_err(bad)?,
+            ),
             other => {
                 return Err(bad(format!(
                     "unsupported scheme '{other}': use a directory, file://, memory://, s3://, gs:// or az://"

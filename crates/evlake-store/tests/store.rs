@@ -413,18 +413,11 @@ async fn ingestion_time_comes_from_the_lake_clock() {
     let lake = Lake::open("memory://").unwrap().with_clock(clock.clone());
     append(&lake, 0..3).await;
     let table = lake.table(TABLE, TableVersion::Latest).await.unwrap();
-    use deltalake::datafusion::prelude::SessionContext;
-    let ctx = SessionContext::new();
-    table.update_datafusion_session(&ctx.state()).unwrap();
-    ctx.register_table("t", table.table_provider().await.unwrap())
-        .unwrap();
-    let out = ctx
-        .sql("SELECT DISTINCT CAST(ingested_at AS VARCHAR) AS i, CAST(event_date AS VARCHAR) AS d FROM t")
-        .await
-        .unwrap()
-        .collect()
-        .await
-        .unwrap();
+    let out = sql(
+        &table,
+        "SELECT DISTINCT CAST(ingested_at AS VARCHAR) AS i, CAST(event_date AS VARCHAR) AS d FROM t",
+    )
+    .await;
     let text = arrow::util::pretty::pretty_format_batches(&out)
         .unwrap()
         .to_string();

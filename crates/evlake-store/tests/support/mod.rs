@@ -80,18 +80,7 @@ pub async fn source_ids(lake: &Lake, table: &str) -> Vec<String> {
 }
 
 pub async fn ids_of(delta: &deltalake::DeltaTable) -> Vec<String> {
-    use deltalake::datafusion::prelude::SessionContext;
-    let ctx = SessionContext::new();
-    delta.update_datafusion_session(&ctx.state()).unwrap();
-    ctx.register_table("t", delta.table_provider().await.unwrap())
-        .unwrap();
-    let batches = ctx
-        .sql("SELECT source_id FROM t ORDER BY source_id")
-        .await
-        .unwrap()
-        .collect()
-        .await
-        .unwrap();
+    let batches = sql(delta, "SELECT source_id FROM t ORDER BY source_id").await;
     batches
         .iter()
         .flat_map(|b| {
@@ -101,6 +90,16 @@ pub async fn ids_of(delta: &deltalake::DeltaTable) -> Vec<String> {
             (0..a.len()).map(move |i| a.value(i).to_string())
         })
         .collect()
+}
+
+/// Runs `query` over the Delta table registered as `t`.
+pub async fn sql(delta: &deltalake::DeltaTable, query: &str) -> Vec<RecordBatch> {
+    use deltalake::datafusion::prelude::SessionContext;
+    let ctx = SessionContext::new();
+    delta.update_datafusion_session(&ctx.state()).unwrap();
+    ctx.register_table("t", delta.table_provider().await.unwrap())
+        .unwrap();
+    ctx.sql(query).await.unwrap().collect().await.unwrap()
 }
 
 /// An in-process S3 server (s3s-fs) on 127.0.0.1 with bucket `lake`. Its conditional put is
