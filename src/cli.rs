@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use chrono::{Duration as Days, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 use evlake_query::{OutputFormat, QuerySession, render_batches};
-use evlake_store::{Lake, TableSummary, VerifyReport};
+use evlake_store::{FindingKind, Lake, TableSummary, VerifyReport};
 
 use crate::synthetic::IamEvents;
 
@@ -280,11 +280,18 @@ fn render_verify(report: &VerifyReport, format: Format) -> Result<String, Failur
             t.table, t.commits, t.data_files, t.bytes, t.chain_head
         );
     }
-    if report.is_clean() {
+    let (notes, problems): (Vec<_>, Vec<_>) = report
+        .findings
+        .iter()
+        .partition(|f| f.kind == FindingKind::UncommittedWrite);
+    for f in &notes {
+        out += &format!("note: {}: {} ({})\n", f.table, f.path, f.detail);
+    }
+    if problems.is_empty() {
         out += &format!("OK: {} tables verified, no findings\n", report.tables.len());
     } else {
-        out += &format!("FAILED: {} findings\n", report.findings.len());
-        for f in &report.findings {
+        out += &format!("FAILED: {} findings\n", problems.len());
+        for f in problems {
             out += &format!("  {:<20} {:?}  {}  {}\n", f.table, f.kind, f.path, f.detail);
         }
     }

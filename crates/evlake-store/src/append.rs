@@ -16,14 +16,14 @@ use deltalake::{DeltaTable, DeltaTableError};
 use evlake_core::TableSpec;
 use evlake_core::tables::{EVENT_TIME, INGESTED_AT, SOURCE, SOURCE_ID};
 use futures::TryStreamExt;
-use object_store::ObjectStoreExt;
 use object_store::path::Path;
+use object_store::{ObjectStoreExt, PutPayload};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::async_reader::ParquetRecordBatchStreamBuilder;
 use serde_json::Value;
 
 use crate::chain::{ADD_SHA256_TAG, AddedFile, ChainLink, actions_digest};
-use crate::parquet_files::{LakeFileReader, WrittenFile, write_partition};
+use crate::parquet_files::{LakeFileReader, WrittenFile, pending_path, write_partition};
 use crate::{Error, Lake, Result};
 
 const MICROS_PER_DAY: i64 = 86_400_000_000;
@@ -89,7 +89,7 @@ impl Append {
         let touched: BTreeSet<NaiveDate> = days.iter().copied().collect();
 
         let mut retries = 0u64;
-        for attempt in 1..=self.lake.config.max_commit_attempts {
+        for round in 1..=self.lake.config.max_commit_attempts {
             let table = self.lake.ensure_table(self.spec).await?;
             let existing = self.existing_keys(&table, &touched, &first_seen).await?;
             let keep: Vec<bool> = unique
@@ -109,8 +109,20 @@ impl Append {
                     retries,
                 });
             }
-            let files = self.write_files(&input, &keep, &days).await?;
-            match self.commit(&table, &files).await {
+            let attempt = uuid::Uuid::new_v4().to_string();
+            let files = match self.write_files(&attempt, &input, &keep, &days).await {
+                Ok(files) => files,
+                Err(e) => {
+                    self.finish_attempt(&attempt).await;
+                    return Err(e);
+                }
+            };
+            let committed = self.commit(&table, &files).await;
+            if committed.is_err() {
+                self.discard(&files).await;
+            }
+            self.finish_attempt(&attempt).await;
+            match committed {
                 Ok(version) => {
                     return Ok(AppendOutcome {
                         version: Some(version),
@@ -124,19 +136,15 @@ impl Append {
                     retries += 1;
                     tracing::debug!(
                         table = self.spec.name,
-                        attempt,
+                        round,
                         "commit lost to a concurrent writer; retrying"
                     );
-                    self.discard(&files).await;
                     // Spread the retries of writers that collided.
                     let jitter = (uuid::Uuid::new_v4().as_u128() % 20) as u64;
-                    tokio::time::sleep(Duration::from_millis(5 * attempt.min(20) as u64 + jitter))
+                    tokio::time::sleep(Duration::from_millis(5 * round.min(20) as u64 + jitter))
                         .await;
                 }
-                Err(e) => {
-                    self.discard(&files).await;
-                    return Err(e.into());
-                }
+                Err(e) => return Err(e.into()),
             }
         }
         Err(Error::CommitContention {
@@ -231,15 +239,28 @@ impl Append {
         Ok(found)
     }
 
-    /// Writes the kept rows, stamped with the ingestion time, one partition at a time.
+    /// Writes the kept rows, stamped with the ingestion time, one partition at a time, after
+    /// recording the attempt so that its files are known as uncommitted until it ends.
     async fn write_files(
         &self,
+        attempt: &str,
         input: &RecordBatch,
         keep: &[bool],
         days: &[NaiveDate],
     ) -> Result<Vec<WrittenFile>> {
         let ingested_at = self.lake.clock.now().timestamp_micros();
         let store = self.lake.table_store(self.spec.name);
+        let record = serde_json::json!({
+            "attempt": attempt,
+            "table": self.spec.name,
+            "started_at": self.lake.clock.now(),
+        });
+        store
+            .put(
+                &pending_path(attempt),
+                PutPayload::from(record.to_string().into_bytes()),
+            )
+            .await?;
         let file_batch = with_ingested_at(input, ingested_at, self.spec)?;
         let mut by_day: BTreeMap<NaiveDate, Vec<bool>> = BTreeMap::new();
         for (row, (day, kept)) in days.iter().zip(keep).enumerate() {
@@ -254,6 +275,7 @@ impl Append {
             let rows = filter_record_batch(&file_batch, &BooleanArray::from(mask))?;
             let written = write_partition(
                 &store,
+                attempt,
                 &rows,
                 self.spec.partition_column(),
                 day,
@@ -341,6 +363,14 @@ impl Append {
         )
         .await?;
         Ok(finalized.version() as u64)
+    }
+
+    /// Removes the record of an attempt that has been committed or abandoned.
+    async fn finish_attempt(&self, attempt: &str) {
+        let store = self.lake.table_store(self.spec.name);
+        if let Err(e) = store.delete(&pending_path(attempt)).await {
+            tracing::warn!(attempt, error = %e, "could not remove the record of a finished append attempt");
+        }
     }
 
     /// Removes files written for a commit that did not land; they were never part of the table.

@@ -44,9 +44,28 @@ pub(crate) struct WrittenFile {
     pub partition_value: String,
 }
 
-/// Writes the rows of one partition as one or more files and returns them.
+/// The directory, inside a table, where each append records its attempt before writing data
+/// files; Delta readers ignore directories whose names start with `_`.
+pub(crate) const PENDING_DIR: &str = "_evlake_pending";
+
+/// The record of an append attempt, written before its first data file and removed once the
+/// attempt is committed or abandoned; while it exists, files named after the attempt are an
+/// uncommitted write (in progress, or interrupted), not files slipped into the table.
+pub(crate) fn pending_path(attempt: &str) -> Path {
+    Path::from(format!("{PENDING_DIR}/{attempt}.json"))
+}
+
+/// The attempt a data file belongs to, from its name `part-NNNNN-<attempt>-c000.zstd.parquet`.
+pub(crate) fn attempt_of(path: &str) -> Option<&str> {
+    let name = path.rsplit('/').next()?;
+    let rest = name.strip_prefix("part-")?.split_once('-')?.1;
+    rest.strip_suffix("-c000.zstd.parquet")
+}
+
+/// Writes the rows of one partition as one or more files named after `attempt` and returns them.
 pub(crate) async fn write_partition(
     store: &Arc<dyn ObjectStore>,
+    attempt: &str,
     batch: &RecordBatch,
     partition_column: &str,
     day: NaiveDate,
@@ -61,17 +80,18 @@ pub(crate) async fn write_partition(
     let partition_value = day.format("%Y-%m-%d").to_string();
     let mut out = Vec::new();
     let mut offset = 0;
-    while offset < sorted.num_rows() {
+    for n in 0.. {
+        if offset >= sorted.num_rows() {
+            break;
+        }
         let len = max_rows_per_file.min(sorted.num_rows() - offset);
         let chunk = sorted.slice(offset, len);
         offset += len;
         let mut writer = ArrowWriter::try_new(Vec::new(), chunk.schema(), Some(props.clone()))?;
         writer.write(&chunk)?;
         let bytes = Bytes::from(writer.into_inner()?);
-        let path = format!(
-            "{partition_column}={partition_value}/part-00000-{}-c000.zstd.parquet",
-            uuid::Uuid::new_v4()
-        );
+        let path =
+            format!("{partition_column}={partition_value}/part-{n:05}-{attempt}-c000.zstd.parquet");
         let sha256 = sha256_hex(&bytes);
         let size = bytes.len() as i64;
         store
@@ -209,6 +229,14 @@ fn millis_text(micros: i64) -> Option<String> {
 mod tests {
     use super::*;
     use arrow::datatypes::{Field, Schema};
+
+    #[test]
+    fn a_data_file_names_its_attempt() {
+        let attempt = "0b7c4a52-3f0e-4d8e-9a43-7d1b2f3e4a5b";
+        let path = format!("event_date=2026-11-01/part-00003-{attempt}-c000.zstd.parquet");
+        assert_eq!(attempt_of(&path), Some(attempt));
+        assert_eq!(attempt_of("event_date=2026-11-01/injected.parquet"), None);
+    }
 
     #[test]
     fn stats_bound_every_value_and_skip_long_strings() {

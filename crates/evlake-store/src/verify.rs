@@ -1,6 +1,6 @@
 //! `verify`: re-hash every commit and data file of every table and check the hash chain.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use futures::TryStreamExt;
 use object_store::path::Path;
@@ -10,6 +10,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::chain::{self, ACTIONS_KEY, ADD_SHA256_TAG, AddedFile, PREV_COMMIT_KEY};
+use crate::parquet_files::{PENDING_DIR, attempt_of};
 use crate::{Error, Lake, Result};
 
 /// What kind of tampering (or damage) a finding is.
@@ -22,6 +23,10 @@ pub enum FindingKind {
     DataFileMissing,
     /// A file inside a table that no commit added.
     FileOutsideCommit,
+    /// A data file of an append that has not committed: still in progress, or interrupted
+    /// (a crash between writing and committing). No version of the table includes it, so it
+    /// is not tampering; it is reported so that it can be cleaned up.
+    UncommittedWrite,
     /// A commit file's bytes differ from what the chain recorded.
     CommitChanged,
     /// A commit version is missing from the log.
@@ -68,9 +73,12 @@ pub struct VerifyReport {
 }
 
 impl VerifyReport {
-    /// Whether nothing was found.
+    /// Whether no file was changed, removed or inserted and every link holds. Uncommitted
+    /// writes do not count: no table version reads them.
     pub fn is_clean(&self) -> bool {
-        self.findings.is_empty()
+        self.findings
+            .iter()
+            .all(|f| f.kind == FindingKind::UncommittedWrite)
     }
 }
 
@@ -118,9 +126,12 @@ async fn verify_table(
     let listed: Vec<_> = store.list(None).try_collect().await?;
     let mut versions = BTreeMap::new();
     let mut data: HashMap<String, u64> = HashMap::new();
+    let mut pending = HashSet::new();
     for meta in &listed {
         let path = meta.location.as_ref();
-        if let Some(name) = path.strip_prefix("_delta_log/") {
+        if let Some(record) = path.strip_prefix(&format!("{PENDING_DIR}/")) {
+            pending.insert(record.trim_end_matches(".json").to_string());
+        } else if let Some(name) = path.strip_prefix("_delta_log/") {
             if let Some(v) = name
                 .strip_suffix(".json")
                 .and_then(|n| n.parse::<u64>().ok())
@@ -221,11 +232,20 @@ async fn verify_table(
         }
     }
     for (path, size) in data {
-        found(
-            &path,
-            FindingKind::FileOutsideCommit,
-            format!("{size} bytes that no commit added"),
-        );
+        match attempt_of(&path).filter(|a| pending.contains(*a)) {
+            Some(attempt) => found(
+                &path,
+                FindingKind::UncommittedWrite,
+                format!(
+                    "{size} bytes of append attempt {attempt}, not committed (in progress or interrupted)"
+                ),
+            ),
+            None => found(
+                &path,
+                FindingKind::FileOutsideCommit,
+                format!("{size} bytes that no commit added"),
+            ),
+        }
     }
     Ok(TableVerification {
         table: table.to_string(),

@@ -426,3 +426,37 @@ async fn ingestion_time_comes_from_the_lake_clock() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn verify_tells_an_interrupted_append_from_an_inserted_file() {
+    let (dir, lake) = lake_to_tamper().await;
+    let attempt = "6f1d2c3b-0a9e-4f8d-b7c6-5e4d3c2b1a09";
+    let files = data_files(dir.path());
+    // What a crash between writing and committing leaves: the attempt's record and its files.
+    let pending = dir.path().join("iam_events/_evlake_pending");
+    std::fs::create_dir_all(&pending).unwrap();
+    std::fs::write(pending.join(format!("{attempt}.json")), "{}").unwrap();
+    let orphan = files[0].with_file_name(format!("part-00000-{attempt}-c000.zstd.parquet"));
+    std::fs::copy(&files[0], &orphan).unwrap();
+    let report = lake.verify().await.unwrap();
+    assert_eq!(kinds(&report), [FindingKind::UncommittedWrite]);
+    assert!(report.is_clean(), "no table version reads it");
+    assert_eq!(count_rows(&lake, TABLE).await, 300);
+
+    // The same name without the attempt's record is a file slipped into the table.
+    std::fs::remove_file(pending.join(format!("{attempt}.json"))).unwrap();
+    let report = lake.verify().await.unwrap();
+    assert_eq!(kinds(&report), [FindingKind::FileOutsideCommit]);
+    assert!(!report.is_clean());
+}
+
+#[tokio::test]
+async fn a_finished_append_leaves_no_attempt_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::open(dir.path().to_str().unwrap()).unwrap();
+    append(&lake, 0..10).await;
+    append(&lake, 0..20).await;
+    let pending = dir.path().join("iam_events/_evlake_pending");
+    let left = std::fs::read_dir(&pending).map_or(0, |d| d.count());
+    assert_eq!(left, 0);
+}
