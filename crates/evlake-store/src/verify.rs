@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 use serde::Serialize;
@@ -81,6 +81,9 @@ impl VerifyReport {
             .all(|f| f.kind == FindingKind::UncommittedWrite)
     }
 }
+
+/// Data files hashed at once.
+const HASH_CONCURRENCY: usize = 8;
 
 struct Commit {
     sha256: String,
@@ -197,7 +200,7 @@ async fn verify_table(
             }
         }
     }
-    let mut data_files = 0u64;
+    let mut present = Vec::new();
     for (v, commit) in &commits {
         for add in &commit.adds {
             let location = Path::from_url_path(&add.path).map_err(object_store::Error::from)?;
@@ -208,27 +211,36 @@ async fn verify_table(
                     FindingKind::DataFileMissing,
                     format!("added by commit {v}, no longer in storage"),
                 );
-                continue;
+            } else {
+                present.push((*v, add, location));
             }
-            let actual = hash_object(store, &location).await?;
-            data_files += 1;
-            bytes_hashed += actual.1;
-            match &add.sha256 {
-                Some(expected) if expected != &actual.0 => found(
-                    &key,
-                    FindingKind::DataFileChanged,
-                    format!(
-                        "commit {v} recorded SHA-256 {expected}, the file hashes to {}",
-                        actual.0
-                    ),
-                ),
-                Some(_) => {}
-                None => found(
-                    &key,
-                    FindingKind::CommitUnchained,
-                    format!("commit {v} added it without a {ADD_SHA256_TAG} tag"),
-                ),
-            }
+        }
+    }
+    // Hash several files at once: on object storage each is a round trip.
+    let hashed: Vec<_> = futures::stream::iter(present)
+        .map(|(v, add, location)| async move {
+            hash_object(store, &location)
+                .await
+                .map(|actual| (v, add, location, actual))
+        })
+        .buffered(HASH_CONCURRENCY)
+        .try_collect()
+        .await?;
+    let data_files = hashed.len() as u64;
+    for (v, add, location, (sha256, len)) in hashed {
+        bytes_hashed += len;
+        match &add.sha256 {
+            Some(expected) if expected != &sha256 => found(
+                location.as_ref(),
+                FindingKind::DataFileChanged,
+                format!("commit {v} recorded SHA-256 {expected}, the file hashes to {sha256}"),
+            ),
+            Some(_) => {}
+            None => found(
+                location.as_ref(),
+                FindingKind::CommitUnchained,
+                format!("commit {v} added it without a {ADD_SHA256_TAG} tag"),
+            ),
         }
     }
     for (path, size) in data {
