@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{Duration as Days, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
+use evlake_ingest::{IngestRun, IngestSummary};
 use evlake_query::{OutputFormat, QuerySession, render_batches};
 use evlake_store::{FindingKind, Lake, TableSummary, VerifyReport};
 
@@ -15,7 +16,8 @@ const EXIT_CODES: &str = "Exit codes:
   1  verify found a changed, missing or inserted file, or a broken hash-chain link
   2  the command line is invalid
   3  the SQL was refused: it is not a read-only query over the lake
-  4  the lake could not be opened or read, or a query failed (time or memory limit, bad SQL)";
+  4  the lake could not be opened or read, or a query failed (time or memory limit, bad SQL)
+  5  ingest quarantined more than the allowed share of records (the good ones were kept)";
 
 /// evlake — an evidence lake for DevSecOps audits.
 #[derive(Debug, Parser)]
@@ -67,6 +69,30 @@ enum Command {
         /// The query.
         query: String,
         /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Ingest files of one source kind. Records that cannot be read go to the `_quarantine`
+    /// table with the reason; the others are kept. Exits 5 when more than
+    /// --max-quarantine-share of the records were quarantined.
+    #[command(after_help = EXIT_CODES)]
+    Ingest {
+        /// The source kind (e.g. sarif).
+        #[arg(long = "source")]
+        kind: String,
+        /// The source's name in the lake (`source_name`); defaults to the kind.
+        #[arg(long)]
+        name: Option<String>,
+        /// A setting of the source kind, as key=value (repeatable), e.g. --set repo=acme/web.
+        #[arg(long = "set", value_parser = parse_setting)]
+        settings: Vec<(String, String)>,
+        /// The largest share of quarantined records that still counts as success.
+        #[arg(long, default_value_t = 0.01)]
+        max_quarantine_share: f64,
+        /// Files or directories (read recursively) to ingest.
+        #[arg(required = true)]
+        paths: Vec<std::path::PathBuf>,
+        /// Output format of the summary.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -173,6 +199,30 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             println!("{}", render_batches(&batches, (*format).into())?);
             Ok(0)
         }
+        Command::Ingest {
+            kind,
+            name,
+            settings,
+            max_quarantine_share,
+            paths,
+            format,
+        } => {
+            let lake = Lake::open(&cli.lake)?;
+            let settings = settings
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                .collect();
+            let summary = IngestRun::new(lake, kind, name.as_deref().unwrap_or(kind), &settings)?
+                .with_max_quarantine_share(*max_quarantine_share)
+                .ingest_paths(paths)
+                .await?;
+            print!("{}", render_ingest(&summary, *format)?);
+            Ok(if summary.over_quarantine_limit() {
+                5
+            } else {
+                0
+            })
+        }
         Command::Demo { dir, events } => demo(dir, *events, session).await,
     }
 }
@@ -232,6 +282,42 @@ async fn demo(
         dir.display()
     );
     Ok(if report.is_clean() { 0 } else { 1 })
+}
+
+fn parse_setting(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+        .ok_or_else(|| format!("'{text}' is not key=value"))
+}
+
+fn render_ingest(summary: &IngestSummary, format: Format) -> Result<String, Failure> {
+    if let Format::Json = format {
+        return Ok(serde_json::to_string_pretty(summary)? + "\n");
+    }
+    let mut out = format!(
+        "{} ({}): {} files, {} bytes, {} records, {} quarantined ({:.2} %) in {:.1}s\n",
+        summary.source_name,
+        summary.kind,
+        summary.files,
+        summary.bytes,
+        summary.records,
+        summary.quarantined,
+        summary.quarantine_share() * 100.0,
+        summary.seconds
+    );
+    for (table, counts) in &summary.tables {
+        out += &format!(
+            "  {table:<20} {:>8} added {:>8} duplicates\n",
+            counts.added, counts.duplicates
+        );
+    }
+    if summary.over_quarantine_limit() {
+        out += &format!(
+            "FAILED: more than {:.2} % of the records were quarantined; see the _quarantine table\n",
+            summary.max_quarantine_share * 100.0
+        );
+    }
+    Ok(out)
 }
 
 fn render_summaries(tables: &[TableSummary], format: Format) -> Result<String, Failure> {

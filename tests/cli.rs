@@ -212,3 +212,54 @@ async fn duckdb_reads_what_evlake_wrote() {
     assert_eq!(duck[2], 10);
     assert_eq!(duck[3], start().timestamp_micros());
 }
+
+#[test]
+fn ingest_from_the_command_line_reports_and_exits_by_the_quarantine_share() {
+    let lake = tempfile::tempdir().unwrap();
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/sarif");
+    let shared = shared.to_str().unwrap();
+    let ok = evlake(
+        lake.path(),
+        &[
+            "ingest",
+            "--source",
+            "sarif",
+            "--set",
+            "repo=acme/web",
+            shared,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&ok.stdout).unwrap();
+    assert_eq!(summary["tables"]["scan_findings"]["added"], 8);
+    assert_eq!(summary["source_name"], "sarif");
+
+    let bad = tempfile::tempdir().unwrap();
+    std::fs::write(bad.path().join("broken.sarif"), "{\"runs\": [").unwrap();
+    let out = evlake(
+        lake.path(),
+        &["ingest", "--source", "sarif", bad.path().to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(5));
+    assert!(text(&out.stdout).contains("FAILED: more than 1.00 % of the records were quarantined"));
+
+    let unknown = evlake(
+        lake.path(),
+        &[
+            "ingest",
+            "--source",
+            "sarif",
+            "--set",
+            "colour=blue",
+            shared,
+        ],
+    );
+    assert_eq!(unknown.status.code(), Some(4));
+    assert!(
+        text(&unknown.stderr).contains("unknown field `colour`"),
+        "{}",
+        text(&unknown.stderr)
+    );
+}

@@ -1,0 +1,247 @@
+//! What parsers hand back: rows for lake tables, and records they could not take.
+
+use std::collections::BTreeMap;
+use std::fmt::Display;
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, BinaryBuilder, RecordBatch, StringBuilder, TimestampMicrosecondArray,
+};
+use chrono::{DateTime, Utc};
+use evlake_core::tables;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::{Error, Result};
+
+/// One input handed to a parser: a whole file, or one line of a JSON Lines file.
+#[derive(Debug, Clone, Copy)]
+pub struct Document<'a> {
+    /// Where it came from: the file, and `:LINE` for a line.
+    pub location: &'a str,
+    /// Its bytes, verbatim.
+    pub bytes: &'a [u8],
+    /// When the input was last modified: the event time of last resort.
+    pub modified: DateTime<Utc>,
+}
+
+/// Collects the rows a parser produces and the records it rejects.
+#[derive(Debug)]
+pub struct Emitter {
+    source: String,
+    source_name: String,
+    now: DateTime<Utc>,
+    pub(crate) rows: BTreeMap<&'static str, Vec<Map<String, Value>>>,
+    pub(crate) rejected: Vec<Rejected>,
+    pub(crate) accepted: u64,
+}
+
+/// A record that could not be ingested.
+#[derive(Debug, Clone)]
+pub(crate) struct Rejected {
+    pub location: String,
+    pub reason: String,
+    pub raw: Vec<u8>,
+}
+
+/// Formats an instant as the lake's JSON timestamp text.
+pub fn timestamp(t: DateTime<Utc>) -> Value {
+    Value::String(t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
+}
+
+/// SHA-256 of `bytes`, in hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+impl Emitter {
+    /// An emitter for source kind `source` configured as `source_name`; `now` stamps rejections.
+    pub fn new(source: &str, source_name: &str, now: DateTime<Utc>) -> Self {
+        Self {
+            source: source.to_string(),
+            source_name: source_name.to_string(),
+            now,
+            rows: BTreeMap::new(),
+            rejected: Vec::new(),
+            accepted: 0,
+        }
+    }
+
+    /// Adds a row to `table`: its own `fields`, and the provenance columns from the rest.
+    /// A row lacking a required column is rejected instead, naming the column.
+    pub fn row(
+        &mut self,
+        table: &'static str,
+        event_time: DateTime<Utc>,
+        source_id: String,
+        location: String,
+        raw: &[u8],
+        fields: Map<String, Value>,
+    ) {
+        let spec = tables::get(table).expect("parsers name lake tables");
+        let Ok(raw_text) = std::str::from_utf8(raw) else {
+            return self.reject(&location, "the record is not UTF-8 text", raw);
+        };
+        let mut row = Map::new();
+        row.insert(tables::EVENT_TIME.into(), timestamp(event_time));
+        row.insert(tables::SOURCE.into(), Value::String(self.source.clone()));
+        row.insert(
+            "source_name".into(),
+            Value::String(self.source_name.clone()),
+        );
+        row.insert(tables::SOURCE_ID.into(), Value::String(source_id));
+        row.insert("source_ref".into(), Value::String(location.clone()));
+        row.insert("record_sha256".into(), Value::String(sha256_hex(raw)));
+        row.extend(fields);
+        row.insert(tables::RAW.into(), Value::String(raw_text.to_string()));
+        for field in spec.input_schema().fields() {
+            let present = row.get(field.name()).is_some_and(|v| !v.is_null());
+            if !field.is_nullable() && !present {
+                return self.reject(
+                    &location,
+                    format!("required field '{}' is missing", field.name()),
+                    raw,
+                );
+            }
+        }
+        self.accepted += 1;
+        self.rows.entry(table).or_default().push(row);
+    }
+
+    /// Sends a record to quarantine with the reason it could not be ingested.
+    pub fn reject(&mut self, location: &str, reason: impl Display, raw: &[u8]) {
+        self.rejected.push(Rejected {
+            location: location.to_string(),
+            reason: reason.to_string(),
+            raw: raw.to_vec(),
+        });
+    }
+
+    /// Rows buffered, across tables and quarantine.
+    pub(crate) fn buffered(&self) -> usize {
+        self.rows.values().map(Vec::len).sum::<usize>() + self.rejected.len()
+    }
+
+    /// Takes the buffered rows as one batch per table, quarantine included.
+    pub(crate) fn drain(&mut self) -> Result<Vec<(&'static str, RecordBatch)>> {
+        let mut out = Vec::new();
+        for (table, rows) in std::mem::take(&mut self.rows) {
+            let schema = tables::get(table)
+                .expect("parsers name lake tables")
+                .input_schema();
+            let rows_err = |e: arrow::error::ArrowError| Error::Rows {
+                table: table.to_string(),
+                reason: e.to_string(),
+            };
+            let mut decoder = arrow::json::ReaderBuilder::new(schema)
+                .with_batch_size(rows.len().max(1))
+                .build_decoder()
+                .map_err(rows_err)?;
+            decoder.serialize(&rows).map_err(rows_err)?;
+            if let Some(batch) = decoder.flush().map_err(rows_err)? {
+                out.push((table, batch));
+            }
+        }
+        let rejected = std::mem::take(&mut self.rejected);
+        if !rejected.is_empty() {
+            out.push(("_quarantine", self.quarantine_batch(&rejected)));
+        }
+        Ok(out)
+    }
+
+    fn quarantine_batch(&self, rejected: &[Rejected]) -> RecordBatch {
+        let schema = tables::get("_quarantine")
+            .expect("the quarantine table")
+            .input_schema();
+        let n = rejected.len();
+        let text = |values: Vec<String>| -> ArrayRef {
+            let mut b = StringBuilder::new();
+            values.iter().for_each(|v| b.append_value(v));
+            Arc::new(b.finish())
+        };
+        let mut raw = BinaryBuilder::new();
+        rejected.iter().for_each(|r| raw.append_value(&r.raw));
+        let columns: Vec<ArrayRef> = schema
+            .fields()
+            .iter()
+            .map(|f| match f.name().as_str() {
+                tables::EVENT_TIME => Arc::new(
+                    TimestampMicrosecondArray::from(vec![self.now.timestamp_micros(); n])
+                        .with_timezone("UTC"),
+                ) as ArrayRef,
+                tables::SOURCE => text(vec![self.source.clone(); n]),
+                "source_name" => text(vec![self.source_name.clone(); n]),
+                // The same bad record at the same place is quarantined once, however often it is read.
+                tables::SOURCE_ID => text(
+                    rejected
+                        .iter()
+                        .map(|r| {
+                            sha256_hex(format!("{}\n{}", r.location, sha256_hex(&r.raw)).as_bytes())
+                        })
+                        .collect(),
+                ),
+                "source_ref" | "location" => {
+                    text(rejected.iter().map(|r| r.location.clone()).collect())
+                }
+                "record_sha256" => text(rejected.iter().map(|r| sha256_hex(&r.raw)).collect()),
+                "reason" => text(rejected.iter().map(|r| r.reason.clone()).collect()),
+                tables::RAW => Arc::new(std::mem::take(&mut raw).finish()) as ArrayRef,
+                other => unreachable!("_quarantine has no column {other}"),
+            })
+            .collect();
+        RecordBatch::try_new(schema, columns).expect("quarantine rows match their table")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-22T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn rows_become_batches_and_missing_required_fields_are_rejected() {
+        let mut out = Emitter::new("sarif", "scans", now());
+        let fields = |tool: Value| {
+            Map::from_iter([
+                ("tool".to_string(), tool),
+                ("start_line".to_string(), json!(7)),
+            ])
+        };
+        out.row(
+            "scan_findings",
+            now(),
+            "a".into(),
+            "f.sarif#/runs/0/results/0".into(),
+            b"{}",
+            fields(json!("CodeQL")),
+        );
+        out.row(
+            "scan_findings",
+            now(),
+            "b".into(),
+            "f.sarif#/runs/0/results/1".into(),
+            b"{}",
+            fields(Value::Null),
+        );
+        assert_eq!(out.accepted, 1);
+        let batches = out.drain().unwrap();
+        assert_eq!(batches.len(), 2);
+        let (table, findings) = &batches[0];
+        assert_eq!((*table, findings.num_rows()), ("scan_findings", 1));
+        let (table, quarantine) = &batches[1];
+        assert_eq!((*table, quarantine.num_rows()), ("_quarantine", 1));
+        let reason = quarantine.column_by_name("reason").unwrap();
+        let reason = reason
+            .as_any()
+            .downcast_ref::<arrow::array::StringArray>()
+            .unwrap();
+        assert_eq!(reason.value(0), "required field 'tool' is missing");
+        assert_eq!(out.buffered(), 0);
+    }
+}

@@ -1,0 +1,46 @@
+//! The error type of `evlake-ingest`.
+
+/// Errors that stop an ingest run (a bad record never does: it is quarantined).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A source kind that is not registered.
+    #[error("unknown source kind '{kind}': the kinds are {known}")]
+    UnknownKind {
+        /// The kind asked for.
+        kind: String,
+        /// The registered kinds, comma separated.
+        known: String,
+    },
+    /// A source setting that is unknown or has the wrong form.
+    #[error("source '{source_name}' ({kind}): {reason}")]
+    Config {
+        /// The source's name.
+        source_name: String,
+        /// Its kind.
+        kind: String,
+        /// What is wrong, naming the key.
+        reason: String,
+    },
+    /// An input that cannot be read at all.
+    #[error("cannot read '{path}': {source}")]
+    Read {
+        /// The input's path.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// An error from the lake.
+    #[error(transparent)]
+    Store(#[from] evlake_store::Error),
+    /// Rows that Arrow could not take (a parser bug: parsers check what they emit).
+    #[error("building rows for '{table}': {reason}")]
+    Rows {
+        /// The table.
+        table: String,
+        /// Arrow's account.
+        reason: String,
+    },
+}
+
+/// Result alias for `evlake-ingest`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

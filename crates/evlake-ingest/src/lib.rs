@@ -1,0 +1,20 @@
+//! Getting evidence into the lake: one mechanism for every source kind.
+//!
+//! A source kind is a folder under `sources/` with its configuration (serde,
+//! `deny_unknown_fields`) and its parser, which turns one input document into normalised rows
+//! for lake tables; kinds are registered in one table ([`kinds`]). [`IngestRun`] reads the
+//! inputs, hands each document to the parser, sends rows to the lake through its one commit
+//! path in bounded batches, and sends every record that cannot be ingested to `_quarantine`
+//! with the reason, its location and its raw bytes, keeping the good records around it.
+
+mod emit;
+mod error;
+mod input;
+mod registry;
+mod run;
+pub mod sources;
+
+pub use emit::{Document, Emitter};
+pub use error::{Error, Result};
+pub use registry::{BuildParser, Kind, Parser, kinds};
+pub use run::{IngestRun, IngestSummary, TableCounts};

@@ -1,0 +1,3 @@
+//! Source kinds, one folder each: `config.rs` (its settings) and `parse.rs` (its parser).
+
+pub mod sarif;

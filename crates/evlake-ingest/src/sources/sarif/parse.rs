@@ -1,0 +1,222 @@
+//! Parsing SARIF 2.1.0 logs.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value, json};
+
+use super::SarifConfig;
+use crate::emit::{Document, Emitter, sha256_hex, timestamp};
+use crate::registry::Parser;
+
+/// Severity from SARIF: the `security-severity` score GitHub code scanning uses (on the
+/// result or its rule) when there is one — ≥ 9.0 critical, ≥ 7.0 high, ≥ 4.0 medium, else
+/// low — otherwise the level: error → high, warning → medium, note → low, none → none.
+pub fn severity(security_severity: Option<f64>, level: &str) -> &'static str {
+    match security_severity {
+        Some(s) if s >= 9.0 => "critical",
+        Some(s) if s >= 7.0 => "high",
+        Some(s) if s >= 4.0 => "medium",
+        Some(_) => "low",
+        None => match level {
+            "error" => "high",
+            "warning" => "medium",
+            "note" => "low",
+            _ => "none",
+        },
+    }
+}
+
+/// The `sarif` parser.
+#[derive(Debug, Clone)]
+pub struct SarifParser {
+    config: SarifConfig,
+    scan_time: Option<DateTime<Utc>>,
+}
+
+impl SarifParser {
+    /// A parser with `config`.
+    pub fn new(config: SarifConfig) -> Result<Self, String> {
+        let scan_time = config
+            .scan_time
+            .as_deref()
+            .map(|t| evlake_core::time::parse_instant(t).map_err(|e| format!("scan_time: {e}")))
+            .transpose()?;
+        Ok(Self { config, scan_time })
+    }
+}
+
+fn text<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
+    v.pointer(pointer).and_then(Value::as_str)
+}
+
+/// A `security-severity` property, which SARIF producers write as a string or a number.
+fn score(properties: Option<&Value>) -> Option<f64> {
+    let v = properties?.get("security-severity")?;
+    v.as_f64().or_else(|| v.as_str()?.trim().parse().ok())
+}
+
+impl Parser for SarifParser {
+    fn line_per_record(&self) -> bool {
+        false
+    }
+
+    fn parse(&self, doc: Document<'_>, out: &mut Emitter) {
+        let log: Value = match serde_json::from_slice(doc.bytes) {
+            Ok(v) => v,
+            Err(e) => return out.reject(doc.location, format!("not valid JSON: {e}"), doc.bytes),
+        };
+        let Some(runs) = log.get("runs").and_then(Value::as_array) else {
+            return out.reject(doc.location, "not a SARIF log: no 'runs' array", doc.bytes);
+        };
+        for (r, run) in runs.iter().enumerate() {
+            self.parse_run(doc, r, run, out);
+        }
+    }
+}
+
+impl SarifParser {
+    fn parse_run(&self, doc: Document<'_>, r: usize, run: &Value, out: &mut Emitter) {
+        let driver = run.pointer("/tool/driver").unwrap_or(&Value::Null);
+        let tool = driver.get("name").and_then(Value::as_str);
+        let tool_version = text(driver, "/semanticVersion").or_else(|| text(driver, "/version"));
+        let rules = driver
+            .get("rules")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        let provenance = run.pointer("/versionControlProvenance/0");
+        let commit = provenance
+            .and_then(|p| text(p, "/revisionId"))
+            .or(self.config.commit.as_deref());
+        let repo = provenance
+            .and_then(|p| text(p, "/repositoryUri"))
+            .or(self.config.repo.as_deref());
+        let category = text(run, "/automationDetails/id").unwrap_or("");
+        let ended = run
+            .get("invocations")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|i| text(i, "/endTimeUtc"))
+            .filter_map(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc))
+            .max();
+        let scan_time = ended.or(self.scan_time).unwrap_or(doc.modified);
+        let results = run
+            .get("results")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        for (i, result) in results.iter().enumerate() {
+            let location = format!("{}#/runs/{r}/results/{i}", doc.location);
+            let raw = serde_json::to_vec(result).expect("a parsed value serialises");
+            let rule = result
+                .get("ruleIndex")
+                .and_then(Value::as_u64)
+                .and_then(|ix| rules.get(ix as usize))
+                .or_else(|| {
+                    let id = result.get("ruleId")?.as_str()?;
+                    rules
+                        .iter()
+                        .find(|r| r.get("id").and_then(Value::as_str) == Some(id))
+                });
+            let Some(rule_id) = result
+                .get("ruleId")
+                .and_then(Value::as_str)
+                .or_else(|| rule.and_then(|r| text(r, "/id")))
+            else {
+                out.reject(&location, "result has no ruleId and no rule", &raw);
+                continue;
+            };
+            let level = text(result, "/level")
+                .or_else(|| rule.and_then(|r| text(r, "/defaultConfiguration/level")))
+                .unwrap_or("warning");
+            let security_severity = score(result.get("properties"))
+                .or_else(|| score(rule.and_then(|r| r.get("properties"))));
+            let physical = result.pointer("/locations/0/physicalLocation");
+            let uri = physical.and_then(|p| text(p, "/artifactLocation/uri"));
+            let fingerprint = text(result, "/partialFingerprints/primaryLocationLineHash")
+                .map(str::to_string)
+                .or_else(|| {
+                    result
+                        .get("fingerprints")
+                        .and_then(Value::as_object)
+                        .and_then(|f| f.values().next())
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                })
+                .or_else(|| text(result, "/guid").map(str::to_string));
+            // Without a fingerprint the result's own content identifies it.
+            let identity = fingerprint.clone().unwrap_or_else(|| sha256_hex(&raw));
+            let source_id = sha256_hex(
+                [
+                    tool.unwrap_or(""),
+                    category,
+                    rule_id,
+                    uri.unwrap_or(""),
+                    &identity,
+                    repo.unwrap_or(""),
+                    commit.unwrap_or(""),
+                ]
+                .join("\n")
+                .as_bytes(),
+            );
+            let fields = Map::from_iter([
+                ("tool".to_string(), json!(tool)),
+                ("tool_version".to_string(), json!(tool_version)),
+                ("rule_id".to_string(), json!(rule_id)),
+                (
+                    "severity".to_string(),
+                    json!(severity(security_severity, level)),
+                ),
+                ("security_severity".to_string(), json!(security_severity)),
+                ("level".to_string(), json!(level)),
+                ("message".to_string(), json!(text(result, "/message/text"))),
+                ("file_path".to_string(), json!(uri)),
+                (
+                    "start_line".to_string(),
+                    json!(
+                        physical
+                            .and_then(|p| p.pointer("/region/startLine"))
+                            .and_then(Value::as_i64)
+                    ),
+                ),
+                ("fingerprint".to_string(), json!(fingerprint)),
+                ("repo".to_string(), json!(repo)),
+                ("commit_sha".to_string(), json!(commit)),
+                ("scan_time".to_string(), timestamp(scan_time)),
+            ]);
+            out.row(
+                "scan_findings",
+                scan_time,
+                source_id,
+                location,
+                &raw,
+                fields,
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn severity_follows_the_score_then_the_level() {
+        assert_eq!(severity(Some(9.8), "note"), "critical");
+        assert_eq!(severity(Some(7.0), "note"), "high");
+        assert_eq!(severity(Some(4.0), "error"), "medium");
+        assert_eq!(severity(Some(0.1), "error"), "low");
+        assert_eq!(severity(None, "error"), "high");
+        assert_eq!(severity(None, "warning"), "medium");
+        assert_eq!(severity(None, "note"), "low");
+        assert_eq!(severity(None, "none"), "none");
+    }
+
+    #[test]
+    fn a_score_may_be_text_or_a_number() {
+        assert_eq!(score(Some(&json!({"security-severity": "8.1"}))), Some(8.1));
+        assert_eq!(score(Some(&json!({"security-severity": 5}))), Some(5.0));
+        assert_eq!(score(Some(&json!({"tags": []}))), None);
+    }
+}

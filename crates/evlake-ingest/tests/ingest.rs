@@ -1,0 +1,196 @@
+//! Integration tests of the ingest framework over the real fixtures in `../shared/fixtures`
+//! (origin and licence of each file in `../shared/fixtures/SOURCES.md`).
+
+use std::path::PathBuf;
+
+use evlake_ingest::IngestRun;
+use evlake_store::Lake;
+use serde_json::{Map, Value};
+
+fn fixtures(kind: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures")
+        .join(kind);
+    assert!(
+        dir.is_dir(),
+        "the shared fixtures are expected beside the clone, at {}",
+        dir.display()
+    );
+    dir
+}
+
+fn settings(pairs: &[(&str, &str)]) -> Map<String, Value> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+        .collect()
+}
+
+/// Rows of `sql` over the lake's tables, read through Delta and DataFusion.
+async fn rows(lake: &Lake, sql: &str) -> Vec<Map<String, Value>> {
+    use deltalake::datafusion::prelude::SessionContext;
+    let ctx = SessionContext::new();
+    for spec in lake.existing_tables().await.unwrap() {
+        let table = lake
+            .table(spec.name, evlake_store::TableVersion::Latest)
+            .await
+            .unwrap();
+        table.update_datafusion_session(&ctx.state()).unwrap();
+        ctx.register_table(spec.name, table.table_provider().await.unwrap())
+            .unwrap();
+    }
+    let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+    let mut out = Vec::new();
+    let mut writer = arrow::json::ArrayWriter::new(&mut out);
+    for b in &batches {
+        writer.write(b).unwrap();
+    }
+    writer.finish().unwrap();
+    if out.is_empty() {
+        Vec::new()
+    } else {
+        serde_json::from_slice(&out).unwrap()
+    }
+}
+
+#[tokio::test]
+async fn every_sarif_fixture_ingests() {
+    let lake = Lake::open("memory://").unwrap();
+    let run = IngestRun::new(
+        lake.clone(),
+        "sarif",
+        "scans",
+        &settings(&[("repo", "acme/web"), ("commit", "abc123")]),
+    )
+    .unwrap();
+    let summary = run.ingest_paths(&[fixtures("sarif")]).await.unwrap();
+    assert_eq!(
+        (summary.files, summary.records, summary.quarantined),
+        (3, 8, 0)
+    );
+    assert_eq!(summary.tables["scan_findings"].added, 8);
+    let by_tool = rows(
+        &lake,
+        "SELECT tool, severity, count(*) AS n, min(repo) AS repo, min(commit_sha) AS commit_sha \
+         FROM scan_findings GROUP BY tool, severity ORDER BY tool, severity",
+    )
+    .await;
+    let table: Vec<String> = by_tool
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} {} {} {}",
+                r["tool"], r["severity"], r["n"], r["repo"], r["commit_sha"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        table,
+        [
+            r#""CodeQL command-line toolchain" "low" 2 "acme/web" "abc123""#,
+            r#""CodeQL command-line toolchain" "medium" 1 "acme/web" "abc123""#,
+            r#""LGTM.com" "low" 1 "acme/web" "abc123""#,
+            r#""Trivy" "medium" 4 "acme/web" "abc123""#,
+        ]
+    );
+    let trivy = rows(&lake, "SELECT security_severity, rule_id, source_ref FROM scan_findings WHERE tool = 'Trivy' ORDER BY source_ref").await;
+    assert_eq!(trivy[0]["security_severity"], 5.3);
+    assert_eq!(trivy[0]["rule_id"], "CVE-2019-1549");
+    assert!(
+        trivy[0]["source_ref"]
+            .as_str()
+            .unwrap()
+            .ends_with("trivy_alpine-310.sarif#/runs/0/results/0")
+    );
+
+    // The same files again: nothing new.
+    let again = run.ingest_paths(&[fixtures("sarif")]).await.unwrap();
+    assert_eq!(
+        (
+            again.tables["scan_findings"].added,
+            again.tables["scan_findings"].duplicates
+        ),
+        (0, 8)
+    );
+}
+
+#[tokio::test]
+async fn bad_files_are_quarantined_and_their_neighbours_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read(fixtures("sarif").join("trivy_alpine-310.sarif")).unwrap();
+    std::fs::write(dir.path().join("a-good.sarif"), &good).unwrap();
+    std::fs::write(
+        dir.path().join("b-truncated.sarif"),
+        &good[..good.len() / 2],
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("c-not-sarif.json"),
+        br#"{"version":"2.1.0"}"#,
+    )
+    .unwrap();
+    let no_rule = br#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"Semgrep"}},"results":[{"message":{"text":"x"}},{"ruleId":"r1","level":"error","message":{"text":"y"}}]}]}"#;
+    std::fs::write(dir.path().join("d-one-bad-result.sarif"), no_rule).unwrap();
+
+    let lake = Lake::open("memory://").unwrap();
+    let summary = IngestRun::new(lake.clone(), "sarif", "scans", &Map::new())
+        .unwrap()
+        .ingest_paths(&[dir.path().to_path_buf()])
+        .await
+        .unwrap();
+    assert_eq!((summary.records, summary.quarantined), (5, 3));
+    assert!(summary.over_quarantine_limit());
+    let reasons = rows(
+        &lake,
+        "SELECT location, reason FROM _quarantine ORDER BY location",
+    )
+    .await;
+    let reasons: Vec<String> = reasons
+        .iter()
+        .map(|r| {
+            let location = r["location"].as_str().unwrap();
+            let name = location
+                .strip_prefix(&format!("{}/", dir.path().display()))
+                .unwrap();
+            format!("{name}: {}", r["reason"].as_str().unwrap())
+        })
+        .collect();
+    assert!(
+        reasons[0].starts_with("b-truncated.sarif: not valid JSON: EOF while parsing"),
+        "{reasons:?}"
+    );
+    assert_eq!(
+        reasons[1],
+        "c-not-sarif.json: not a SARIF log: no 'runs' array"
+    );
+    assert_eq!(
+        reasons[2],
+        "d-one-bad-result.sarif#/runs/0/results/0: result has no ruleId and no rule"
+    );
+    let kept = rows(
+        &lake,
+        "SELECT severity FROM scan_findings WHERE tool = 'Semgrep'",
+    )
+    .await;
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0]["severity"], "high");
+}
+
+#[test]
+fn unknown_settings_and_kinds_are_named() {
+    let lake = Lake::open("memory://").unwrap();
+    let err = IngestRun::new(lake.clone(), "sarif", "scans", &settings(&[("reop", "x")]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("unknown field `reop`") && err.contains("scans"),
+        "{err}"
+    );
+    let err = IngestRun::new(lake, "nope", "x", &Map::new())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("unknown source kind 'nope'") && err.contains("sarif"),
+        "{err}"
+    );
+}
