@@ -24,9 +24,47 @@ pub fn parse_instant(value: &str) -> Result<DateTime<Utc>> {
     })
 }
 
+/// Reads a timestamp as sources write them, normalised to UTC: RFC 3339 with `Z` or an offset,
+/// an offset without a colon (Jira's `2015-12-02T07:39:15.000-0800`), `YYYY-MM-DD HH:MM:SS UTC`
+/// (GitLab webhooks), or a plain date, which means the start of that UTC day.
+pub fn parse_timestamp(value: &str) -> Result<DateTime<Utc>> {
+    let text = value.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Ok(t) = DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z") {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Some(naive) = text.strip_suffix(" UTC")
+        && let Ok(t) = chrono::NaiveDateTime::parse_from_str(naive, "%Y-%m-%d %H:%M:%S%.f")
+    {
+        return Ok(t.and_utc());
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(d.and_hms_opt(0, 0, 0).expect("midnight").and_utc());
+    }
+    Err(Error::InvalidTime {
+        value: value.to_string(),
+        reason: "expected RFC 3339 (2026-11-01T12:00:00Z), a date (2026-11-01) or 2026-11-01 12:00:00 UTC".into(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_the_timestamp_forms_sources_write() {
+        let utc = |s: &str| parse_timestamp(s).unwrap().to_rfc3339();
+        assert_eq!(utc("2026-11-01T12:00:00Z"), "2026-11-01T12:00:00+00:00");
+        assert_eq!(
+            utc("2015-12-02T07:39:15.000-0800"),
+            "2015-12-02T15:39:15+00:00"
+        );
+        assert_eq!(utc("2016-08-12 15:23:28 UTC"), "2016-08-12T15:23:28+00:00");
+        assert_eq!(utc("2026-11-01"), "2026-11-01T00:00:00+00:00");
+        assert!(parse_timestamp("soon").is_err());
+    }
 
     #[test]
     fn reads_timestamps_with_offsets_as_utc() {

@@ -194,3 +194,99 @@ fn unknown_settings_and_kinds_are_named() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn an_exceptions_register_in_yaml_and_csv() {
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let lake = Lake::open("memory://").unwrap();
+    let run = IngestRun::new(lake.clone(), "exceptions", "register", &Map::new()).unwrap();
+    let summary = run
+        .ingest_paths(&[data.join("exceptions.yaml"), data.join("exceptions.csv")])
+        .await
+        .unwrap();
+    assert_eq!((summary.records, summary.quarantined), (5, 2));
+    let found = rows(
+        &lake,
+        "SELECT exception_id, control, scope_kind, scope, owner, CAST(expires_at AS VARCHAR) AS expires, \
+         CAST(revoked_at AS VARCHAR) AS revoked, CAST(event_time AS VARCHAR) AS created FROM exceptions ORDER BY exception_id",
+    )
+    .await;
+    let first = &found[0];
+    assert_eq!(first["exception_id"], "EXC-2026-014");
+    assert_eq!(
+        (first["scope_kind"].as_str(), first["scope"].as_str()),
+        (Some("repo"), Some("acme/payments"))
+    );
+    assert_eq!(
+        first["expires"], "2026-12-31T23:59:59.999999Z",
+        "a date expires at the end of its day"
+    );
+    assert_eq!(first["created"], "2026-10-01T00:00:00Z");
+    assert!(
+        found[1].get("owner").is_none(),
+        "an exception without an owner is kept, as evidence"
+    );
+    assert_eq!(found[2]["revoked"], "2026-09-15T00:00:00Z");
+    assert_eq!(found[3]["scope"], "acme/mobile");
+    assert_eq!(found.len(), 5);
+    let quarantined = rows(
+        &lake,
+        "SELECT location, reason, CAST(raw AS VARCHAR) AS raw FROM _quarantine ORDER BY location",
+    )
+    .await;
+    let what: Vec<(String, String)> = quarantined
+        .iter()
+        .map(|r| {
+            let location = r["location"].as_str().unwrap();
+            (
+                location
+                    .rsplit_once(['/', ':'])
+                    .map_or("", |x| x.1)
+                    .to_string(),
+                r["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(what[0].0, "3", "CSV line 3");
+    assert!(
+        what[0]
+            .1
+            .starts_with("field 'expires': cannot read 'not-a-date'"),
+        "{what:?}"
+    );
+    assert_eq!(
+        what[1],
+        (
+            "3".to_string(),
+            "required field 'id' is missing".to_string()
+        )
+    );
+    assert!(
+        quarantined[0]["raw"]
+            .as_str()
+            .unwrap()
+            .starts_with("EXC-2026-102,container"),
+        "the CSV line verbatim"
+    );
+
+    // Extending an exception is a new state of it; the unchanged entries add nothing.
+    let dir = tempfile::tempdir().unwrap();
+    let extended = std::fs::read_to_string(data.join("exceptions.yaml"))
+        .unwrap()
+        .replace("2026-12-31", "2027-03-31");
+    std::fs::write(dir.path().join("exceptions.yaml"), extended).unwrap();
+    let again = run.ingest_paths(&[dir.path().to_path_buf()]).await.unwrap();
+    assert_eq!(
+        (
+            again.tables["exceptions"].added,
+            again.tables["exceptions"].duplicates
+        ),
+        (1, 2)
+    );
+    let states = rows(
+        &lake,
+        "SELECT count(*) AS n FROM exceptions WHERE exception_id = 'EXC-2026-014'",
+    )
+    .await;
+    assert_eq!(states[0]["n"], 2);
+}

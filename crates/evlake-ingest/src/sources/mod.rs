@@ -1,3 +1,4 @@
 //! Source kinds, one folder each: `config.rs` (its settings) and `parse.rs` (its parser).
 
+pub mod exceptions;
 pub mod sarif;
