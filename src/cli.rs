@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{Duration as Days, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
-use evlake_ingest::{IngestRun, IngestSummary};
+use evlake_ingest::{IngestConfig, IngestRun, IngestSummary, SourceConfig};
 use evlake_query::{OutputFormat, QuerySession, render_batches};
 use evlake_store::{FindingKind, Lake, TableSummary, VerifyReport};
 
@@ -72,25 +72,29 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    /// Ingest files of one source kind. Records that cannot be read go to the `_quarantine`
-    /// table with the reason; the others are kept. Exits 5 when more than
-    /// --max-quarantine-share of the records were quarantined.
+    /// Ingest evidence: every source of a config file (`--config FILE`, or one of them with
+    /// `--source NAME`), or files of one source kind (`--source KIND [--set key=value] PATH…`).
+    /// Records that cannot be read go to the `_quarantine` table with the reason; the others are
+    /// kept. Exits 5 when a source quarantined more than its allowed share of records.
     #[command(after_help = EXIT_CODES)]
     Ingest {
-        /// The source kind (e.g. sarif).
-        #[arg(long = "source")]
-        kind: String,
-        /// The source's name in the lake (`source_name`); defaults to the kind.
+        /// An ingest config file (see ingest-configs/).
         #[arg(long)]
+        config: Option<std::path::PathBuf>,
+        /// With --config: the one source to run. Without: the source kind of the PATHs (e.g. sarif).
+        #[arg(long)]
+        source: Option<String>,
+        /// Without --config: the source's name in the lake (`source_name`); defaults to the kind.
+        #[arg(long, conflicts_with = "config")]
         name: Option<String>,
-        /// A setting of the source kind, as key=value (repeatable), e.g. --set repo=acme/web.
-        #[arg(long = "set", value_parser = parse_setting)]
+        /// Without --config: a setting of the source kind, as key=value (repeatable).
+        #[arg(long = "set", value_parser = parse_setting, conflicts_with = "config")]
         settings: Vec<(String, String)>,
-        /// The largest share of quarantined records that still counts as success.
-        #[arg(long, default_value_t = 0.01)]
+        /// Without --config: the largest share of quarantined records that still counts as success.
+        #[arg(long, default_value_t = 0.01, conflicts_with = "config")]
         max_quarantine_share: f64,
-        /// Files or directories (read recursively) to ingest.
-        #[arg(required = true)]
+        /// Without --config: files or directories (read recursively) to ingest.
+        #[arg(required_unless_present = "config", conflicts_with = "config")]
         paths: Vec<std::path::PathBuf>,
         /// Output format of the summary.
         #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -200,7 +204,8 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             Ok(0)
         }
         Command::Ingest {
-            kind,
+            config,
+            source,
             name,
             settings,
             max_quarantine_share,
@@ -208,20 +213,49 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             format,
         } => {
             let lake = Lake::open(&cli.lake)?;
-            let settings = settings
-                .iter()
-                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
-                .collect();
-            let summary = IngestRun::new(lake, kind, name.as_deref().unwrap_or(kind), &settings)?
-                .with_max_quarantine_share(*max_quarantine_share)
-                .ingest_paths(paths)
-                .await?;
-            print!("{}", render_ingest(&summary, *format)?);
-            Ok(if summary.over_quarantine_limit() {
-                5
-            } else {
-                0
-            })
+            let runs: Vec<(String, SourceConfig)> = match config {
+                Some(file) => {
+                    let config = IngestConfig::load(file)?;
+                    let chosen: Vec<_> = config
+                        .sources
+                        .into_iter()
+                        .filter(|(n, _)| source.as_ref().is_none_or(|s| s == n))
+                        .collect();
+                    if chosen.is_empty() {
+                        return Err(format!(
+                            "{}: no source named '{}'",
+                            file.display(),
+                            source.as_deref().unwrap_or("")
+                        )
+                        .into());
+                    }
+                    chosen
+                }
+                None => {
+                    let kind = source.clone().ok_or("--source KIND is needed with PATHs")?;
+                    let settings = settings
+                        .iter()
+                        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                        .collect();
+                    let source = SourceConfig {
+                        kind: kind.clone(),
+                        paths: paths.clone(),
+                        max_quarantine_share: *max_quarantine_share,
+                        settings,
+                    };
+                    vec![(name.clone().unwrap_or(kind), source)]
+                }
+            };
+            let mut over = false;
+            for (name, source) in runs {
+                let summary = IngestRun::new(lake.clone(), &source.kind, &name, &source.settings)?
+                    .with_max_quarantine_share(source.max_quarantine_share)
+                    .ingest_paths(&source.paths)
+                    .await?;
+                print!("{}", render_ingest(&summary, *format)?);
+                over |= summary.over_quarantine_limit();
+            }
+            Ok(if over { 5 } else { 0 })
         }
         Command::Demo { dir, events } => demo(dir, *events, session).await,
     }

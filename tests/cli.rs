@@ -263,3 +263,48 @@ fn ingest_from_the_command_line_reports_and_exits_by_the_quarantine_share() {
         text(&unknown.stderr)
     );
 }
+
+#[test]
+fn ingest_every_source_of_a_config_file() {
+    let lake = tempfile::tempdir().unwrap();
+    let config = lake.path().join("site.toml");
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/sarif");
+    let register = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("crates/evlake-ingest/tests/data/exceptions.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "[sources.scans]\nkind = \"sarif\"\npaths = [{:?}]\n\n[sources.register]\nkind = \"exceptions\"\npaths = [{:?}]\nmax_quarantine_share = 0.5\n",
+            shared.display().to_string(),
+            register.display().to_string()
+        ),
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let out = evlake(
+        lake.path(),
+        &["ingest", "--config", config, "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("\"source_name\": \"scans\"")
+            && stdout.contains("\"source_name\": \"register\""),
+        "{stdout}"
+    );
+    let one = evlake(
+        lake.path(),
+        &["ingest", "--config", config, "--source", "register"],
+    );
+    assert!(
+        text(&one.stdout).starts_with("register (exceptions)"),
+        "{}",
+        text(&one.stdout)
+    );
+    let none = evlake(
+        lake.path(),
+        &["ingest", "--config", config, "--source", "nope"],
+    );
+    assert_eq!(none.status.code(), Some(4));
+    assert!(text(&none.stderr).contains("no source named 'nope'"));
+}

@@ -21,6 +21,16 @@ pub enum Error {
         /// What is wrong, naming the key.
         reason: String,
     },
+    /// An ingest configuration file that is not valid.
+    #[error("{path}: {}{reason}", if source_name.is_empty() { String::new() } else { format!("[sources.{source_name}]: ") })]
+    ConfigFile {
+        /// The file.
+        path: String,
+        /// The source table the problem is in, if any.
+        source_name: String,
+        /// What is wrong, naming the key.
+        reason: String,
+    },
     /// An input that cannot be read at all.
     #[error("cannot read '{path}': {source}")]
     Read {

@@ -7,6 +7,7 @@
 //! path in bounded batches, and sends every record that cannot be ingested to `_quarantine`
 //! with the reason, its location and its raw bytes, keeping the good records around it.
 
+mod config;
 mod emit;
 mod error;
 mod input;
@@ -14,6 +15,7 @@ mod registry;
 mod run;
 pub mod sources;
 
+pub use config::{IngestConfig, SourceConfig};
 pub use emit::{Document, Emitter};
 pub use error::{Error, Result};
 pub use registry::{BuildParser, Kind, Parser, kinds};

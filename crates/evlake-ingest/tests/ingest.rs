@@ -290,3 +290,22 @@ async fn an_exceptions_register_in_yaml_and_csv() {
     .await;
     assert_eq!(states[0]["n"], 2);
 }
+
+#[test]
+fn every_example_config_loads() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ingest-configs");
+    let mut loaded = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let config = evlake_ingest::IngestConfig::load(&path).unwrap_or_else(|e| panic!("{e}"));
+            assert!(
+                !config.sources.is_empty(),
+                "{} has no sources",
+                path.display()
+            );
+            loaded += 1;
+        }
+    }
+    assert!(loaded > 0, "no example configs in {}", dir.display());
+}

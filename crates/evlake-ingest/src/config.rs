@@ -1,0 +1,153 @@
+//! Ingest configuration files (`ingest-configs/*.toml`): one file per deployment, a table
+//! per source.
+//!
+//! ```toml
+//! [sources.scans]
+//! kind = "sarif"                      # the source kind
+//! paths = ["/var/lib/ci/sarif"]       # files or directories to read
+//! max_quarantine_share = 0.01         # optional; the run fails above it
+//! repo = "acme/web"                   # every other key is a setting of the kind
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::registry::kind;
+use crate::{Error, Result};
+
+/// A parsed ingest configuration file.
+#[derive(Debug, Clone)]
+pub struct IngestConfig {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// Its sources, by name.
+    pub sources: BTreeMap<String, SourceConfig>,
+}
+
+/// One configured source.
+#[derive(Debug, Clone)]
+pub struct SourceConfig {
+    /// The source kind.
+    pub kind: String,
+    /// Files or directories to read (relative paths are relative to the config file).
+    pub paths: Vec<PathBuf>,
+    /// The largest share of records that may be quarantined before the run counts as failed.
+    pub max_quarantine_share: f64,
+    /// The kind's own settings.
+    pub settings: Map<String, Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    sources: BTreeMap<String, toml::Table>,
+}
+
+#[derive(Deserialize)]
+struct Common {
+    kind: String,
+    #[serde(default)]
+    paths: Vec<PathBuf>,
+    #[serde(default = "default_share")]
+    max_quarantine_share: f64,
+}
+
+fn default_share() -> f64 {
+    0.01
+}
+
+impl IngestConfig {
+    /// Reads and checks `path`: every source's kind must exist and its settings must be the
+    /// kind's (an unknown key is an error naming the file, the source and the key).
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let bad = |source: &str, reason: String| Error::ConfigFile {
+            path: path.display().to_string(),
+            source_name: source.to_string(),
+            reason,
+        };
+        let file: File = toml::from_str(&text).map_err(|e| bad("", e.to_string()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let mut sources = BTreeMap::new();
+        for (name, mut table) in file.sources {
+            let common: Common = table
+                .clone()
+                .try_into()
+                .map_err(|e: toml::de::Error| bad(&name, e.message().to_string()))?;
+            for key in ["kind", "paths", "max_quarantine_share"] {
+                table.remove(key);
+            }
+            let settings = match serde_json::to_value(&table) {
+                Ok(Value::Object(m)) => m,
+                _ => return Err(bad(&name, "settings must be a table".into())),
+            };
+            let kind = kind(&common.kind).map_err(|e| bad(&name, e.to_string()))?;
+            (kind.parser)(&settings).map_err(|reason| bad(&name, reason))?;
+            sources.insert(
+                name,
+                SourceConfig {
+                    kind: common.kind,
+                    paths: common.paths.iter().map(|p| base.join(p)).collect(),
+                    max_quarantine_share: common.max_quarantine_share,
+                    settings,
+                },
+            );
+        }
+        Ok(Self {
+            path: path.to_path_buf(),
+            sources,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<IngestConfig> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("site.toml");
+        std::fs::write(&path, text).unwrap();
+        IngestConfig::load(&path)
+    }
+
+    #[test]
+    fn reads_sources_with_common_keys_and_kind_settings() {
+        let config = load(
+            "[sources.scans]\nkind = \"sarif\"\npaths = [\"sarif\"]\nrepo = \"acme/web\"\nmax_quarantine_share = 0.05\n",
+        )
+        .unwrap();
+        let scans = &config.sources["scans"];
+        assert_eq!(scans.kind, "sarif");
+        assert!(scans.paths[0].ends_with("sarif") && scans.paths[0].is_absolute());
+        assert_eq!(scans.max_quarantine_share, 0.05);
+        assert_eq!(scans.settings["repo"], "acme/web");
+    }
+
+    #[test]
+    fn errors_name_the_file_the_source_and_the_key() {
+        let err = load("[sources.scans]\nkind = \"sarif\"\ncolour = \"blue\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("site.toml") && err.contains("[sources.scans]") && err.contains("colour"),
+            "{err}"
+        );
+        let err = load("[sources.x]\nkind = \"nope\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown source kind 'nope'"), "{err}");
+        let err = load("[source.x]\nkind = \"sarif\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("site.toml") && err.contains("source"), "{err}");
+        let err = load("[sources.x]\npaths = []\n").unwrap_err().to_string();
+        assert!(err.contains("kind"), "{err}");
+    }
+}
