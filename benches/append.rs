@@ -9,6 +9,7 @@
 //! Parquet file, as day-partitioned zstd Parquet sorted by event time.
 //!
 //! Run: `cargo bench --bench append` (after `scripts/test` has made the Python environment).
+//! Results and their reading: `docs/benchmarks.md`.
 
 use std::io::Write;
 use std::process::Command;
