@@ -188,15 +188,17 @@ static TABLES: LazyLock<Vec<TableSpec>> = LazyLock::new(|| {
     vec![
         TableSpec::new(
             "ci_jobs",
-            "CI jobs and check runs, with the gate each one implements",
+            "CI runs, jobs and check runs, with the gate each one implements",
             Event,
             vec![
                 required("provider"),
                 required("repo"),
+                // `run` (a workflow run / pipeline), `job`, or `check_run`.
+                required("record_kind"),
                 text("run_id"),
                 int("run_attempt"),
                 text("workflow"),
-                required("job_id"),
+                text("job_id"),
                 text("job_name"),
                 text("gate"),
                 text("status"),

@@ -309,3 +309,108 @@ fn every_example_config_loads() {
     }
     assert!(loaded > 0, "no example configs in {}", dir.display());
 }
+
+/// The response bodies recorded in a VCR cassette, decoded, one file each.
+fn cassette_bodies(cassette: &str, into: &std::path::Path) -> usize {
+    use base64::Engine;
+    let text = std::fs::read_to_string(fixtures("github-actions").join(cassette)).unwrap();
+    let cassette: Value = serde_json::from_str(&text).unwrap();
+    let interactions = cassette["http_interactions"].as_array().unwrap();
+    for (i, interaction) in interactions.iter().enumerate() {
+        let body = interaction["response"]["body"]["base64_string"]
+            .as_str()
+            .unwrap();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(body.replace('\n', ""))
+            .unwrap();
+        std::fs::write(into.join(format!("body-{i}.json")), bytes).unwrap();
+    }
+    interactions.len()
+}
+
+#[tokio::test]
+async fn every_github_actions_fixture_ingests() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bodies = 0;
+    for cassette in [
+        "vcr_list_workflow_runs_paginated.json",
+        "vcr_list_jobs_for_run_paginated.json",
+        "vcr_check_runs_for_ref_paginated.json",
+    ] {
+        let sub = dir.path().join(cassette.trim_end_matches(".json"));
+        std::fs::create_dir(&sub).unwrap();
+        bodies += cassette_bodies(cassette, &sub);
+    }
+    assert_eq!(bodies, 7);
+    let lake = Lake::open("memory://").unwrap();
+    let mut config = Map::new();
+    config.insert(
+        "gates".into(),
+        serde_json::json!({"deploy": ["archive-*"], "sast": ["test"]}),
+    );
+    let summary = IngestRun::new(lake.clone(), "github-actions", "github", &config)
+        .unwrap()
+        .ingest_paths(&[dir.path().to_path_buf()])
+        .await
+        .unwrap();
+    // Three runs and two jobs; the two check-run bodies were recorded with a placeholder
+    // (`"id":<GITHUB_TEST_INTEGRATION>`) that breaks their JSON, so they are quarantined.
+    assert_eq!((summary.records, summary.quarantined), (5, 2));
+    let found = rows(
+        &lake,
+        "SELECT record_kind, run_id, job_id, job_name, gate, conclusion, repo, CAST(event_time AS VARCHAR) AS t \
+         FROM ci_jobs ORDER BY record_kind, event_time",
+    )
+    .await;
+    let kinds: Vec<&str> = found
+        .iter()
+        .map(|r| r["record_kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["job", "job", "run", "run", "run"]);
+    assert_eq!(found[0]["job_name"], "job1");
+    assert_eq!(found[1]["gate"], "deploy");
+    assert_eq!(found[1]["job_id"], "8652030778");
+    assert_eq!(found[1]["run_id"], "3163227438");
+    assert_eq!(found[2]["gate"], "sast", "a whole workflow can be a gate");
+    assert_eq!(found[2]["t"], "2022-09-22T23:05:57Z");
+    assert_eq!(found[4]["repo"], "<GITHUB_LOGIN>/<GITHUB_TEST_REPOSITORY>");
+    let reasons = rows(&lake, "SELECT reason FROM _quarantine").await;
+    assert!(
+        reasons[0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("not valid JSON"),
+        "{reasons:?}"
+    );
+}
+
+#[tokio::test]
+async fn github_deployments_and_statuses_are_recognised_by_shape() {
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/github-deployments.json");
+    let lake = Lake::open("memory://").unwrap();
+    let summary = IngestRun::new(lake.clone(), "github-actions", "github", &Map::new())
+        .unwrap()
+        .ingest_paths(&[data])
+        .await
+        .unwrap();
+    assert_eq!((summary.records, summary.quarantined), (3, 0));
+    let found = rows(
+        &lake,
+        "SELECT deploy_id, environment, production, status, commit_sha, repo FROM deployments ORDER BY event_time",
+    )
+    .await;
+    let line = |r: &Map<String, Value>| {
+        format!(
+            "{} {} {} {} {}",
+            r["deploy_id"], r["environment"], r["production"], r["status"], r["repo"]
+        )
+    };
+    assert_eq!(
+        found.iter().map(line).collect::<Vec<_>>(),
+        [
+            r#""1002" "staging" false "created" "acme/payments""#,
+            r#""1001" "production" true "created" "acme/payments""#,
+            r#""1001" "production" true "failure" "acme/payments""#,
+        ]
+    );
+}

@@ -1,0 +1,411 @@
+//! Parsing GitHub REST API response bodies.
+
+use chrono::{DateTime, Utc};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde_json::{Map, Value, json};
+
+use super::GithubActionsConfig;
+use crate::emit::{Document, Emitter, timestamp};
+use crate::registry::Parser;
+
+/// The `github-actions` parser.
+#[derive(Debug, Clone)]
+pub struct GithubActionsParser {
+    gates: Vec<(String, GlobSet)>,
+    production: GlobSet,
+    repo: Option<String>,
+}
+
+fn globs(patterns: &[String], key: &str) -> Result<GlobSet, String> {
+    let mut set = GlobSetBuilder::new();
+    for p in patterns {
+        set.add(Glob::new(p).map_err(|e| format!("{key}: '{p}': {e}"))?);
+    }
+    set.build().map_err(|e| format!("{key}: {e}"))
+}
+
+impl GithubActionsParser {
+    /// A parser with `config`; a bad glob is an error naming it.
+    pub fn new(config: GithubActionsConfig) -> Result<Self, String> {
+        let gates = config
+            .gates
+            .iter()
+            .map(|(gate, patterns)| Ok((gate.clone(), globs(patterns, &format!("gates.{gate}"))?)))
+            .collect::<Result<_, String>>()?;
+        Ok(Self {
+            gates,
+            production: globs(&config.production_environments, "production_environments")?,
+            repo: config.repo,
+        })
+    }
+
+    fn gate(&self, name: Option<&str>) -> Option<String> {
+        let name = name?;
+        self.gates
+            .iter()
+            .find(|(_, set)| set.is_match(name))
+            .map(|(gate, _)| gate.clone())
+    }
+
+    /// `owner/name` from an API or HTML URL (`…/repos/owner/name/…`, `github.com/owner/name/…`).
+    fn repo_of(&self, record: &Value, url_keys: &[&str]) -> Option<String> {
+        if let Some(name) = text(record, "/repository/full_name") {
+            return Some(name.to_string());
+        }
+        for key in url_keys {
+            let Some(url) = record.get(*key).and_then(Value::as_str) else {
+                continue;
+            };
+            let path = url.split_once("://").map_or(url, |(_, rest)| rest);
+            let parts: Vec<&str> = path.split('/').collect();
+            let at = match parts.iter().position(|p| *p == "repos") {
+                Some(i) => i + 1,
+                None if parts.first().is_some_and(|h| *h == "github.com") => 1,
+                None => continue,
+            };
+            if let (Some(owner), Some(name)) = (parts.get(at), parts.get(at + 1)) {
+                return Some(format!("{owner}/{name}"));
+            }
+        }
+        self.repo.clone()
+    }
+}
+
+fn text<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
+    v.pointer(pointer).and_then(Value::as_str)
+}
+
+fn id(v: &Value, key: &str) -> Option<String> {
+    match v.get(key)? {
+        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn time(v: &Value, key: &str) -> Option<DateTime<Utc>> {
+    evlake_core::time::parse_timestamp(v.get(key)?.as_str()?).ok()
+}
+
+fn when(t: Option<DateTime<Utc>>) -> Value {
+    t.map_or(Value::Null, timestamp)
+}
+
+impl Parser for GithubActionsParser {
+    fn line_per_record(&self) -> bool {
+        false
+    }
+
+    fn parse(&self, doc: Document<'_>, out: &mut Emitter) {
+        let stream = serde_json::Deserializer::from_slice(doc.bytes).into_iter::<Value>();
+        for (n, body) in stream.enumerate() {
+            let at = format!("{}#/{n}", doc.location);
+            let body = match body {
+                Ok(body) => body,
+                // The rest of the file cannot be framed; keep it whole for the record.
+                Err(e) => return out.reject(&at, format!("not valid JSON: {e}"), doc.bytes),
+            };
+            self.body(&body, &at, out);
+        }
+    }
+}
+
+impl GithubActionsParser {
+    /// One response body, recognised by its shape.
+    fn body(&self, body: &Value, at: &str, out: &mut Emitter) {
+        let each = |key: &str, out: &mut Emitter, f: &dyn Fn(&Value, &str, &mut Emitter)| {
+            for (i, record) in body[key].as_array().into_iter().flatten().enumerate() {
+                f(record, &format!("{at}/{key}/{i}"), out);
+            }
+        };
+        match body {
+            Value::Object(m) if m.contains_key("workflow_runs") => each("workflow_runs", out, &|r, l, o| self.run(r, l, o)),
+            Value::Object(m) if m.contains_key("jobs") => each("jobs", out, &|r, l, o| self.job(r, l, o)),
+            Value::Object(m) if m.contains_key("check_runs") => each("check_runs", out, &|r, l, o| self.check_run(r, l, o)),
+            Value::Object(m) if m.contains_key("workflow_id") && m.contains_key("run_attempt") => self.run(body, at, out),
+            Value::Object(m) if m.contains_key("run_id") && m.contains_key("steps") => self.job(body, at, out),
+            Value::Object(m) if m.contains_key("check_suite") => self.check_run(body, at, out),
+            Value::Object(m) if m.contains_key("statuses_url") => self.deployment(body, at, out),
+            Value::Object(m) if m.contains_key("deployment_url") => self.status(body, at, out),
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let location = format!("{at}/{i}");
+                    match item {
+                        Value::Object(m) if m.contains_key("statuses_url") => self.deployment(item, &location, out),
+                        Value::Object(m) if m.contains_key("deployment_url") => self.status(item, &location, out),
+                        _ => out.reject(&location, "not a deployment or a deployment status", &raw(item)),
+                    }
+                }
+            }
+            _ => out.reject(
+                at,
+                "not a GitHub Actions body: expected workflow_runs, jobs, check_runs, deployments or deployment statuses",
+                &raw(body),
+            ),
+        }
+    }
+
+    /// A `ci_jobs` row; `identity` is the record's id and event time, without which it is rejected.
+    fn ci_row(
+        &self,
+        record: &Value,
+        location: &str,
+        kind: &str,
+        identity: (Option<String>, Option<DateTime<Utc>>),
+        fields: Map<String, Value>,
+        out: &mut Emitter,
+    ) {
+        let raw = raw(record);
+        let (Some(source_id), Some(event_time)) = identity else {
+            return out.reject(
+                location,
+                format!("a {kind} without its id or its time"),
+                &raw,
+            );
+        };
+        let mut row = Map::from_iter([
+            ("provider".to_string(), json!("github")),
+            ("record_kind".to_string(), json!(kind)),
+        ]);
+        row.extend(fields);
+        out.row(
+            "ci_jobs",
+            event_time,
+            source_id,
+            location.to_string(),
+            &raw,
+            row,
+        );
+    }
+
+    fn run(&self, run: &Value, location: &str, out: &mut Emitter) {
+        let repo = self.repo_of(run, &["url", "html_url"]);
+        let attempt = run.get("run_attempt").and_then(Value::as_i64).unwrap_or(1);
+        let source_id =
+            id(run, "id").map(|i| format!("run:{}:{i}:{attempt}", repo.as_deref().unwrap_or("")));
+        let completed = (text(run, "/status") == Some("completed"))
+            .then(|| time(run, "updated_at"))
+            .flatten();
+        let fields = Map::from_iter([
+            ("repo".to_string(), json!(repo)),
+            ("run_id".to_string(), json!(id(run, "id"))),
+            ("run_attempt".to_string(), json!(attempt)),
+            ("workflow".to_string(), json!(text(run, "/name"))),
+            ("gate".to_string(), json!(self.gate(text(run, "/name")))),
+            ("status".to_string(), json!(text(run, "/status"))),
+            ("conclusion".to_string(), json!(text(run, "/conclusion"))),
+            ("commit_sha".to_string(), json!(text(run, "/head_sha"))),
+            ("branch".to_string(), json!(text(run, "/head_branch"))),
+            ("started_at".to_string(), when(time(run, "run_started_at"))),
+            ("completed_at".to_string(), when(completed)),
+            ("actor".to_string(), json!(text(run, "/actor/login"))),
+        ]);
+        self.ci_row(
+            run,
+            location,
+            "run",
+            (source_id, time(run, "created_at")),
+            fields,
+            out,
+        );
+    }
+
+    fn job(&self, job: &Value, location: &str, out: &mut Emitter) {
+        let name = text(job, "/name");
+        let event_time = time(job, "completed_at")
+            .or_else(|| time(job, "started_at"))
+            .or_else(|| time(job, "created_at"));
+        let fields = Map::from_iter([
+            (
+                "repo".to_string(),
+                json!(self.repo_of(job, &["run_url", "url", "html_url"])),
+            ),
+            ("run_id".to_string(), json!(id(job, "run_id"))),
+            (
+                "run_attempt".to_string(),
+                json!(job.get("run_attempt").and_then(Value::as_i64)),
+            ),
+            ("workflow".to_string(), json!(text(job, "/workflow_name"))),
+            ("job_id".to_string(), json!(id(job, "id"))),
+            ("job_name".to_string(), json!(name)),
+            ("gate".to_string(), json!(self.gate(name))),
+            ("status".to_string(), json!(text(job, "/status"))),
+            ("conclusion".to_string(), json!(text(job, "/conclusion"))),
+            ("commit_sha".to_string(), json!(text(job, "/head_sha"))),
+            ("branch".to_string(), json!(text(job, "/head_branch"))),
+            ("started_at".to_string(), when(time(job, "started_at"))),
+            ("completed_at".to_string(), when(time(job, "completed_at"))),
+        ]);
+        let source_id = id(job, "id").map(|i| format!("job:{i}"));
+        self.ci_row(job, location, "job", (source_id, event_time), fields, out);
+    }
+
+    fn check_run(&self, check: &Value, location: &str, out: &mut Emitter) {
+        let name = text(check, "/name");
+        let event_time = time(check, "completed_at").or_else(|| time(check, "started_at"));
+        let fields = Map::from_iter([
+            (
+                "repo".to_string(),
+                json!(self.repo_of(check, &["url", "html_url"])),
+            ),
+            ("workflow".to_string(), json!(text(check, "/app/slug"))),
+            ("job_id".to_string(), json!(id(check, "id"))),
+            ("job_name".to_string(), json!(name)),
+            ("gate".to_string(), json!(self.gate(name))),
+            ("status".to_string(), json!(text(check, "/status"))),
+            ("conclusion".to_string(), json!(text(check, "/conclusion"))),
+            ("commit_sha".to_string(), json!(text(check, "/head_sha"))),
+            ("started_at".to_string(), when(time(check, "started_at"))),
+            (
+                "completed_at".to_string(),
+                when(time(check, "completed_at")),
+            ),
+        ]);
+        let source_id = id(check, "id").map(|i| format!("check_run:{i}"));
+        self.ci_row(
+            check,
+            location,
+            "check_run",
+            (source_id, event_time),
+            fields,
+            out,
+        );
+    }
+
+    fn deploy_row(
+        &self,
+        record: &Value,
+        location: &str,
+        source_id: Option<String>,
+        event_time: Option<DateTime<Utc>>,
+        fields: Map<String, Value>,
+        out: &mut Emitter,
+    ) {
+        let raw = raw(record);
+        let (Some(source_id), Some(event_time)) = (source_id, event_time) else {
+            return out.reject(
+                location,
+                "a deployment record without its id or its time",
+                &raw,
+            );
+        };
+        let environment = text(record, "/environment");
+        let mut row = Map::from_iter([
+            ("provider".to_string(), json!("github")),
+            ("environment".to_string(), json!(environment)),
+            (
+                "production".to_string(),
+                json!(environment.map(|e| self.production.is_match(e))),
+            ),
+            ("created_at".to_string(), when(time(record, "created_at"))),
+            ("updated_at".to_string(), when(time(record, "updated_at"))),
+            ("actor".to_string(), json!(text(record, "/creator/login"))),
+        ]);
+        row.extend(fields);
+        out.row(
+            "deployments",
+            event_time,
+            source_id,
+            location.to_string(),
+            &raw,
+            row,
+        );
+    }
+
+    fn deployment(&self, deployment: &Value, location: &str, out: &mut Emitter) {
+        let fields = Map::from_iter([
+            (
+                "repo".to_string(),
+                json!(self.repo_of(deployment, &["repository_url", "url"])),
+            ),
+            ("deploy_id".to_string(), json!(id(deployment, "id"))),
+            ("commit_sha".to_string(), json!(text(deployment, "/sha"))),
+            ("ref".to_string(), json!(text(deployment, "/ref"))),
+            ("status".to_string(), json!("created")),
+        ]);
+        let source_id = id(deployment, "id").map(|i| format!("deployment:{i}"));
+        self.deploy_row(
+            deployment,
+            location,
+            source_id,
+            time(deployment, "created_at"),
+            fields,
+            out,
+        );
+    }
+
+    fn status(&self, status: &Value, location: &str, out: &mut Emitter) {
+        let deploy_id = text(status, "/deployment_url")
+            .and_then(|u| u.rsplit('/').next())
+            .map(str::to_string);
+        let fields = Map::from_iter([
+            (
+                "repo".to_string(),
+                json!(self.repo_of(status, &["deployment_url", "repository_url", "url"])),
+            ),
+            ("deploy_id".to_string(), json!(deploy_id)),
+            ("status".to_string(), json!(text(status, "/state"))),
+        ]);
+        let source_id = id(status, "id").map(|i| format!("deployment_status:{i}"));
+        self.deploy_row(
+            status,
+            location,
+            source_id,
+            time(status, "created_at"),
+            fields,
+            out,
+        );
+    }
+}
+
+fn raw(record: &Value) -> Vec<u8> {
+    serde_json::to_vec(record).expect("a parsed value serialises")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parser() -> GithubActionsParser {
+        let mut config = GithubActionsConfig::default();
+        config
+            .gates
+            .insert("sast".into(), vec!["CodeQL*".into(), "semgrep".into()]);
+        config
+            .gates
+            .insert("deploy".into(), vec!["deploy-*".into()]);
+        GithubActionsParser::new(config).unwrap()
+    }
+
+    #[test]
+    fn gates_match_by_exact_name_or_glob() {
+        let p = parser();
+        assert_eq!(
+            p.gate(Some("CodeQL analyze (javascript)")).as_deref(),
+            Some("sast")
+        );
+        assert_eq!(p.gate(Some("semgrep")).as_deref(), Some("sast"));
+        assert_eq!(p.gate(Some("semgrep-ci")), None);
+        assert_eq!(p.gate(Some("deploy-prod")).as_deref(), Some("deploy"));
+        assert!(
+            GithubActionsParser::new(GithubActionsConfig {
+                gates: [("sast".to_string(), vec!["[".to_string()])].into(),
+                ..GithubActionsConfig::default()
+            })
+            .unwrap_err()
+            .contains("gates.sast")
+        );
+    }
+
+    #[test]
+    fn the_repository_comes_from_the_body_or_its_urls() {
+        let p = parser();
+        let job = json!({"run_url": "https://api.github.com/repos/acme/web/actions/runs/1"});
+        assert_eq!(p.repo_of(&job, &["run_url"]).as_deref(), Some("acme/web"));
+        let html = json!({"html_url": "https://github.com/acme/api/actions/runs/1"});
+        assert_eq!(p.repo_of(&html, &["html_url"]).as_deref(), Some("acme/api"));
+        let run = json!({"repository": {"full_name": "acme/mobile"}});
+        assert_eq!(p.repo_of(&run, &[]).as_deref(), Some("acme/mobile"));
+        assert_eq!(p.repo_of(&json!({}), &["url"]), None);
+    }
+}
