@@ -2,4 +2,5 @@
 
 pub mod exceptions;
 pub mod github_actions;
+mod json;
 pub mod sarif;

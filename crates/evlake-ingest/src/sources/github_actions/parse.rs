@@ -1,12 +1,13 @@
 //! Parsing GitHub REST API response bodies.
 
 use chrono::{DateTime, Utc};
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::GlobSet;
 use serde_json::{Map, Value, json};
 
 use super::GithubActionsConfig;
-use crate::emit::{Document, Emitter, timestamp};
+use crate::emit::{Document, Emitter};
 use crate::registry::Parser;
+use crate::sources::json::{globs, id, raw, text, time, when};
 
 /// The `github-actions` parser.
 #[derive(Debug, Clone)]
@@ -14,14 +15,6 @@ pub struct GithubActionsParser {
     gates: Vec<(String, GlobSet)>,
     production: GlobSet,
     repo: Option<String>,
-}
-
-fn globs(patterns: &[String], key: &str) -> Result<GlobSet, String> {
-    let mut set = GlobSetBuilder::new();
-    for p in patterns {
-        set.add(Glob::new(p).map_err(|e| format!("{key}: '{p}': {e}"))?);
-    }
-    set.build().map_err(|e| format!("{key}: {e}"))
 }
 
 impl GithubActionsParser {
@@ -69,26 +62,6 @@ impl GithubActionsParser {
         }
         self.repo.clone()
     }
-}
-
-fn text<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
-    v.pointer(pointer).and_then(Value::as_str)
-}
-
-fn id(v: &Value, key: &str) -> Option<String> {
-    match v.get(key)? {
-        Value::Number(n) => Some(n.to_string()),
-        Value::String(s) => Some(s.clone()),
-        _ => None,
-    }
-}
-
-fn time(v: &Value, key: &str) -> Option<DateTime<Utc>> {
-    evlake_core::time::parse_timestamp(v.get(key)?.as_str()?).ok()
-}
-
-fn when(t: Option<DateTime<Utc>>) -> Value {
-    t.map_or(Value::Null, timestamp)
 }
 
 impl Parser for GithubActionsParser {
@@ -182,13 +155,13 @@ impl GithubActionsParser {
         let repo = self.repo_of(run, &["url", "html_url"]);
         let attempt = run.get("run_attempt").and_then(Value::as_i64).unwrap_or(1);
         let source_id =
-            id(run, "id").map(|i| format!("run:{}:{i}:{attempt}", repo.as_deref().unwrap_or("")));
+            id(run, "/id").map(|i| format!("run:{}:{i}:{attempt}", repo.as_deref().unwrap_or("")));
         let completed = (text(run, "/status") == Some("completed"))
-            .then(|| time(run, "updated_at"))
+            .then(|| time(run, "/updated_at"))
             .flatten();
         let fields = Map::from_iter([
             ("repo".to_string(), json!(repo)),
-            ("run_id".to_string(), json!(id(run, "id"))),
+            ("run_id".to_string(), json!(id(run, "/id"))),
             ("run_attempt".to_string(), json!(attempt)),
             ("workflow".to_string(), json!(text(run, "/name"))),
             ("gate".to_string(), json!(self.gate(text(run, "/name")))),
@@ -196,7 +169,7 @@ impl GithubActionsParser {
             ("conclusion".to_string(), json!(text(run, "/conclusion"))),
             ("commit_sha".to_string(), json!(text(run, "/head_sha"))),
             ("branch".to_string(), json!(text(run, "/head_branch"))),
-            ("started_at".to_string(), when(time(run, "run_started_at"))),
+            ("started_at".to_string(), when(time(run, "/run_started_at"))),
             ("completed_at".to_string(), when(completed)),
             ("actor".to_string(), json!(text(run, "/actor/login"))),
         ]);
@@ -204,7 +177,7 @@ impl GithubActionsParser {
             run,
             location,
             "run",
-            (source_id, time(run, "created_at")),
+            (source_id, time(run, "/created_at")),
             fields,
             out,
         );
@@ -212,56 +185,56 @@ impl GithubActionsParser {
 
     fn job(&self, job: &Value, location: &str, out: &mut Emitter) {
         let name = text(job, "/name");
-        let event_time = time(job, "completed_at")
-            .or_else(|| time(job, "started_at"))
-            .or_else(|| time(job, "created_at"));
+        let event_time = time(job, "/completed_at")
+            .or_else(|| time(job, "/started_at"))
+            .or_else(|| time(job, "/created_at"));
         let fields = Map::from_iter([
             (
                 "repo".to_string(),
                 json!(self.repo_of(job, &["run_url", "url", "html_url"])),
             ),
-            ("run_id".to_string(), json!(id(job, "run_id"))),
+            ("run_id".to_string(), json!(id(job, "/run_id"))),
             (
                 "run_attempt".to_string(),
                 json!(job.get("run_attempt").and_then(Value::as_i64)),
             ),
             ("workflow".to_string(), json!(text(job, "/workflow_name"))),
-            ("job_id".to_string(), json!(id(job, "id"))),
+            ("job_id".to_string(), json!(id(job, "/id"))),
             ("job_name".to_string(), json!(name)),
             ("gate".to_string(), json!(self.gate(name))),
             ("status".to_string(), json!(text(job, "/status"))),
             ("conclusion".to_string(), json!(text(job, "/conclusion"))),
             ("commit_sha".to_string(), json!(text(job, "/head_sha"))),
             ("branch".to_string(), json!(text(job, "/head_branch"))),
-            ("started_at".to_string(), when(time(job, "started_at"))),
-            ("completed_at".to_string(), when(time(job, "completed_at"))),
+            ("started_at".to_string(), when(time(job, "/started_at"))),
+            ("completed_at".to_string(), when(time(job, "/completed_at"))),
         ]);
-        let source_id = id(job, "id").map(|i| format!("job:{i}"));
+        let source_id = id(job, "/id").map(|i| format!("job:{i}"));
         self.ci_row(job, location, "job", (source_id, event_time), fields, out);
     }
 
     fn check_run(&self, check: &Value, location: &str, out: &mut Emitter) {
         let name = text(check, "/name");
-        let event_time = time(check, "completed_at").or_else(|| time(check, "started_at"));
+        let event_time = time(check, "/completed_at").or_else(|| time(check, "/started_at"));
         let fields = Map::from_iter([
             (
                 "repo".to_string(),
                 json!(self.repo_of(check, &["url", "html_url"])),
             ),
             ("workflow".to_string(), json!(text(check, "/app/slug"))),
-            ("job_id".to_string(), json!(id(check, "id"))),
+            ("job_id".to_string(), json!(id(check, "/id"))),
             ("job_name".to_string(), json!(name)),
             ("gate".to_string(), json!(self.gate(name))),
             ("status".to_string(), json!(text(check, "/status"))),
             ("conclusion".to_string(), json!(text(check, "/conclusion"))),
             ("commit_sha".to_string(), json!(text(check, "/head_sha"))),
-            ("started_at".to_string(), when(time(check, "started_at"))),
+            ("started_at".to_string(), when(time(check, "/started_at"))),
             (
                 "completed_at".to_string(),
-                when(time(check, "completed_at")),
+                when(time(check, "/completed_at")),
             ),
         ]);
-        let source_id = id(check, "id").map(|i| format!("check_run:{i}"));
+        let source_id = id(check, "/id").map(|i| format!("check_run:{i}"));
         self.ci_row(
             check,
             location,
@@ -297,8 +270,8 @@ impl GithubActionsParser {
                 "production".to_string(),
                 json!(environment.map(|e| self.production.is_match(e))),
             ),
-            ("created_at".to_string(), when(time(record, "created_at"))),
-            ("updated_at".to_string(), when(time(record, "updated_at"))),
+            ("created_at".to_string(), when(time(record, "/created_at"))),
+            ("updated_at".to_string(), when(time(record, "/updated_at"))),
             ("actor".to_string(), json!(text(record, "/creator/login"))),
         ]);
         row.extend(fields);
@@ -318,17 +291,17 @@ impl GithubActionsParser {
                 "repo".to_string(),
                 json!(self.repo_of(deployment, &["repository_url", "url"])),
             ),
-            ("deploy_id".to_string(), json!(id(deployment, "id"))),
+            ("deploy_id".to_string(), json!(id(deployment, "/id"))),
             ("commit_sha".to_string(), json!(text(deployment, "/sha"))),
             ("ref".to_string(), json!(text(deployment, "/ref"))),
             ("status".to_string(), json!("created")),
         ]);
-        let source_id = id(deployment, "id").map(|i| format!("deployment:{i}"));
+        let source_id = id(deployment, "/id").map(|i| format!("deployment:{i}"));
         self.deploy_row(
             deployment,
             location,
             source_id,
-            time(deployment, "created_at"),
+            time(deployment, "/created_at"),
             fields,
             out,
         );
@@ -346,20 +319,16 @@ impl GithubActionsParser {
             ("deploy_id".to_string(), json!(deploy_id)),
             ("status".to_string(), json!(text(status, "/state"))),
         ]);
-        let source_id = id(status, "id").map(|i| format!("deployment_status:{i}"));
+        let source_id = id(status, "/id").map(|i| format!("deployment_status:{i}"));
         self.deploy_row(
             status,
             location,
             source_id,
-            time(status, "created_at"),
+            time(status, "/created_at"),
             fields,
             out,
         );
     }
-}
-
-fn raw(record: &Value) -> Vec<u8> {
-    serde_json::to_vec(record).expect("a parsed value serialises")
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use serde_json::{Map, Value, json};
 use super::SarifConfig;
 use crate::emit::{Document, Emitter, sha256_hex, timestamp};
 use crate::registry::Parser;
+use crate::sources::json::text;
 
 /// Severity from SARIF: the `security-severity` score GitHub code scanning uses (on the
 /// result or its rule) when there is one — ≥ 9.0 critical, ≥ 7.0 high, ≥ 4.0 medium, else
@@ -42,10 +43,6 @@ impl SarifParser {
             .transpose()?;
         Ok(Self { config, scan_time })
     }
-}
-
-fn text<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
-    v.pointer(pointer).and_then(Value::as_str)
 }
 
 /// A `security-severity` property, which SARIF producers write as a string or a number.

@@ -1,0 +1,45 @@
+//! Small readers of JSON records shared by the source kinds.
+
+use chrono::{DateTime, Utc};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde_json::Value;
+
+use crate::emit::timestamp;
+
+/// The text at `pointer`.
+pub(crate) fn text<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
+    v.pointer(pointer).and_then(Value::as_str)
+}
+
+/// An id written as a number or a string, as text.
+pub(crate) fn id(v: &Value, pointer: &str) -> Option<String> {
+    match v.pointer(pointer)? {
+        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// The timestamp at `pointer`, in any form sources write.
+pub(crate) fn time(v: &Value, pointer: &str) -> Option<DateTime<Utc>> {
+    evlake_core::time::parse_timestamp(v.pointer(pointer)?.as_str()?).ok()
+}
+
+/// An optional instant as a row value.
+pub(crate) fn when(t: Option<DateTime<Utc>>) -> Value {
+    t.map_or(Value::Null, timestamp)
+}
+
+/// A record's bytes, for `raw`: the record as parsed, serialised in its key order.
+pub(crate) fn raw(record: &Value) -> Vec<u8> {
+    serde_json::to_vec(record).expect("a parsed value serialises")
+}
+
+/// A set of name globs from a setting; a bad glob is an error naming the setting.
+pub(crate) fn globs(patterns: &[String], key: &str) -> Result<GlobSet, String> {
+    let mut set = GlobSetBuilder::new();
+    for p in patterns {
+        set.add(Glob::new(p).map_err(|e| format!("{key}: '{p}': {e}"))?);
+    }
+    set.build().map_err(|e| format!("{key}: {e}"))
+}
