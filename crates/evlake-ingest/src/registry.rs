@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use crate::emit::{Document, Emitter};
-use crate::sources::{exceptions, github_actions, sarif};
+use crate::sources::{exceptions, github_actions, gitlab_ci, sarif};
 use crate::{Error, Result};
 
 /// Turns input documents of one source kind into lake rows.
@@ -31,7 +31,12 @@ pub struct Kind {
     pub parser: BuildParser,
 }
 
-static KINDS: &[Kind] = &[github_actions::KIND, sarif::KIND, exceptions::KIND];
+static KINDS: &[Kind] = &[
+    github_actions::KIND,
+    gitlab_ci::KIND,
+    sarif::KIND,
+    exceptions::KIND,
+];
 
 /// Every registered source kind.
 pub fn kinds() -> &'static [Kind] {

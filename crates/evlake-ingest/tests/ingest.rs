@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use evlake_ingest::IngestRun;
 use evlake_store::Lake;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 fn fixtures(kind: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -412,5 +412,77 @@ async fn github_deployments_and_statuses_are_recognised_by_shape() {
             r#""1001" "production" true "created" "acme/payments""#,
             r#""1001" "production" true "failure" "acme/payments""#,
         ]
+    );
+}
+
+#[tokio::test]
+async fn every_gitlab_ci_fixture_ingests() {
+    let lake = Lake::open("memory://").unwrap();
+    let mut config = settings(&[("project", "acme/web")]);
+    config.insert("gates".into(), serde_json::json!({"sast": ["spinach*"]}));
+    let run = IngestRun::new(lake.clone(), "gitlab-ci", "gitlab", &config).unwrap();
+    let summary = run.ingest_paths(&[fixtures("gitlab-ci")]).await.unwrap();
+    assert_eq!(
+        (summary.files, summary.records, summary.quarantined),
+        (3, 6, 0)
+    );
+    assert_eq!(summary.tables["ci_jobs"].added, 4);
+    assert_eq!(summary.tables["deployments"].added, 2);
+    let jobs = rows(
+        &lake,
+        "SELECT record_kind, run_id, job_name, gate, status, commit_sha, repo FROM ci_jobs ORDER BY record_kind, source_id",
+    )
+    .await;
+    let line = |r: &Map<String, Value>| {
+        format!(
+            "{} {} {} {} {}",
+            r["record_kind"],
+            r["run_id"],
+            r.get("job_name").unwrap_or(&Value::Null),
+            r.get("gate").unwrap_or(&Value::Null),
+            r["status"]
+        )
+    };
+    assert_eq!(
+        jobs.iter().map(line).collect::<Vec<_>>(),
+        [
+            r#""job" "6" "spinach:other" "sast" "failed""#,
+            r#""job" "6" "teaspoon" null "failed""#,
+            r#""run" "47" null null "pending""#,
+            r#""run" "48" null null "pending""#,
+        ]
+    );
+    assert_eq!(
+        jobs[0]["commit_sha"],
+        "0ff3ae198f8601a285adcf5c0fff204ee6fba5fd"
+    );
+    assert_eq!(jobs[0]["repo"], "acme/web");
+    let deployments = rows(
+        &lake,
+        "SELECT deploy_id, production, status FROM deployments ORDER BY deploy_id",
+    )
+    .await;
+    assert_eq!(deployments.len(), 2);
+    assert_eq!(
+        (
+            &deployments[0]["deploy_id"],
+            &deployments[0]["production"],
+            &deployments[0]["status"]
+        ),
+        (&json!("41"), &json!(true), &json!("success"))
+    );
+
+    // Without the project setting, bodies without web_url cannot say whose they are.
+    let lake = Lake::open("memory://").unwrap();
+    let summary = IngestRun::new(lake.clone(), "gitlab-ci", "gitlab", &Map::new())
+        .unwrap()
+        .ingest_paths(&[fixtures("gitlab-ci")])
+        .await
+        .unwrap();
+    assert_eq!((summary.records, summary.quarantined), (0, 6));
+    let reasons = rows(&lake, "SELECT DISTINCT reason FROM _quarantine").await;
+    assert_eq!(
+        reasons[0]["reason"],
+        "no project: the body has no web_url; set `project`"
     );
 }

@@ -7,12 +7,13 @@ use serde_json::{Map, Value, json};
 use super::GithubActionsConfig;
 use crate::emit::{Document, Emitter};
 use crate::registry::Parser;
+use crate::sources::gates::Gates;
 use crate::sources::json::{globs, id, raw, text, time, when};
 
 /// The `github-actions` parser.
 #[derive(Debug, Clone)]
 pub struct GithubActionsParser {
-    gates: Vec<(String, GlobSet)>,
+    gates: Gates,
     production: GlobSet,
     repo: Option<String>,
 }
@@ -20,24 +21,12 @@ pub struct GithubActionsParser {
 impl GithubActionsParser {
     /// A parser with `config`; a bad glob is an error naming it.
     pub fn new(config: GithubActionsConfig) -> Result<Self, String> {
-        let gates = config
-            .gates
-            .iter()
-            .map(|(gate, patterns)| Ok((gate.clone(), globs(patterns, &format!("gates.{gate}"))?)))
-            .collect::<Result<_, String>>()?;
+        let gates = Gates::new(&config.gates)?;
         Ok(Self {
             gates,
             production: globs(&config.production_environments, "production_environments")?,
             repo: config.repo,
         })
-    }
-
-    fn gate(&self, name: Option<&str>) -> Option<String> {
-        let name = name?;
-        self.gates
-            .iter()
-            .find(|(_, set)| set.is_match(name))
-            .map(|(gate, _)| gate.clone())
     }
 
     /// `owner/name` from an API or HTML URL (`…/repos/owner/name/…`, `github.com/owner/name/…`).
@@ -164,7 +153,7 @@ impl GithubActionsParser {
             ("run_id".to_string(), json!(id(run, "/id"))),
             ("run_attempt".to_string(), json!(attempt)),
             ("workflow".to_string(), json!(text(run, "/name"))),
-            ("gate".to_string(), json!(self.gate(text(run, "/name")))),
+            ("gate".to_string(), json!(self.gates.of(text(run, "/name")))),
             ("status".to_string(), json!(text(run, "/status"))),
             ("conclusion".to_string(), json!(text(run, "/conclusion"))),
             ("commit_sha".to_string(), json!(text(run, "/head_sha"))),
@@ -201,7 +190,7 @@ impl GithubActionsParser {
             ("workflow".to_string(), json!(text(job, "/workflow_name"))),
             ("job_id".to_string(), json!(id(job, "/id"))),
             ("job_name".to_string(), json!(name)),
-            ("gate".to_string(), json!(self.gate(name))),
+            ("gate".to_string(), json!(self.gates.of(name))),
             ("status".to_string(), json!(text(job, "/status"))),
             ("conclusion".to_string(), json!(text(job, "/conclusion"))),
             ("commit_sha".to_string(), json!(text(job, "/head_sha"))),
@@ -224,7 +213,7 @@ impl GithubActionsParser {
             ("workflow".to_string(), json!(text(check, "/app/slug"))),
             ("job_id".to_string(), json!(id(check, "/id"))),
             ("job_name".to_string(), json!(name)),
-            ("gate".to_string(), json!(self.gate(name))),
+            ("gate".to_string(), json!(self.gates.of(name))),
             ("status".to_string(), json!(text(check, "/status"))),
             ("conclusion".to_string(), json!(text(check, "/conclusion"))),
             ("commit_sha".to_string(), json!(text(check, "/head_sha"))),
@@ -350,12 +339,12 @@ mod tests {
     fn gates_match_by_exact_name_or_glob() {
         let p = parser();
         assert_eq!(
-            p.gate(Some("CodeQL analyze (javascript)")).as_deref(),
+            p.gates.of(Some("CodeQL analyze (javascript)")).as_deref(),
             Some("sast")
         );
-        assert_eq!(p.gate(Some("semgrep")).as_deref(), Some("sast"));
-        assert_eq!(p.gate(Some("semgrep-ci")), None);
-        assert_eq!(p.gate(Some("deploy-prod")).as_deref(), Some("deploy"));
+        assert_eq!(p.gates.of(Some("semgrep")).as_deref(), Some("sast"));
+        assert_eq!(p.gates.of(Some("semgrep-ci")), None);
+        assert_eq!(p.gates.of(Some("deploy-prod")).as_deref(), Some("deploy"));
         assert!(
             GithubActionsParser::new(GithubActionsConfig {
                 gates: [("sast".to_string(), vec!["[".to_string()])].into(),

@@ -1,0 +1,279 @@
+//! Parsing GitLab REST API v4 response bodies.
+
+use chrono::{DateTime, Utc};
+use globset::GlobSet;
+use serde_json::{Map, Value, json};
+
+use super::GitlabCiConfig;
+use crate::emit::{Document, Emitter};
+use crate::registry::Parser;
+use crate::sources::gates::Gates;
+use crate::sources::json::{globs, id, raw, text, time, when};
+
+/// The `gitlab-ci` parser.
+#[derive(Debug, Clone)]
+pub struct GitlabCiParser {
+    gates: Gates,
+    production: GlobSet,
+    project: Option<String>,
+}
+
+impl GitlabCiParser {
+    /// A parser with `config`; a bad glob is an error naming it.
+    pub fn new(config: GitlabCiConfig) -> Result<Self, String> {
+        let gates = Gates::new(&config.gates)?;
+        Ok(Self {
+            gates,
+            production: globs(&config.production_environments, "production_environments")?,
+            project: config.project,
+        })
+    }
+
+    /// `group/project` from a `web_url` (`https://gitlab.example.com/group/project/-/jobs/7`).
+    fn project_of(&self, record: &Value) -> Option<String> {
+        ["/web_url", "/pipeline/web_url", "/deployable/web_url"]
+            .iter()
+            .filter_map(|p| text(record, p))
+            .find_map(|url| {
+                let path = url.split_once("://").map_or(url, |(_, rest)| rest);
+                let (_, path) = path.split_once('/')?;
+                Some(path.split_once("/-/")?.0.to_string())
+            })
+            .or_else(|| self.project.clone())
+    }
+}
+
+impl Parser for GitlabCiParser {
+    fn line_per_record(&self) -> bool {
+        false
+    }
+
+    fn parse(&self, doc: Document<'_>, out: &mut Emitter) {
+        let stream = serde_json::Deserializer::from_slice(doc.bytes).into_iter::<Value>();
+        for (n, body) in stream.enumerate() {
+            let at = format!("{}#/{n}", doc.location);
+            let body = match body {
+                Ok(body) => body,
+                Err(e) => return out.reject(&at, format!("not valid JSON: {e}"), doc.bytes),
+            };
+            let items = match &body {
+                Value::Array(items) => items.iter().collect::<Vec<_>>(),
+                Value::Object(_) => vec![&body],
+                _ => {
+                    return out.reject(
+                        &at,
+                        "not a GitLab body: expected an object or an array",
+                        &raw(&body),
+                    );
+                }
+            };
+            for (i, item) in items.into_iter().enumerate() {
+                let location = if body.is_array() {
+                    format!("{at}/{i}")
+                } else {
+                    at.clone()
+                };
+                self.record(item, &location, out);
+            }
+        }
+    }
+}
+
+impl GitlabCiParser {
+    /// One record, recognised by its shape: a deployment has an environment and a deployable,
+    /// a job a stage, a pipeline a sha and a status.
+    fn record(&self, record: &Value, location: &str, out: &mut Emitter) {
+        let has = |key: &str| record.get(key).is_some();
+        if has("environment") && has("deployable") {
+            self.deployment(record, location, out);
+        } else if has("stage") && has("name") {
+            self.job(record, location, out);
+        } else if has("sha") && has("status") && has("ref") {
+            self.pipeline(record, location, out);
+        } else {
+            out.reject(
+                location,
+                "not a GitLab pipeline, job or deployment",
+                &raw(record),
+            );
+        }
+    }
+
+    fn emit(
+        &self,
+        table: &'static str,
+        record: &Value,
+        location: &str,
+        identity: (Option<String>, Option<DateTime<Utc>>),
+        mut fields: Map<String, Value>,
+        out: &mut Emitter,
+    ) {
+        let raw = raw(record);
+        let Some(project) = self.project_of(record) else {
+            return out.reject(
+                location,
+                "no project: the body has no web_url; set `project`",
+                &raw,
+            );
+        };
+        let (Some(source_id), Some(event_time)) = identity else {
+            return out.reject(location, "a record without its id or its time", &raw);
+        };
+        fields.insert("provider".into(), json!("gitlab"));
+        fields.insert("repo".into(), json!(project));
+        out.row(
+            table,
+            event_time,
+            format!("{project}:{source_id}"),
+            location.to_string(),
+            &raw,
+            fields,
+        );
+    }
+
+    fn pipeline(&self, pipeline: &Value, location: &str, out: &mut Emitter) {
+        let event_time = time(pipeline, "/finished_at").or_else(|| time(pipeline, "/updated_at"));
+        let fields = Map::from_iter([
+            ("record_kind".to_string(), json!("run")),
+            ("run_id".to_string(), json!(id(pipeline, "/id"))),
+            ("status".to_string(), json!(text(pipeline, "/status"))),
+            ("conclusion".to_string(), json!(text(pipeline, "/status"))),
+            ("commit_sha".to_string(), json!(text(pipeline, "/sha"))),
+            ("branch".to_string(), json!(text(pipeline, "/ref"))),
+            (
+                "started_at".to_string(),
+                when(time(pipeline, "/started_at")),
+            ),
+            (
+                "completed_at".to_string(),
+                when(time(pipeline, "/finished_at")),
+            ),
+            ("actor".to_string(), json!(text(pipeline, "/user/username"))),
+        ]);
+        let source_id = id(pipeline, "/id").map(|i| format!("pipeline:{i}"));
+        self.emit(
+            "ci_jobs",
+            pipeline,
+            location,
+            (source_id, event_time),
+            fields,
+            out,
+        );
+    }
+
+    fn job(&self, job: &Value, location: &str, out: &mut Emitter) {
+        let name = text(job, "/name");
+        let event_time = time(job, "/finished_at")
+            .or_else(|| time(job, "/started_at"))
+            .or_else(|| time(job, "/created_at"));
+        let fields = Map::from_iter([
+            ("record_kind".to_string(), json!("job")),
+            ("run_id".to_string(), json!(id(job, "/pipeline/id"))),
+            ("workflow".to_string(), json!(text(job, "/stage"))),
+            ("job_id".to_string(), json!(id(job, "/id"))),
+            ("job_name".to_string(), json!(name)),
+            ("gate".to_string(), json!(self.gates.of(name))),
+            ("status".to_string(), json!(text(job, "/status"))),
+            ("conclusion".to_string(), json!(text(job, "/status"))),
+            (
+                "allow_failure".to_string(),
+                json!(job.get("allow_failure").and_then(Value::as_bool)),
+            ),
+            (
+                "commit_sha".to_string(),
+                json!(text(job, "/pipeline/sha").or_else(|| text(job, "/commit/id"))),
+            ),
+            ("branch".to_string(), json!(text(job, "/ref"))),
+            (
+                "environment".to_string(),
+                json!(text(job, "/environment/name")),
+            ),
+            ("started_at".to_string(), when(time(job, "/started_at"))),
+            ("completed_at".to_string(), when(time(job, "/finished_at"))),
+            ("actor".to_string(), json!(text(job, "/user/username"))),
+        ]);
+        let source_id = id(job, "/id").map(|i| format!("job:{i}"));
+        self.emit(
+            "ci_jobs",
+            job,
+            location,
+            (source_id, event_time),
+            fields,
+            out,
+        );
+    }
+
+    fn deployment(&self, deployment: &Value, location: &str, out: &mut Emitter) {
+        let environment = text(deployment, "/environment/name");
+        // Older API versions have no deployment status; the deploy job's status stands for it.
+        let status = text(deployment, "/status").or_else(|| text(deployment, "/deployable/status"));
+        let event_time = time(deployment, "/deployable/finished_at")
+            .or_else(|| time(deployment, "/updated_at"))
+            .or_else(|| time(deployment, "/created_at"));
+        let fields = Map::from_iter([
+            ("deploy_id".to_string(), json!(id(deployment, "/id"))),
+            ("environment".to_string(), json!(environment)),
+            (
+                "production".to_string(),
+                json!(environment.map(|e| self.production.is_match(e))),
+            ),
+            ("commit_sha".to_string(), json!(text(deployment, "/sha"))),
+            ("ref".to_string(), json!(text(deployment, "/ref"))),
+            (
+                "run_id".to_string(),
+                json!(id(deployment, "/deployable/pipeline/id")),
+            ),
+            ("status".to_string(), json!(status)),
+            (
+                "created_at".to_string(),
+                when(time(deployment, "/created_at")),
+            ),
+            (
+                "updated_at".to_string(),
+                when(time(deployment, "/updated_at")),
+            ),
+            (
+                "actor".to_string(),
+                json!(text(deployment, "/user/username")),
+            ),
+        ]);
+        // A deployment changes status over time; each state is its own row.
+        let source_id =
+            id(deployment, "/id").map(|i| format!("deployment:{i}:{}", status.unwrap_or("")));
+        self.emit(
+            "deployments",
+            deployment,
+            location,
+            (source_id, event_time),
+            fields,
+            out,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_project_comes_from_web_urls_or_the_setting() {
+        let parser = |project: Option<&str>| {
+            GitlabCiParser::new(GitlabCiConfig {
+                gates: Default::default(),
+                production_environments: vec!["production".into()],
+                project: project.map(str::to_string),
+            })
+            .unwrap()
+        };
+        let job = json!({"web_url": "https://gitlab.example.com/acme/sub/web/-/jobs/7"});
+        assert_eq!(
+            parser(None).project_of(&job).as_deref(),
+            Some("acme/sub/web")
+        );
+        assert_eq!(
+            parser(Some("acme/api")).project_of(&json!({})).as_deref(),
+            Some("acme/api")
+        );
+        assert_eq!(parser(None).project_of(&json!({})), None);
+    }
+}
