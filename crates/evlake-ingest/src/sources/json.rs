@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde_json::Value;
 
-use crate::emit::timestamp;
+use crate::emit::{Document, Emitter, timestamp};
 
 /// The text at `pointer`.
 pub(crate) fn text<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
@@ -42,4 +42,22 @@ pub(crate) fn globs(patterns: &[String], key: &str) -> Result<GlobSet, String> {
         set.add(Glob::new(p).map_err(|e| format!("{key}: '{p}': {e}"))?);
     }
     set.build().map_err(|e| format!("{key}: {e}"))
+}
+
+/// Hands each JSON document of `doc` (one, several concatenated, or JSON Lines — what
+/// `gh api --paginate` writes) to `body`, with its location `FILE#/N`. What follows a
+/// document that does not parse cannot be framed, so it is quarantined whole.
+pub(crate) fn each_body(
+    doc: Document<'_>,
+    out: &mut Emitter,
+    mut body: impl FnMut(&Value, &str, &mut Emitter),
+) {
+    let stream = serde_json::Deserializer::from_slice(doc.bytes).into_iter::<Value>();
+    for (n, parsed) in stream.enumerate() {
+        let at = format!("{}#/{n}", doc.location);
+        match parsed {
+            Ok(value) => body(&value, &at, out),
+            Err(e) => return out.reject(&at, format!("not valid JSON: {e}"), doc.bytes),
+        }
+    }
 }

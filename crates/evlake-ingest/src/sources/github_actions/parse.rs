@@ -8,7 +8,7 @@ use super::GithubActionsConfig;
 use crate::emit::{Document, Emitter};
 use crate::registry::Parser;
 use crate::sources::gates::Gates;
-use crate::sources::json::{globs, id, raw, text, time, when};
+use crate::sources::json::{each_body, globs, id, raw, text, time, when};
 
 /// The `github-actions` parser.
 #[derive(Debug, Clone)]
@@ -59,16 +59,7 @@ impl Parser for GithubActionsParser {
     }
 
     fn parse(&self, doc: Document<'_>, out: &mut Emitter) {
-        let stream = serde_json::Deserializer::from_slice(doc.bytes).into_iter::<Value>();
-        for (n, body) in stream.enumerate() {
-            let at = format!("{}#/{n}", doc.location);
-            let body = match body {
-                Ok(body) => body,
-                // The rest of the file cannot be framed; keep it whole for the record.
-                Err(e) => return out.reject(&at, format!("not valid JSON: {e}"), doc.bytes),
-            };
-            self.body(&body, &at, out);
-        }
+        each_body(doc, out, |body, at, out| self.body(body, at, out));
     }
 }
 

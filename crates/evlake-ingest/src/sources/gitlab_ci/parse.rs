@@ -8,7 +8,7 @@ use super::GitlabCiConfig;
 use crate::emit::{Document, Emitter};
 use crate::registry::Parser;
 use crate::sources::gates::Gates;
-use crate::sources::json::{globs, id, raw, text, time, when};
+use crate::sources::json::{each_body, globs, id, raw, text, time, when};
 
 /// The `gitlab-ci` parser.
 #[derive(Debug, Clone)]
@@ -49,33 +49,19 @@ impl Parser for GitlabCiParser {
     }
 
     fn parse(&self, doc: Document<'_>, out: &mut Emitter) {
-        let stream = serde_json::Deserializer::from_slice(doc.bytes).into_iter::<Value>();
-        for (n, body) in stream.enumerate() {
-            let at = format!("{}#/{n}", doc.location);
-            let body = match body {
-                Ok(body) => body,
-                Err(e) => return out.reject(&at, format!("not valid JSON: {e}"), doc.bytes),
-            };
-            let items = match &body {
-                Value::Array(items) => items.iter().collect::<Vec<_>>(),
-                Value::Object(_) => vec![&body],
-                _ => {
-                    return out.reject(
-                        &at,
-                        "not a GitLab body: expected an object or an array",
-                        &raw(&body),
-                    );
+        each_body(doc, out, |body, at, out| match body {
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    self.record(item, &format!("{at}/{i}"), out);
                 }
-            };
-            for (i, item) in items.into_iter().enumerate() {
-                let location = if body.is_array() {
-                    format!("{at}/{i}")
-                } else {
-                    at.clone()
-                };
-                self.record(item, &location, out);
             }
-        }
+            Value::Object(_) => self.record(body, at, out),
+            _ => out.reject(
+                at,
+                "not a GitLab body: expected an object or an array",
+                &raw(body),
+            ),
+        });
     }
 }
 
