@@ -31,6 +31,14 @@ pub struct Kind {
     pub parser: BuildParser,
 }
 
+/// Reads a kind's settings into its config struct (whose `deny_unknown_fields` names any
+/// unknown key).
+pub(crate) fn settings<T: serde::de::DeserializeOwned>(
+    settings: &Map<String, Value>,
+) -> Result<T, String> {
+    serde_json::from_value(Value::Object(settings.clone())).map_err(|e| e.to_string())
+}
+
 static KINDS: &[Kind] = &[
     github_actions::KIND,
     gitlab_ci::KIND,

@@ -15,9 +15,7 @@ pub(crate) const KIND: Kind = Kind {
     description: "a register of overrides and break-glass exceptions, YAML or CSV",
     tables: &["exceptions"],
     parser: |settings| {
-        let config: ExceptionsConfig =
-            serde_json::from_value(serde_json::Value::Object(settings.clone()))
-                .map_err(|e| e.to_string())?;
+        let config: ExceptionsConfig = crate::registry::settings(settings)?;
         Ok(Box::new(ExceptionsParser::new(config)))
     },
 };

@@ -17,9 +17,7 @@ pub(crate) const KIND: Kind = Kind {
     description: "GitHub Actions runs, jobs, check runs, deployments and statuses (REST API bodies)",
     tables: &["ci_jobs", "deployments"],
     parser: |settings| {
-        let config: GithubActionsConfig =
-            serde_json::from_value(serde_json::Value::Object(settings.clone()))
-                .map_err(|e| e.to_string())?;
+        let config: GithubActionsConfig = crate::registry::settings(settings)?;
         Ok(Box::new(GithubActionsParser::new(config)?))
     },
 };

@@ -16,9 +16,7 @@ pub(crate) const KIND: Kind = Kind {
     description: "GitLab CI pipelines, jobs and deployments (REST API v4 bodies)",
     tables: &["ci_jobs", "deployments"],
     parser: |settings| {
-        let config: GitlabCiConfig =
-            serde_json::from_value(serde_json::Value::Object(settings.clone()))
-                .map_err(|e| e.to_string())?;
+        let config: GitlabCiConfig = crate::registry::settings(settings)?;
         Ok(Box::new(GitlabCiParser::new(config)?))
     },
 };

@@ -15,9 +15,7 @@ pub(crate) const KIND: Kind = Kind {
     description: "SARIF 2.1.0 results of any scanner",
     tables: &["scan_findings"],
     parser: |settings| {
-        let config: SarifConfig =
-            serde_json::from_value(serde_json::Value::Object(settings.clone()))
-                .map_err(|e| e.to_string())?;
+        let config: SarifConfig = crate::registry::settings(settings)?;
         Ok(Box::new(SarifParser::new(config)?))
     },
 };
