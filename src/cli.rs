@@ -329,10 +329,11 @@ fn render_ingest(summary: &IngestSummary, format: Format) -> Result<String, Fail
         return Ok(serde_json::to_string_pretty(summary)? + "\n");
     }
     let mut out = format!(
-        "{} ({}): {} files, {} bytes, {} records, {} quarantined ({:.2} %) in {:.1}s\n",
+        "{} ({}): {} files read ({} unchanged since the last run), {} bytes, {} records, {} quarantined ({:.2} %) in {:.1}s\n",
         summary.source_name,
         summary.kind,
         summary.files,
+        summary.unchanged_files,
         summary.bytes,
         summary.records,
         summary.quarantined,

@@ -502,6 +502,13 @@ static TABLES: LazyLock<Vec<TableSpec>> = LazyLock::new(|| {
             utf8(),
         ),
         TableSpec::new(
+            "_cursors",
+            "where each configured source got to: files read, high-water marks",
+            Event,
+            vec![required("cursor_key"), required("cursor_value")],
+            utf8(),
+        ),
+        TableSpec::new(
             "_quarantine",
             "records that could not be ingested, with the reason and the raw bytes",
             Event,
@@ -582,7 +589,11 @@ mod tests {
     #[test]
     fn the_design_names_every_table() {
         let names: Vec<_> = all().iter().map(|t| t.name).collect();
-        assert_eq!(names.len(), 19);
+        assert_eq!(
+            names.len(),
+            20,
+            "the 19 of the design and the ingest cursors"
+        );
         assert!(get("nope").unwrap_err().to_string().contains("ci_jobs"));
     }
 }

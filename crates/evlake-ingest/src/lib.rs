@@ -8,6 +8,7 @@
 //! with the reason, its location and its raw bytes, keeping the good records around it.
 
 mod config;
+mod cursor;
 mod emit;
 mod error;
 mod input;

@@ -9,6 +9,7 @@ use evlake_store::Lake;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::cursor::Cursors;
 use crate::emit::{Document, Emitter};
 use crate::registry::{Kind, Parser, kind};
 use crate::{Error, Result, input};
@@ -31,6 +32,8 @@ pub struct IngestSummary {
     pub source_name: String,
     /// Files read.
     pub files: u64,
+    /// Files left alone because they had not changed since the source last read them.
+    pub unchanged_files: u64,
     /// Bytes read.
     pub bytes: u64,
     /// Records parsed into rows.
@@ -128,14 +131,27 @@ impl IngestRun {
             ..IngestSummary::default()
         };
         let mut out = Emitter::new(self.kind.name, &self.source_name, self.lake.clock().now());
+        let mut cursors = Cursors::load(&self.lake, self.kind.name, &self.source_name).await?;
         for path in input::files(paths)? {
-            let bytes = std::fs::read(&path).map_err(|source| Error::Read {
+            let read_err = |source| Error::Read {
                 path: path.display().to_string(),
                 source,
-            })?;
-            let modified: DateTime<Utc> = std::fs::metadata(&path)
-                .and_then(|m| m.modified())
+            };
+            let meta = std::fs::metadata(&path).map_err(read_err)?;
+            let modified: DateTime<Utc> = meta
+                .modified()
                 .map_or_else(|_| self.lake.clock().now(), DateTime::from);
+            // A file is read again only when it changed: its size or modification time moved.
+            let key = format!(
+                "file:{}",
+                std::path::absolute(&path).map_err(read_err)?.display()
+            );
+            let seen = serde_json::json!({ "size": meta.len(), "modified": modified }).to_string();
+            if cursors.get(&key) == Some(seen.as_str()) {
+                summary.unchanged_files += 1;
+                continue;
+            }
+            let bytes = std::fs::read(&path).map_err(read_err)?;
             let location = path.display().to_string();
             summary.files += 1;
             summary.bytes += bytes.len() as u64;
@@ -167,8 +183,10 @@ impl IngestRun {
                 );
                 self.flush_if_full(&mut out, &mut summary).await?;
             }
+            cursors.set(key, seen);
         }
         self.flush(&mut out, &mut summary).await?;
+        cursors.commit(&self.lake).await?;
         summary.seconds = began.elapsed().as_secs_f64();
         Ok(summary)
     }

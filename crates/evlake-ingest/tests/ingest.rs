@@ -103,14 +103,56 @@ async fn every_sarif_fixture_ingests() {
             .ends_with("trivy_alpine-310.sarif#/runs/0/results/0")
     );
 
-    // The same files again: nothing new.
+    // The same files again: the cursor knows them, nothing is read.
     let again = run.ingest_paths(&[fixtures("sarif")]).await.unwrap();
     assert_eq!(
-        (
-            again.tables["scan_findings"].added,
-            again.tables["scan_findings"].duplicates
-        ),
-        (0, 8)
+        (again.files, again.unchanged_files, again.records),
+        (0, 3, 0)
+    );
+}
+
+#[tokio::test]
+async fn a_rerun_reads_only_changed_files_and_adds_nothing_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["trivy_alpine-310.sarif", "codeql_valid-sarif.sarif"] {
+        std::fs::copy(fixtures("sarif").join(name), dir.path().join(name)).unwrap();
+    }
+    let lake = Lake::open("memory://").unwrap();
+    let run = IngestRun::new(lake.clone(), "sarif", "scans", &Map::new()).unwrap();
+    let first = run.ingest_paths(&[dir.path().to_path_buf()]).await.unwrap();
+    assert_eq!((first.files, first.records), (2, 7));
+
+    // One file is rewritten (the same results, reformatted), a new one arrives.
+    let trivy = dir.path().join("trivy_alpine-310.sarif");
+    let reformatted: Value = serde_json::from_slice(&std::fs::read(&trivy).unwrap()).unwrap();
+    std::fs::write(&trivy, serde_json::to_vec(&reformatted).unwrap()).unwrap();
+    std::fs::copy(
+        fixtures("sarif").join("codeql_fingerprinting2.expected.sarif"),
+        dir.path().join("new.sarif"),
+    )
+    .unwrap();
+    let second = run.ingest_paths(&[dir.path().to_path_buf()]).await.unwrap();
+    assert_eq!((second.files, second.unchanged_files), (2, 1));
+    assert_eq!(
+        second.tables["scan_findings"].added, 1,
+        "only the new file's result"
+    );
+    assert_eq!(
+        second.tables["scan_findings"].duplicates, 4,
+        "the rewritten file's results were known"
+    );
+    let total = rows(&lake, "SELECT count(*) AS n FROM scan_findings").await;
+    assert_eq!(total[0]["n"], 8);
+
+    // Another source name keeps its own cursor.
+    let other = IngestRun::new(lake.clone(), "sarif", "other-scans", &Map::new()).unwrap();
+    assert_eq!(
+        other
+            .ingest_paths(&[dir.path().to_path_buf()])
+            .await
+            .unwrap()
+            .files,
+        3
     );
 }
 

@@ -20,7 +20,13 @@ use object_store::prefix::PrefixStore;
 use object_store::{ObjectStore, ObjectStoreExt};
 use url::Url;
 
+use arrow::array::RecordBatch;
+use futures::TryStreamExt;
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::async_reader::ParquetRecordBatchStreamBuilder;
+
 use crate::chain::{self, ChainLink};
+use crate::parquet_files::LakeFileReader;
 use crate::{Error, Result};
 
 /// Applies object-store options (object_store's config keys, e.g. `aws_endpoint`) to a
@@ -367,6 +373,29 @@ impl Lake {
             last_event: last,
             chain_head: self.commit_sha256(name, version).await?,
         })
+    }
+
+    /// The `columns` of every row of table `name` at its latest version (none if the table
+    /// does not exist). For small tables the lake keeps for itself, such as ingest cursors.
+    pub async fn read_columns(&self, name: &str, columns: &[&str]) -> Result<Vec<RecordBatch>> {
+        let table = match self.table(name, TableVersion::Latest).await {
+            Ok(t) => t,
+            Err(Error::NoSuchTable(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let store = self.table_store(name);
+        let mut out = Vec::new();
+        for file in table.snapshot()?.log_data().iter() {
+            let path =
+                Path::from_url_path(file.path().as_ref()).map_err(object_store::Error::from)?;
+            let reader = LakeFileReader::new(store.clone(), path, file.size() as u64);
+            let builder = ParquetRecordBatchStreamBuilder::new(reader).await?;
+            let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
+            let batches: Vec<RecordBatch> =
+                builder.with_projection(mask).build()?.try_collect().await?;
+            out.extend(batches);
+        }
+        Ok(out)
     }
 
     /// SHA-256 of the commit file of `version` of table `name`.
