@@ -413,7 +413,7 @@ fn render_verify(report: &VerifyReport, format: Format) -> Result<String, Failur
     } else {
         out += &format!("FAILED: {} findings\n", problems.len());
         for f in problems {
-            out += &format!("  {:<20} {:?}  {}  {}\n", f.table, f.kind, f.path, f.detail);
+            out += &format!("  {:<20} {}  {}  {}\n", f.table, f.kind, f.path, f.detail);
         }
     }
     Ok(out)

@@ -113,7 +113,7 @@ async fn verify_exits_non_zero_on_a_tampered_lake() {
     assert_eq!(verify.status.code(), Some(1));
     let out = text(&verify.stdout);
     assert!(
-        out.contains("FAILED: 1 findings") && out.contains("DataFileChanged"),
+        out.contains("FAILED: 1 findings") && out.contains("data_file_changed"),
         "{out}"
     );
 }

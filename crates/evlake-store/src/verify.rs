@@ -35,6 +35,16 @@ pub enum FindingKind {
     CommitUnchained,
 }
 
+impl std::fmt::Display for FindingKind {
+    /// The same name as in JSON reports (`data_file_changed`, …).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match serde_json::to_value(self) {
+            Ok(Value::String(name)) => f.write_str(&name),
+            _ => write!(f, "{self:?}"),
+        }
+    }
+}
+
 /// One problem found by `verify`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
