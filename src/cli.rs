@@ -150,12 +150,7 @@ impl<E: std::fmt::Display> From<E> for Failure {
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_logging();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -169,6 +164,28 @@ pub fn main() -> ExitCode {
             eprintln!("evlake: {}", f.message);
             ExitCode::from(f.code)
         }
+    }
+}
+
+/// On a terminal: warnings as text (progress bars show the rest). Otherwise (cron, CI,
+/// Kubernetes): JSON lines with evlake's own progress events. `RUST_LOG` overrides either.
+fn init_logging() {
+    use std::io::IsTerminal;
+    let terminal = std::io::stderr().is_terminal();
+    let default = if terminal {
+        "warn"
+    } else {
+        "warn,evlake_ingest=info"
+    };
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default.into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if terminal {
+        logs.init();
+    } else {
+        logs.json().init();
     }
 }
 

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use evlake_store::Lake;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -132,7 +133,22 @@ impl IngestRun {
         };
         let mut out = Emitter::new(self.kind.name, &self.source_name, self.lake.clock().now());
         let mut cursors = Cursors::load(&self.lake, self.kind.name, &self.source_name).await?;
-        for path in input::files(paths)? {
+        let files = input::files(paths)?;
+        // Shown on a terminal only; logs carry the same counts elsewhere.
+        let total: u64 = files
+            .iter()
+            .filter_map(|f| std::fs::metadata(f).ok())
+            .map(|m| m.len())
+            .sum();
+        let progress = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr())
+            .with_style(
+            ProgressStyle::with_template(
+                "{prefix} {bar:30} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}",
+            )
+            .expect("a valid progress template"),
+        );
+        progress.set_prefix(self.source_name.clone());
+        for path in files {
             let read_err = |source| Error::Read {
                 path: path.display().to_string(),
                 source,
@@ -149,6 +165,7 @@ impl IngestRun {
             let seen = serde_json::json!({ "size": meta.len(), "modified": modified }).to_string();
             if cursors.get(&key) == Some(seen.as_str()) {
                 summary.unchanged_files += 1;
+                progress.inc(meta.len());
                 continue;
             }
             let bytes = std::fs::read(&path).map_err(read_err)?;
@@ -184,9 +201,20 @@ impl IngestRun {
                 self.flush_if_full(&mut out, &mut summary).await?;
             }
             cursors.set(key, seen);
+            progress.inc(bytes.len() as u64);
+            progress.set_message(format!("{} records", summary.records + out.accepted));
+            tracing::info!(
+                source = %self.source_name,
+                file = %location,
+                bytes = bytes.len(),
+                records = summary.records + out.accepted,
+                quarantined = summary.quarantined + out.rejected.len() as u64,
+                "read"
+            );
         }
         self.flush(&mut out, &mut summary).await?;
         cursors.commit(&self.lake).await?;
+        progress.finish_and_clear();
         summary.seconds = began.elapsed().as_secs_f64();
         Ok(summary)
     }
@@ -219,6 +247,14 @@ impl IngestRun {
                 ])
                 .execute()
                 .await?;
+            tracing::info!(
+                source = %self.source_name,
+                table,
+                version = done.version,
+                added = done.rows_added,
+                duplicates = done.duplicates,
+                "committed"
+            );
             let counts = summary.tables.entry(table.to_string()).or_default();
             counts.added += done.rows_added;
             counts.duplicates += done.duplicates;
