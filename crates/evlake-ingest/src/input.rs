@@ -1,11 +1,12 @@
 //! Finding the input files of a run.
 
+use std::fs::Metadata;
 use std::path::{Path, PathBuf};
 
 use crate::{Error, Result};
 
-/// Every file named, or found below a named directory, in path order.
-pub(crate) fn files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+/// Every file named, or found below a named directory, in path order, with its metadata.
+pub(crate) fn files(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Metadata)>> {
     let mut out = Vec::new();
     for path in paths {
         collect(path, &mut out)?;
@@ -13,7 +14,7 @@ pub(crate) fn files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+fn collect(path: &Path, out: &mut Vec<(PathBuf, Metadata)>) -> Result<()> {
     let read_err = |source| Error::Read {
         path: path.display().to_string(),
         source,
@@ -34,8 +35,10 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
             }
         }
     } else {
-        std::fs::metadata(path).map_err(read_err)?;
-        out.push(path.to_path_buf());
+        out.push((
+            path.to_path_buf(),
+            std::fs::metadata(path).map_err(read_err)?,
+        ));
     }
     Ok(())
 }

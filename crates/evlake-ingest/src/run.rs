@@ -135,11 +135,7 @@ impl IngestRun {
         let mut cursors = Cursors::load(&self.lake, self.kind.name, &self.source_name).await?;
         let files = input::files(paths)?;
         // Shown on a terminal only; logs carry the same counts elsewhere.
-        let total: u64 = files
-            .iter()
-            .filter_map(|f| std::fs::metadata(f).ok())
-            .map(|m| m.len())
-            .sum();
+        let total: u64 = files.iter().map(|(_, meta)| meta.len()).sum();
         let progress = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr())
             .with_style(
             ProgressStyle::with_template(
@@ -148,12 +144,11 @@ impl IngestRun {
             .expect("a valid progress template"),
         );
         progress.set_prefix(self.source_name.clone());
-        for path in files {
+        for (path, meta) in files {
             let read_err = |source| Error::Read {
                 path: path.display().to_string(),
                 source,
             };
-            let meta = std::fs::metadata(&path).map_err(read_err)?;
             let modified: DateTime<Utc> = meta
                 .modified()
                 .map_or_else(|_| self.lake.clock().now(), DateTime::from);

@@ -61,3 +61,28 @@ pub(crate) fn each_body(
         }
     }
 }
+
+/// Emits `record` as a row of `table` with `fields`, when `identity` (its `source_id` and
+/// event time) is complete; otherwise quarantines it, naming what it lacks.
+pub(crate) fn emit_record(
+    out: &mut Emitter,
+    table: &'static str,
+    record: &Value,
+    location: &str,
+    identity: (Option<String>, Option<DateTime<Utc>>),
+    fields: serde_json::Map<String, Value>,
+) {
+    let raw = raw(record);
+    match identity {
+        (Some(source_id), Some(event_time)) => out.row(
+            table,
+            event_time,
+            source_id,
+            location.to_string(),
+            &raw,
+            fields,
+        ),
+        (None, _) => out.reject(location, "the record has no id", &raw),
+        (_, None) => out.reject(location, "the record has no event time", &raw),
+    }
+}

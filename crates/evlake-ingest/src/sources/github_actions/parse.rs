@@ -8,7 +8,7 @@ use super::GithubActionsConfig;
 use crate::emit::{Document, Emitter};
 use crate::registry::Parser;
 use crate::sources::gates::Gates;
-use crate::sources::json::{each_body, globs, id, raw, text, time, when};
+use crate::sources::json::{each_body, emit_record, globs, id, raw, text, time, when};
 
 /// The `github-actions` parser.
 #[derive(Debug, Clone)]
@@ -99,6 +99,7 @@ impl GithubActionsParser {
     }
 
     /// A `ci_jobs` row; `identity` is the record's id and event time, without which it is rejected.
+    /// A `ci_jobs` row of `kind` (`run`, `job`, `check_run`).
     fn ci_row(
         &self,
         record: &Value,
@@ -108,27 +109,12 @@ impl GithubActionsParser {
         fields: Map<String, Value>,
         out: &mut Emitter,
     ) {
-        let raw = raw(record);
-        let (Some(source_id), Some(event_time)) = identity else {
-            return out.reject(
-                location,
-                format!("a {kind} without its id or its time"),
-                &raw,
-            );
-        };
         let mut row = Map::from_iter([
             ("provider".to_string(), json!("github")),
             ("record_kind".to_string(), json!(kind)),
         ]);
         row.extend(fields);
-        out.row(
-            "ci_jobs",
-            event_time,
-            source_id,
-            location.to_string(),
-            &raw,
-            row,
-        );
+        emit_record(out, "ci_jobs", record, location, identity, row);
     }
 
     fn run(&self, run: &Value, location: &str, out: &mut Emitter) {
@@ -225,23 +211,15 @@ impl GithubActionsParser {
         );
     }
 
+    /// A `deployments` row: a deployment or one of its statuses.
     fn deploy_row(
         &self,
         record: &Value,
         location: &str,
-        source_id: Option<String>,
-        event_time: Option<DateTime<Utc>>,
+        identity: (Option<String>, Option<DateTime<Utc>>),
         fields: Map<String, Value>,
         out: &mut Emitter,
     ) {
-        let raw = raw(record);
-        let (Some(source_id), Some(event_time)) = (source_id, event_time) else {
-            return out.reject(
-                location,
-                "a deployment record without its id or its time",
-                &raw,
-            );
-        };
         let environment = text(record, "/environment");
         let mut row = Map::from_iter([
             ("provider".to_string(), json!("github")),
@@ -255,14 +233,7 @@ impl GithubActionsParser {
             ("actor".to_string(), json!(text(record, "/creator/login"))),
         ]);
         row.extend(fields);
-        out.row(
-            "deployments",
-            event_time,
-            source_id,
-            location.to_string(),
-            &raw,
-            row,
-        );
+        emit_record(out, "deployments", record, location, identity, row);
     }
 
     fn deployment(&self, deployment: &Value, location: &str, out: &mut Emitter) {
@@ -280,8 +251,7 @@ impl GithubActionsParser {
         self.deploy_row(
             deployment,
             location,
-            source_id,
-            time(deployment, "/created_at"),
+            (source_id, time(deployment, "/created_at")),
             fields,
             out,
         );
@@ -303,8 +273,7 @@ impl GithubActionsParser {
         self.deploy_row(
             status,
             location,
-            source_id,
-            time(status, "/created_at"),
+            (source_id, time(status, "/created_at")),
             fields,
             out,
         );

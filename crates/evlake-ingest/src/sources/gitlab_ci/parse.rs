@@ -8,7 +8,7 @@ use super::GitlabCiConfig;
 use crate::emit::{Document, Emitter};
 use crate::registry::Parser;
 use crate::sources::gates::Gates;
-use crate::sources::json::{each_body, globs, id, raw, text, time, when};
+use crate::sources::json::{each_body, emit_record, globs, id, raw, text, time, when};
 
 /// The `gitlab-ci` parser.
 #[derive(Debug, Clone)]
@@ -85,6 +85,7 @@ impl GitlabCiParser {
         }
     }
 
+    /// A row of `table` for `record`, whose project the body or the settings must name.
     fn emit(
         &self,
         table: &'static str,
@@ -94,25 +95,23 @@ impl GitlabCiParser {
         mut fields: Map<String, Value>,
         out: &mut Emitter,
     ) {
-        let raw = raw(record);
         let Some(project) = self.project_of(record) else {
             return out.reject(
                 location,
                 "no project: the body has no web_url; set `project`",
-                &raw,
+                &raw(record),
             );
-        };
-        let (Some(source_id), Some(event_time)) = identity else {
-            return out.reject(location, "a record without its id or its time", &raw);
         };
         fields.insert("provider".into(), json!("gitlab"));
         fields.insert("repo".into(), json!(project));
-        out.row(
+        let (source_id, event_time) = identity;
+        let source_id = source_id.map(|id| format!("{project}:{id}"));
+        emit_record(
+            out,
             table,
-            event_time,
-            format!("{project}:{source_id}"),
-            location.to_string(),
-            &raw,
+            record,
+            location,
+            (source_id, event_time),
             fields,
         );
     }
