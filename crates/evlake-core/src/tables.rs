@@ -243,6 +243,8 @@ static TABLES: LazyLock<Vec<TableSpec>> = LazyLock::new(|| {
                 text("rule_id"),
                 text("severity"),
                 float("security_severity"),
+                // At or above the source's blocking threshold (`blocking_severity`).
+                flag("blocking"),
                 text("level"),
                 text("message"),
                 text("file_path"),

@@ -7,6 +7,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::rubric::ActivityRef;
+
 /// What the evidence says about a control.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -66,7 +68,10 @@ pub struct Answer {
     pub evidence: Vec<Map<String, Value>>,
     /// The counts behind the verdict.
     pub metrics: BTreeMap<String, Value>,
-    /// The exact query text that produced the evidence.
+    /// The DSOMM activities the question samples, by UUID.
+    pub activities: Vec<ActivityRef>,
+    /// The exact query text that produced the answer: the views, the evidence query and the
+    /// metrics query.
     pub sql: String,
     /// The table versions read.
     pub lake_version: Vec<LakeTableVersion>,
@@ -105,6 +110,12 @@ impl Answer {
             out.push('\n');
         }
         out.push_str(&markdown_rows(&self.evidence));
+        if !self.activities.is_empty() {
+            out.push_str("\nDSOMM activities sampled:\n\n");
+            for a in &self.activities {
+                let _ = writeln!(out, "- {} (level {}) `{}`", a.name, a.level, a.uuid);
+            }
+        }
         let _ = writeln!(
             out,
             "\n<details><summary>SQL</summary>\n\n```sql\n{}\n```\n</details>\n",
@@ -220,6 +231,11 @@ mod tests {
             level: 2,
             evidence: vec![row],
             metrics: BTreeMap::from([("advisory_leaks".to_string(), json!(1))]),
+            activities: vec![ActivityRef {
+                uuid: "ac8730a2-ccc0-465c-9550-d91edae9d5ee".into(),
+                name: "Require status checks to pass".into(),
+                level: 3,
+            }],
             sql: "SELECT 1".into(),
             lake_version: vec![LakeTableVersion {
                 table: "ci_jobs".into(),
@@ -244,6 +260,10 @@ mod tests {
         assert!(md.contains("**verdict:** `contradicted`"), "{md}");
         assert!(md.contains("| advisory_leaks | 1 |"), "{md}");
         assert!(md.contains("| d-1 | advisory_leak |"), "{md}");
+        assert!(
+            md.contains("`ac8730a2-ccc0-465c-9550-d91edae9d5ee`"),
+            "{md}"
+        );
         let text = answer().to_text();
         assert!(
             text.contains("verdict: contradicted") && text.contains("d-1"),

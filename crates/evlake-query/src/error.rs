@@ -26,22 +26,31 @@ pub enum Error {
         /// DataFusion's account of the allocation that failed.
         detail: String,
     },
-    /// A SQL file of the project could not be read.
-    #[error("cannot read SQL file '{path}': {source}")]
-    SqlFile {
-        /// The file.
-        path: String,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-    /// A view file that does not define a valid view.
-    #[error("view '{name}' from '{path}' is invalid: {reason}")]
+    /// A view of `queries/views/` that DataFusion rejects.
+    #[error("view '{name}' is invalid: {reason}")]
     View {
         /// The view's name.
         name: String,
-        /// The file it came from.
-        path: String,
         /// What DataFusion said.
+        reason: String,
+    },
+    /// A rubric that does not parse.
+    #[error("queries/rubric.toml: {0}")]
+    Rubric(String),
+    /// A question the rubric does not define.
+    #[error("no question '{question}'; the questions are: {known}")]
+    UnknownQuestion {
+        /// The id asked for.
+        question: String,
+        /// The ids there are.
+        known: String,
+    },
+    /// A question whose query returned something other than its contract.
+    #[error("question {question}: {reason}")]
+    Question {
+        /// The question.
+        question: String,
+        /// What was wrong.
         reason: String,
     },
     /// An error from the lake.

@@ -3,15 +3,19 @@
 //! read-only guard for user SQL, and the [`Answer`] record with its renderings.
 
 mod answer;
+mod ask;
+pub mod catalog;
 mod error;
 mod guard;
 mod render;
+mod rubric;
 mod session;
 
 pub use answer::{Answer, LakeTableVersion, Verdict};
 pub use error::{Error, Result};
 pub use guard::check_read_only;
-pub use render::{OutputFormat, render_batches};
+pub use render::{OutputFormat, batches_to_rows, render_batches};
+pub use rubric::{ActivityRef, Condition, LevelRule, QuestionRubric, Rubric, VerdictRules};
 pub use session::{Params, QuerySession, QuerySessionBuilder};
 
 pub use datafusion::arrow::record_batch::RecordBatch;

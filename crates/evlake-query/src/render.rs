@@ -49,7 +49,10 @@ pub fn render_batches(batches: &[RecordBatch], format: OutputFormat) -> Result<S
 pub fn batches_to_rows(batches: &[RecordBatch]) -> Result<Vec<Map<String, Value>>> {
     let mut out = Vec::new();
     {
-        let mut writer = arrow::json::ArrayWriter::new(&mut out);
+        // Every column is named in every row, null or not: evidence fields are stable.
+        let mut writer = arrow::json::WriterBuilder::new()
+            .with_explicit_nulls(true)
+            .build::<_, arrow::json::writer::JsonArray>(&mut out);
         for batch in batches {
             writer
                 .write(batch)
@@ -93,7 +96,7 @@ mod tests {
         let json: Value =
             serde_json::from_str(&render_batches(&b, OutputFormat::Json).unwrap()).unwrap();
         assert_eq!(json[0]["repo"], "a/b");
-        assert!(json[1].get("n").is_none(), "nulls are left out: {json}");
+        assert!(json[1]["n"].is_null(), "nulls are written out: {json}");
         assert_eq!(
             render_batches(&b, OutputFormat::Csv).unwrap(),
             "repo,n\na/b,1\nc|d,\n"

@@ -1,7 +1,6 @@
 //! The DataFusion session over the lake.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -60,7 +59,6 @@ pub struct QuerySessionBuilder {
     lake: Lake,
     memory_limit: usize,
     timeout: Duration,
-    views_dir: Option<PathBuf>,
     known_at: Option<DateTime<Utc>>,
 }
 
@@ -77,13 +75,6 @@ impl QuerySessionBuilder {
         self
     }
 
-    /// Registers every `*.sql` file of `dir` as a view named after the file; each file holds
-    /// one query. Files are registered in name order, so a view may use those before it.
-    pub fn with_views_dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.views_dir = Some(dir.into());
-        self
-    }
-
     /// Reads every table as it was at `known_at` (transaction time): the newest version
     /// committed at or before it, so the session answers as the lake could have then.
     pub fn with_known_at(mut self, known_at: DateTime<Utc>) -> Self {
@@ -92,7 +83,8 @@ impl QuerySessionBuilder {
     }
 
     /// Opens the session: registers every table of the lake (an empty one for each table
-    /// not yet created, so queries see "no rows" rather than "no table") and the views.
+    /// not yet created, so queries see "no rows" rather than "no table") and the shared
+    /// views of `queries/views/`.
     pub async fn build(self) -> Result<QuerySession> {
         // No spilling: a query over the limit fails with a clear error instead of filling
         // the disk, and memory stays bounded by the limit.
@@ -148,10 +140,10 @@ impl QuerySessionBuilder {
             timeout: self.timeout,
             memory_limit: self.memory_limit,
             versions,
+            opened_at: self.lake.clock().now(),
+            known_at: self.known_at,
         };
-        if let Some(dir) = &self.views_dir {
-            session.register_views(dir).await?;
-        }
+        session.register_views().await?;
         Ok(session)
     }
 }
@@ -172,6 +164,9 @@ pub struct QuerySession {
     timeout: Duration,
     memory_limit: usize,
     versions: Vec<LakeTableVersion>,
+    /// "Now" by the lake's clock when the session opened: the default as-of and known-at.
+    pub(crate) opened_at: DateTime<Utc>,
+    pub(crate) known_at: Option<DateTime<Utc>>,
 }
 
 impl std::fmt::Debug for QuerySession {
@@ -191,7 +186,6 @@ impl QuerySession {
             lake,
             memory_limit: 1 << 30,
             timeout: Duration::from_secs(60),
-            views_dir: None,
             known_at: None,
         }
     }
@@ -201,37 +195,16 @@ impl QuerySession {
         &self.versions
     }
 
-    async fn register_views(&self, dir: &Path) -> Result<()> {
-        let read_err = |source| Error::SqlFile {
-            path: dir.display().to_string(),
-            source,
-        };
-        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map_err(read_err)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "sql"))
-            .collect();
-        files.sort();
-        for path in files {
-            let name = path
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .unwrap_or_default()
-                .to_string();
-            let body = std::fs::read_to_string(&path).map_err(|source| Error::SqlFile {
-                path: path.display().to_string(),
-                source,
-            })?;
-            let view_err = |e: DataFusionError| Error::View {
-                name: name.clone(),
-                path: path.display().to_string(),
-                reason: e.to_string(),
-            };
-            let body = body.trim().trim_end_matches(';');
+    async fn register_views(&self) -> Result<()> {
+        for view in crate::catalog::VIEWS {
+            let body = view.text.trim().trim_end_matches(';');
             self.ctx
-                .sql(&format!("CREATE VIEW \"{name}\" AS {body}"))
+                .sql(&format!("CREATE VIEW \"{}\" AS {body}", view.stem()))
                 .await
-                .map_err(view_err)?;
+                .map_err(|e| Error::View {
+                    name: view.stem().to_string(),
+                    reason: e.to_string(),
+                })?;
         }
         Ok(())
     }

@@ -71,17 +71,7 @@ async fn named_parameters_views_and_empty_tables() {
     .execute()
     .await
     .unwrap();
-    let views = tempfile::tempdir().unwrap();
-    std::fs::write(
-        views.path().join("slow_requests.sql"),
-        "SELECT * FROM access_log WHERE duration_ms >= 40;\n",
-    )
-    .unwrap();
-    let session = QuerySession::builder(lake)
-        .with_views_dir(views.path())
-        .build()
-        .await
-        .unwrap();
+    let session = QuerySession::builder(lake).build().await.unwrap();
 
     let params = Params::new()
         .instant("as_of", t("2026-11-01T23:59:59Z"))
@@ -89,14 +79,15 @@ async fn named_parameters_views_and_empty_tables() {
     let sql =
         "SELECT count(*) FROM access_log WHERE event_time <= $as_of AND duration_ms >= $min_ms";
     assert_eq!(count(&session.query(sql, &params).await.unwrap()), 14);
+    // The shared views of queries/views/ are registered, over empty tables too.
     assert_eq!(
         count(
             &session
-                .user_query("SELECT count(*) FROM slow_requests")
+                .user_query("SELECT count(*) FROM prod_deploy_attempts")
                 .await
                 .unwrap()
         ),
-        8
+        0
     );
     // A table never ingested is there, empty: "no rows", not "no table".
     assert_eq!(
@@ -333,4 +324,28 @@ async fn partition_values_and_file_statistics_prune_the_scan() {
         render_batches(&rows, OutputFormat::Csv).unwrap(),
         "max(access_log.duration_ms)\n71\n"
     );
+}
+
+#[tokio::test]
+async fn a_question_over_an_empty_lake_is_no_data() {
+    let lake = Lake::open("memory://")
+        .unwrap()
+        .with_clock(Arc::new(FixedClock::new(t("2026-11-22T12:00:00Z"))));
+    let session = QuerySession::builder(lake).build().await.unwrap();
+    let answer = session.ask("q1", None).await.unwrap();
+    assert_eq!(answer.verdict, evlake_query::Verdict::NoData);
+    assert_eq!(answer.level, 0);
+    assert_eq!(answer.as_of, t("2026-11-22T12:00:00Z"));
+    assert_eq!(answer.window_start, t("2026-11-15T12:00:00Z"));
+    assert!(answer.evidence.is_empty());
+    assert_eq!(answer.metrics["prod_deploys"], 0);
+    assert!(answer.metrics["blocking_repo_share"].is_null());
+    assert!(answer.sql.contains("CREATE VIEW prod_deploy_attempts AS"));
+    assert!(
+        answer
+            .sql
+            .contains("-- queries/q1_sast_blocked_deploy.metrics.sql")
+    );
+    let err = session.ask("q7", None).await.unwrap_err().to_string();
+    assert!(err.contains("no question 'q7'"), "{err}");
 }

@@ -261,12 +261,18 @@ impl GithubActionsParser {
         let deploy_id = text(status, "/deployment_url")
             .and_then(|u| u.rsplit('/').next())
             .map(str::to_string);
+        // A status set by a workflow links to its run: `…/actions/runs/RUN[/job/JOB]`.
+        let run_id = ["/log_url", "/target_url"]
+            .iter()
+            .filter_map(|p| text(status, p))
+            .find_map(run_of_url);
         let fields = Map::from_iter([
             (
                 "repo".to_string(),
                 json!(self.repo_of(status, &["deployment_url", "repository_url", "url"])),
             ),
             ("deploy_id".to_string(), json!(deploy_id)),
+            ("run_id".to_string(), json!(run_id)),
             ("status".to_string(), json!(text(status, "/state"))),
         ]);
         let source_id = id(status, "/id").map(|i| format!("deployment_status:{i}"));
@@ -278,6 +284,13 @@ impl GithubActionsParser {
             out,
         );
     }
+}
+
+/// The workflow run id in a URL of the form `…/actions/runs/RUN…`.
+fn run_of_url(url: &str) -> Option<String> {
+    let (_, rest) = url.split_once("/actions/runs/")?;
+    let id: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    (!id.is_empty()).then_some(id)
 }
 
 #[cfg(test)]
@@ -325,5 +338,14 @@ mod tests {
         let run = json!({"repository": {"full_name": "acme/mobile"}});
         assert_eq!(p.repo_of(&run, &[]).as_deref(), Some("acme/mobile"));
         assert_eq!(p.repo_of(&json!({}), &["url"]), None);
+    }
+
+    #[test]
+    fn a_deployment_status_links_to_the_run_that_set_it() {
+        assert_eq!(
+            run_of_url("https://github.com/acme/web/actions/runs/4242/job/99").as_deref(),
+            Some("4242")
+        );
+        assert_eq!(run_of_url("https://ci.example.com/deploys/7"), None);
     }
 }

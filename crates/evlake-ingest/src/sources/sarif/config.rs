@@ -15,4 +15,7 @@ pub struct SarifConfig {
     /// When the scan ran (RFC 3339), when the files carry no `invocations[].endTimeUtc`;
     /// otherwise the file's modification time is used.
     pub scan_time: Option<String>,
+    /// The lowest severity that blocks a release (`critical`, `high`, `medium` or `low`;
+    /// default `critical`): findings at or above it are marked `blocking`.
+    pub blocking_severity: Option<String>,
 }

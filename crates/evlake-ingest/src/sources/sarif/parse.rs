@@ -26,11 +26,16 @@ pub fn severity(security_severity: Option<f64>, level: &str) -> &'static str {
     }
 }
 
+/// Severities from the lowest to the highest.
+const SEVERITIES: [&str; 4] = ["low", "medium", "high", "critical"];
+
 /// The `sarif` parser.
 #[derive(Debug, Clone)]
 pub struct SarifParser {
     config: SarifConfig,
     scan_time: Option<DateTime<Utc>>,
+    /// Index in [`SEVERITIES`] of the lowest blocking severity.
+    blocking_from: usize,
 }
 
 impl SarifParser {
@@ -41,7 +46,26 @@ impl SarifParser {
             .as_deref()
             .map(|t| evlake_core::time::parse_instant(t).map_err(|e| format!("scan_time: {e}")))
             .transpose()?;
-        Ok(Self { config, scan_time })
+        let threshold = config.blocking_severity.as_deref().unwrap_or("critical");
+        let blocking_from = SEVERITIES
+            .iter()
+            .position(|s| *s == threshold)
+            .ok_or_else(|| {
+                format!("blocking_severity: expected one of {SEVERITIES:?}, found '{threshold}'")
+            })?;
+        Ok(Self {
+            config,
+            scan_time,
+            blocking_from,
+        })
+    }
+
+    /// Whether a finding of `severity` blocks a release.
+    fn blocks(&self, severity: &str) -> bool {
+        SEVERITIES
+            .iter()
+            .position(|s| *s == severity)
+            .is_some_and(|rank| rank >= self.blocking_from)
     }
 }
 
@@ -157,14 +181,13 @@ impl SarifParser {
                 .join("\n")
                 .as_bytes(),
             );
+            let severity = severity(security_severity, level);
             let fields = Map::from_iter([
                 ("tool".to_string(), json!(tool)),
                 ("tool_version".to_string(), json!(tool_version)),
                 ("rule_id".to_string(), json!(rule_id)),
-                (
-                    "severity".to_string(),
-                    json!(severity(security_severity, level)),
-                ),
+                ("severity".to_string(), json!(severity)),
+                ("blocking".to_string(), json!(self.blocks(severity))),
                 ("security_severity".to_string(), json!(security_severity)),
                 ("level".to_string(), json!(level)),
                 ("message".to_string(), json!(text(result, "/message/text"))),
@@ -215,5 +238,25 @@ mod tests {
         assert_eq!(score(Some(&json!({"security-severity": "8.1"}))), Some(8.1));
         assert_eq!(score(Some(&json!({"security-severity": 5}))), Some(5.0));
         assert_eq!(score(Some(&json!({"tags": []}))), None);
+    }
+
+    #[test]
+    fn the_blocking_threshold_is_configured() {
+        let parser = |threshold: Option<&str>| {
+            SarifParser::new(SarifConfig {
+                blocking_severity: threshold.map(str::to_string),
+                ..SarifConfig::default()
+            })
+        };
+        let default = parser(None).unwrap();
+        assert!(default.blocks("critical") && !default.blocks("high"));
+        let high = parser(Some("high")).unwrap();
+        assert!(high.blocks("critical") && high.blocks("high") && !high.blocks("medium"));
+        assert!(!high.blocks("none"));
+        let err = parser(Some("severe")).unwrap_err();
+        assert!(
+            err.contains("blocking_severity") && err.contains("severe"),
+            "{err}"
+        );
     }
 }

@@ -1,0 +1,75 @@
+//! The project's SQL (`queries/`), compiled into the binary so that an installed `evlake`
+//! answers exactly what the repository's files say, and each answer can quote them.
+
+/// One SQL file of `queries/`.
+#[derive(Debug, Clone, Copy)]
+pub struct SqlFile {
+    /// Its path under `queries/`.
+    pub path: &'static str,
+    /// Its text.
+    pub text: &'static str,
+}
+
+impl SqlFile {
+    /// The file's name without directory and `.sql`: a view's name.
+    pub fn stem(&self) -> &'static str {
+        let name = self.path.rsplit('/').next().unwrap_or(self.path);
+        name.strip_suffix(".sql").unwrap_or(name)
+    }
+}
+
+macro_rules! sql_file {
+    ($path:literal) => {
+        SqlFile {
+            path: $path,
+            text: include_str!(concat!("../../../queries/", $path)),
+        }
+    };
+}
+
+/// The shared views (`queries/views/`), in the order they are registered: a view may use
+/// those before it.
+pub const VIEWS: &[SqlFile] = &[
+    sql_file!("views/ci_gates.sql"),
+    sql_file!("views/deployment_outcomes.sql"),
+    sql_file!("views/exceptions_current.sql"),
+    sql_file!("views/prod_deploy_attempts.sql"),
+];
+
+/// The questions' evidence and metrics queries, looked up by the names `rubric.toml` gives.
+const QUESTIONS: &[SqlFile] = &[
+    sql_file!("q1_sast_blocked_deploy.sql"),
+    sql_file!("q1_sast_blocked_deploy.metrics.sql"),
+];
+
+/// `queries/rubric.toml`: the questions, their ladders and the DSOMM activities they sample.
+pub const RUBRIC: &str = include_str!("../../../queries/rubric.toml");
+
+/// The question file at `path` under `queries/`.
+pub fn question_file(path: &str) -> Option<&'static SqlFile> {
+    QUESTIONS.iter().find(|f| f.path == path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_sql_file_of_the_directory_is_compiled_in() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../queries");
+        let on_disk = |dir: &str| {
+            let mut names: Vec<String> = std::fs::read_dir(format!("{root}/{dir}"))
+                .unwrap()
+                .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter(|n| n.ends_with(".sql"))
+                .collect();
+            names.sort();
+            names
+        };
+        let views: Vec<String> = VIEWS.iter().map(|v| format!("{}.sql", v.stem())).collect();
+        assert_eq!(on_disk("views"), views);
+        let mut questions: Vec<String> = QUESTIONS.iter().map(|q| q.path.to_string()).collect();
+        questions.sort();
+        assert_eq!(on_disk("."), questions);
+    }
+}

@@ -1,0 +1,302 @@
+//! The audit-real ladder of each question (`queries/rubric.toml`, DESIGN §5): verdict and
+//! level from a question's metrics, by thresholds kept as data.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::{Error, Result, Verdict};
+
+/// Every question's rubric, by question id (`q1` …).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Rubric(BTreeMap<String, QuestionRubric>);
+
+impl Rubric {
+    /// Parses a rubric; an error names the key that is wrong.
+    pub fn parse(text: &str) -> Result<Self> {
+        toml::from_str(text).map_err(|e| Error::Rubric(e.to_string()))
+    }
+
+    /// The rubric compiled into evlake (`queries/rubric.toml`).
+    pub fn builtin() -> Self {
+        Self::parse(crate::catalog::RUBRIC).expect("queries/rubric.toml is valid (tested)")
+    }
+
+    /// The rubric of `question`.
+    pub fn question(&self, question: &str) -> Result<&QuestionRubric> {
+        self.0.get(question).ok_or_else(|| Error::UnknownQuestion {
+            question: question.to_string(),
+            known: self.0.keys().cloned().collect::<Vec<_>>().join(", "),
+        })
+    }
+}
+
+/// One question: its text, its queries, its window and its ladder.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionRubric {
+    /// The question in words.
+    pub title: String,
+    /// The evidence query, a path under `queries/`.
+    pub sql: String,
+    /// The metrics query (one row), a path under `queries/`.
+    pub metrics_sql: String,
+    /// The window before the as-of instant, in days.
+    pub window_days: u32,
+    /// How far back evidence older than the window is searched, in days.
+    pub lookback_days: u32,
+    /// The DSOMM activities this question samples.
+    pub activities: Vec<ActivityRef>,
+    /// When the verdict is other than `not_evidenced`.
+    pub verdict: VerdictRules,
+    /// The ladder, level 1 upwards.
+    pub levels: Vec<LevelRule>,
+}
+
+/// A DSOMM activity, cited by UUID.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityRef {
+    /// The activity's UUID in the DSOMM model (an opaque string).
+    pub uuid: String,
+    /// Its name in model 4.3.1, for readers; never joined on.
+    pub name: String,
+    /// Its DSOMM level in model 4.3.1.
+    pub level: u8,
+}
+
+/// Conditions for the verdicts; the first that holds wins, in this order.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerdictRules {
+    /// The sources hold no data for the window.
+    pub no_data: Vec<Condition>,
+    /// Evidence shows the control did not hold.
+    pub contradicted: Vec<Condition>,
+    /// Evidence shows the control held.
+    pub evidenced: Vec<Condition>,
+}
+
+/// One rung of the ladder.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LevelRule {
+    /// The level, 1–4.
+    pub level: u8,
+    /// What reaching it means, in words.
+    pub meaning: String,
+    /// What must hold (with every lower rung) to reach it.
+    pub when: Vec<Condition>,
+}
+
+impl QuestionRubric {
+    /// The verdict for `metrics`.
+    pub fn verdict(&self, metrics: &BTreeMap<String, Value>) -> Verdict {
+        let holds = |conditions: &[Condition]| all_hold(conditions, metrics);
+        if holds(&self.verdict.no_data) {
+            Verdict::NoData
+        } else if holds(&self.verdict.contradicted) {
+            Verdict::Contradicted
+        } else if holds(&self.verdict.evidenced) {
+            Verdict::Evidenced
+        } else {
+            Verdict::NotEvidenced
+        }
+    }
+
+    /// The highest level whose conditions and those of every level below hold.
+    pub fn level(&self, metrics: &BTreeMap<String, Value>) -> u8 {
+        let mut levels: Vec<&LevelRule> = self.levels.iter().collect();
+        levels.sort_by_key(|l| l.level);
+        levels
+            .iter()
+            .take_while(|l| all_hold(&l.when, metrics))
+            .last()
+            .map_or(0, |l| l.level)
+    }
+}
+
+fn all_hold(conditions: &[Condition], metrics: &BTreeMap<String, Value>) -> bool {
+    !conditions.is_empty() && conditions.iter().all(|c| c.holds(metrics))
+}
+
+/// `<metric> <op> <number>`, e.g. `advisory_leaks == 0`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Condition {
+    metric: String,
+    op: Op,
+    value: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Op {
+    Eq,
+    Ne,
+    Gt,
+    Ge,
+    Lt,
+    Le,
+}
+
+const OPS: [(&str, Op); 6] = [
+    ("==", Op::Eq),
+    ("!=", Op::Ne),
+    (">=", Op::Ge),
+    ("<=", Op::Le),
+    (">", Op::Gt),
+    ("<", Op::Lt),
+];
+
+impl TryFrom<String> for Condition {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        let parts: Vec<&str> = text.split_whitespace().collect();
+        let [metric, op, value] = parts[..] else {
+            return Err(format!(
+                "condition '{text}': expected '<metric> <op> <number>'"
+            ));
+        };
+        let op = OPS
+            .iter()
+            .find(|(s, _)| *s == op)
+            .map(|(_, op)| *op)
+            .ok_or_else(|| format!("condition '{text}': unknown operator '{op}'"))?;
+        let value = value
+            .parse()
+            .map_err(|_| format!("condition '{text}': '{value}' is not a number"))?;
+        Ok(Self {
+            metric: metric.to_string(),
+            op,
+            value,
+        })
+    }
+}
+
+impl Condition {
+    /// Whether the condition holds; a missing or null metric never does.
+    pub fn holds(&self, metrics: &BTreeMap<String, Value>) -> bool {
+        let Some(x) = metrics.get(&self.metric).and_then(Value::as_f64) else {
+            return false;
+        };
+        match self.op {
+            Op::Eq => x == self.value,
+            Op::Ne => x != self.value,
+            Op::Gt => x > self.value,
+            Op::Ge => x >= self.value,
+            Op::Lt => x < self.value,
+            Op::Le => x <= self.value,
+        }
+    }
+
+    /// The metric the condition reads.
+    pub fn metric(&self) -> &str {
+        &self.metric
+    }
+}
+
+impl fmt::Display for Condition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let op = OPS
+            .iter()
+            .find(|(_, o)| *o == self.op)
+            .map_or("?", |(s, _)| s);
+        write!(f, "{} {op} {}", self.metric, self.value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn metrics(pairs: &[(&str, Value)]) -> BTreeMap<String, Value> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn conditions_parse_and_compare() {
+        let c = Condition::try_from("advisory_leaks == 0".to_string()).unwrap();
+        assert!(c.holds(&metrics(&[("advisory_leaks", json!(0))])));
+        assert!(!c.holds(&metrics(&[("advisory_leaks", json!(2))])));
+        assert!(!c.holds(&metrics(&[("advisory_leaks", Value::Null)])));
+        assert!(!c.holds(&metrics(&[])));
+        let share = Condition::try_from("share >= 0.5".to_string()).unwrap();
+        assert!(share.holds(&metrics(&[("share", json!(0.5))])));
+        assert!(!share.holds(&metrics(&[("share", json!(0.49))])));
+        assert_eq!(share.to_string(), "share >= 0.5");
+        for bad in ["x =~ 1", "x > one", "x >"] {
+            assert!(Condition::try_from(bad.to_string()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_builtin_rubric_cites_dsomm_uuids_and_names_metrics_the_queries_return() {
+        let rubric = Rubric::builtin();
+        let q1 = rubric.question("q1").unwrap();
+        assert!(
+            q1.activities
+                .iter()
+                .any(|a| a.uuid == "ac8730a2-ccc0-465c-9550-d91edae9d5ee")
+        );
+        let sql = crate::catalog::question_file(&q1.metrics_sql).unwrap().text;
+        let conditions = q1
+            .levels
+            .iter()
+            .flat_map(|l| &l.when)
+            .chain(&q1.verdict.no_data)
+            .chain(&q1.verdict.contradicted)
+            .chain(&q1.verdict.evidenced);
+        for c in conditions {
+            assert!(
+                sql.contains(&format!("AS {}", c.metric())),
+                "{c} is not a metric"
+            );
+        }
+        let err = rubric.question("q9").unwrap_err().to_string();
+        assert!(err.contains("q9") && err.contains("q1"), "{err}");
+    }
+
+    #[test]
+    fn levels_climb_only_while_every_rung_below_holds() {
+        let rubric = Rubric::parse(
+            r#"
+            [q]
+            title = "t"
+            sql = "a.sql"
+            metrics_sql = "b.sql"
+            window_days = 7
+            lookback_days = 90
+            activities = []
+            verdict = { no_data = ["n == 0"], contradicted = ["bad > 0"], evidenced = ["good > 0"] }
+            levels = [
+              { level = 1, meaning = "runs", when = ["runs > 0"] },
+              { level = 2, meaning = "covers", when = ["cover >= 0.9"] },
+              { level = 3, meaning = "blocks", when = ["good > 0", "bad == 0"] },
+            ]
+            "#,
+        )
+        .unwrap();
+        let q = rubric.question("q").unwrap();
+        let m = metrics(&[
+            ("n", json!(5)),
+            ("runs", json!(3)),
+            ("cover", json!(0.5)),
+            ("good", json!(1)),
+            ("bad", json!(0)),
+        ]);
+        assert_eq!(q.level(&m), 1, "level 3 holds but level 2 does not");
+        assert_eq!(q.verdict(&m), Verdict::Evidenced);
+        let m = metrics(&[("n", json!(0)), ("runs", json!(0))]);
+        assert_eq!((q.level(&m), q.verdict(&m)), (0, Verdict::NoData));
+        let err = Rubric::parse("[q]\ntitle = 1").unwrap_err().to_string();
+        assert!(err.contains("title"), "{err}");
+    }
+}

@@ -1,0 +1,32 @@
+-- q1: show one production deploy in the window that the SAST policy blocked, and every
+-- production deploy that went out although SAST reported blocking-severity findings.
+--
+-- Evidence rows: the most recent deploy blocked by SAST at or before $as_of (searched back to
+-- $lookback_start; it may lie before the window, its age tells), then every advisory leak and
+-- every excepted deploy in the window ($window_start, $as_of].
+-- Rows ingested more than a day after they happened are flagged `late` (backfilled evidence).
+WITH last_blocked AS (
+  SELECT *
+  FROM prod_deploy_attempts
+  WHERE class = 'blocked' AND event_time > $lookback_start AND event_time <= $as_of
+  ORDER BY event_time DESC, source_id DESC
+  LIMIT 1
+),
+leaks AS (
+  SELECT *
+  FROM prod_deploy_attempts
+  WHERE class IN ('advisory_leak', 'excepted')
+    AND event_time > $window_start AND event_time <= $as_of
+),
+evidence AS (
+  SELECT * FROM last_blocked
+  UNION ALL
+  SELECT * FROM leaks
+)
+SELECT
+  deploy_id, repo, environment, commit_sha, run_id, outcome, class, blocked_by, exception_id,
+  critical_findings, high_findings, event_time,
+  deploy_job, source, source_id, ingested_at, record_sha256,
+  ingested_at > event_time + INTERVAL '1 day' AS late
+FROM evidence
+ORDER BY event_time, source_id

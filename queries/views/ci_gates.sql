@@ -1,0 +1,14 @@
+-- Every CI record that implements a gate (`sast`, `sca`, `iac`, `container`, `deploy`, as the
+-- source's `gates` setting maps job and check names), with whether it failed or succeeded.
+-- GitHub reports `conclusion`; GitLab only `status` (copied into `conclusion` at ingest).
+SELECT
+  provider, repo, record_kind, run_id, run_attempt, workflow, job_id, job_name, gate,
+  commit_sha, environment, status, conclusion,
+  COALESCE(allow_failure, FALSE) AS allow_failure,
+  COALESCE(started_at, completed_at, event_time) AS started_at,
+  COALESCE(completed_at, event_time) AS finished_at,
+  conclusion IN ('failure', 'failed', 'timed_out') AS failed,
+  conclusion = 'success' AS succeeded,
+  event_time, ingested_at, source, source_name, source_id, record_sha256
+FROM ci_jobs
+WHERE gate IS NOT NULL

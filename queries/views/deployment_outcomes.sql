@@ -1,0 +1,31 @@
+-- One row per deployment: where it went, which commit and run, and its newest status.
+-- GitHub keeps the deployment and each status as separate records (the deployment has the
+-- commit, a status set by a workflow names the run); GitLab sends the deployment with its
+-- current status. The provenance columns are those of the newest status.
+WITH facts AS (
+  SELECT
+    provider, repo, deploy_id,
+    MAX(environment) AS environment,
+    MAX(CASE WHEN production THEN 1 ELSE 0 END) = 1 AS production,
+    MAX(commit_sha) AS commit_sha,
+    MAX(run_id) AS run_id,
+    MIN(COALESCE(created_at, event_time)) AS created_at
+  FROM deployments
+  GROUP BY provider, repo, deploy_id
+),
+newest AS (
+  SELECT
+    provider, repo, deploy_id, status, event_time, ingested_at, source, source_name,
+    source_id, record_sha256,
+    ROW_NUMBER() OVER (
+      PARTITION BY provider, repo, deploy_id ORDER BY event_time DESC, source_id DESC
+    ) AS n
+  FROM deployments
+)
+SELECT
+  f.provider, f.repo, f.deploy_id, f.environment, f.production, f.commit_sha, f.run_id,
+  f.created_at, s.status AS final_status,
+  s.event_time, s.ingested_at, s.source, s.source_name, s.source_id, s.record_sha256
+FROM facts f
+JOIN newest s
+  ON s.provider = f.provider AND s.repo = f.repo AND s.deploy_id = f.deploy_id AND s.n = 1
