@@ -3,13 +3,13 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use chrono::{Duration as Days, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 use evlake_ingest::{IngestConfig, IngestRun, IngestSummary, SourceConfig};
-use evlake_query::{OutputFormat, QuerySession, render_batches};
+use evlake_query::{Answer, OutputFormat, QuerySession, render_batches};
 use evlake_store::{FindingKind, Lake, TableSummary, VerifyReport};
 
-use crate::synthetic::IamEvents;
+use crate::generate::{GenerateOptions, generate, ingest_config};
 
 const EXIT_CODES: &str = "Exit codes:
   0  success
@@ -100,17 +100,67 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    /// Write a synthetic month of IAM evidence into a fresh lake through the real commit
-    /// path, verify its hash chains and query it: the quickest look at what evlake keeps.
+    /// Answer an audit question as of a date: the verdict, the audit-real level (0–4), the
+    /// metrics behind them and the evidence rows, each traceable to its original record.
+    #[command(after_help = EXIT_CODES)]
+    Ask {
+        /// The question: q1 (production deploys blocked by SAST, and advisory leaks).
+        question: String,
+        /// The instant the answer is about (RFC 3339, or a date meaning the end of that day);
+        /// default now.
+        #[arg(long, value_parser = parse_instant)]
+        as_of: Option<DateTime<Utc>>,
+        /// Read the lake as it was then (transaction time): what could have been answered on
+        /// that day. Default now.
+        #[arg(long, value_parser = parse_instant)]
+        known_at: Option<DateTime<Utc>>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = AnswerFormat::Table)]
+        format: AnswerFormat,
+    },
+    /// Write a synthetic organisation's evidence in the sources' real formats (GitHub Actions
+    /// API bodies, SARIF, an exceptions register), an ingest.toml that reads it, and
+    /// truth.json: what was planted, for checking answers against.
+    #[command(after_help = EXIT_CODES)]
+    Generate {
+        /// Directory to write into.
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// Services (one repository each).
+        #[arg(long, default_value_t = 50)]
+        services: u32,
+        /// Days of history.
+        #[arg(long, default_value_t = 90)]
+        days: u32,
+        /// The seed: the same seed writes the same evidence.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// The last day of history (YYYY-MM-DD); default today.
+        #[arg(long)]
+        end: Option<NaiveDate>,
+    },
+    /// Generate a small organisation's evidence, ingest it into a fresh lake with progress
+    /// shown, verify the lake and answer q1: the quickest look at what evlake does.
     #[command(after_help = EXIT_CODES)]
     Demo {
-        /// Directory for the demo lake (emptied first).
+        /// Directory for the demo (emptied first): evidence/ and lake/ under it.
         #[arg(long, default_value = "./evlake-demo")]
         dir: std::path::PathBuf,
-        /// How many events to write.
-        #[arg(long, default_value_t = 200_000)]
-        events: u64,
+        /// Services in the organisation.
+        #[arg(long, default_value_t = 40)]
+        services: u32,
+        /// Days of history.
+        #[arg(long, default_value_t = 60)]
+        days: u32,
     },
+}
+
+/// How an answer is printed.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum AnswerFormat {
+    Table,
+    Json,
+    Md,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -263,76 +313,157 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
                     vec![(name.clone().unwrap_or(kind), source)]
                 }
             };
-            let mut over = false;
-            for (name, source) in runs {
-                let summary = IngestRun::new(lake.clone(), &source.kind, &name, &source.settings)?
-                    .with_max_quarantine_share(source.max_quarantine_share)
-                    .ingest_paths(&source.paths)
-                    .await?;
-                print!("{}", render_ingest(&summary, *format)?);
-                over |= summary.over_quarantine_limit();
-            }
+            let over = ingest_sources(&lake, runs, *format).await?;
             Ok(if over { 5 } else { 0 })
         }
-        Command::Demo { dir, events } => demo(dir, *events, session).await,
+        Command::Ask {
+            question,
+            as_of,
+            known_at,
+            format,
+        } => {
+            let mut builder = session(Lake::open(&cli.lake)?);
+            if let Some(t) = known_at {
+                builder = builder.with_known_at(*t);
+            }
+            let answer = builder.build().await?.ask(question, *as_of).await?;
+            print!("{}", render_answer(&answer, *format));
+            Ok(0)
+        }
+        Command::Generate {
+            out,
+            services,
+            days,
+            seed,
+            end,
+        } => {
+            let options = GenerateOptions {
+                out: out.clone(),
+                services: *services,
+                days: *days,
+                end: end.unwrap_or_else(|| Utc::now().date_naive()),
+                seed: *seed,
+            };
+            let began = Instant::now();
+            let truth = generate(&options)?;
+            println!(
+                "{} services, {} days ({} – {}) written to {} in {:.1}s",
+                services,
+                days,
+                truth.start,
+                truth.end,
+                out.display(),
+                began.elapsed().as_secs_f64()
+            );
+            for (family, n) in &truth.files {
+                println!("  {family:<20} {n:>12}");
+            }
+            println!("deploy attempts by class: {:?}", truth.attempts_by_class);
+            println!(
+                "ingest with: evlake ingest --config {}",
+                ingest_config(out).display()
+            );
+            Ok(0)
+        }
+        Command::Demo {
+            dir,
+            services,
+            days,
+        } => demo(dir, *services, *days, session).await,
     }
+}
+
+/// Runs each configured source in turn; true when one quarantined over its allowed share.
+async fn ingest_sources(
+    lake: &Lake,
+    runs: Vec<(String, SourceConfig)>,
+    format: Format,
+) -> Result<bool, Failure> {
+    let mut over = false;
+    for (name, source) in runs {
+        let summary = IngestRun::new(lake.clone(), &source.kind, &name, &source.settings)?
+            .with_max_quarantine_share(source.max_quarantine_share)
+            .ingest_paths(&source.paths)
+            .await?;
+        print!("{}", render_ingest(&summary, format)?);
+        over |= summary.over_quarantine_limit();
+    }
+    Ok(over)
 }
 
 async fn demo(
     dir: &std::path::Path,
-    events: u64,
+    services: u32,
+    days: u32,
     session: impl Fn(Lake) -> evlake_query::QuerySessionBuilder,
 ) -> Result<u8, Failure> {
     if dir.exists() {
         std::fs::remove_dir_all(dir)?;
     }
-    let lake = Lake::open(&dir.display().to_string())?;
-    let now = Utc::now();
-    let start = now - Days::days(30);
+    let evidence = dir.join("evidence");
+    let options = GenerateOptions {
+        out: evidence.clone(),
+        services,
+        days,
+        end: Utc::now().date_naive(),
+        seed: 42,
+    };
     println!(
-        "Writing {events} synthetic IAM events (30 days) into {} …",
-        lake.url()
+        "1. Generating {services} services' evidence over {days} days (GitHub Actions API bodies, SARIF, an exceptions register) into {} …",
+        evidence.display()
     );
-    let began = Instant::now();
-    let mut rows = 0;
-    for batch in IamEvents::new(start, 30, events, 50_000, 42) {
-        rows += lake
-            .append("iam_events", vec![batch])?
-            .execute()
-            .await?
-            .rows_added;
-    }
-    // The same events again: the lake de-duplicates on (source, source_id).
-    let again: Vec<_> = IamEvents::new(start, 30, events.min(50_000), 50_000, 42).collect();
-    let repeat = lake.append("iam_events", again)?.execute().await?;
+    let truth = generate(&options)?;
     println!(
-        "  {rows} rows committed in {:.1}s; re-sending {} of them added {} rows\n",
-        began.elapsed().as_secs_f64(),
-        repeat.duplicates,
-        repeat.rows_added
+        "   {} workflow runs, {} jobs, {} deployments, {} SARIF files, {} exceptions\n",
+        truth.files["workflow_runs"],
+        truth.files["jobs"],
+        truth.files["deployments"],
+        truth.files["sarif_files"],
+        truth.files["exceptions"]
     );
-    print!(
-        "{}",
-        render_summaries(&lake.summaries().await?, Format::Table)?
-    );
+    let lake_dir = dir.join("lake");
+    let lake = Lake::open(&lake_dir.display().to_string())?;
+    println!("2. Ingesting it into the lake at {} …", lake.url());
+    let config = IngestConfig::load(&ingest_config(&evidence))?;
+    let over = ingest_sources(&lake, config.sources.into_iter().collect(), Format::Table).await?;
     let report = lake.verify().await?;
     println!(
-        "\nverify: {} commits and {} data files re-hashed, {} findings\n",
+        "\n3. verify: {} commits and {} data files re-hashed, {} findings\n",
         report.tables.iter().map(|t| t.commits).sum::<u64>(),
         report.tables.iter().map(|t| t.data_files).sum::<u64>(),
-        report.findings.len()
+        report
+            .findings
+            .iter()
+            .filter(|f| f.kind != FindingKind::UncommittedWrite)
+            .count()
     );
-    let sql = "SELECT provider, effect, count(*) AS events, count(DISTINCT actor_email) AS people \
-               FROM iam_events WHERE event_date >= current_date - INTERVAL '7' DAY \
-               GROUP BY provider, effect ORDER BY provider, effect";
-    println!("Last 7 days of IAM activity:\n{sql}");
-    let batches = session(lake).build().await?.user_query(sql).await?;
-    println!("{}", render_batches(&batches, OutputFormat::Table)?);
+    println!("4. The auditor's first question, as of now:\n");
+    let answer = session(lake).build().await?.ask("q1", None).await?;
+    print!("{}", render_answer(&answer, AnswerFormat::Table));
     println!(
-        "\nTry: cargo run --release -- --lake {} sql \"SELECT count(*) FROM iam_events\"",
-        dir.display()
+        "\nTry: cargo run --release -- --lake {} ask q1 --as-of {} --format md",
+        lake_dir.display(),
+        truth.end - chrono::Duration::days(14)
     );
-    Ok(if report.is_clean() { 0 } else { 1 })
+    Ok(if !report.is_clean() {
+        1
+    } else if over {
+        5
+    } else {
+        0
+    })
+}
+
+fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
+    evlake_core::time::parse_instant(text).map_err(|e| e.to_string())
+}
+
+fn render_answer(answer: &Answer, format: AnswerFormat) -> String {
+    match format {
+        AnswerFormat::Table => answer.to_text(),
+        AnswerFormat::Json => answer.to_json() + "\n",
+        AnswerFormat::Md => answer.to_markdown(),
+    }
 }
 
 fn parse_setting(text: &str) -> Result<(String, String), String> {

@@ -1,6 +1,6 @@
 -- One row per deployment: where it went, which commit and run, and its newest status.
 -- GitHub keeps the deployment and each status as separate records (the deployment has the
--- commit, a status set by a workflow names the run); GitLab sends the deployment with its
+-- commit, a status set by a workflow names the run and job); GitLab sends the deployment with its
 -- current status. The provenance columns are those of the newest status.
 WITH facts AS (
   SELECT
@@ -9,6 +9,7 @@ WITH facts AS (
     MAX(CASE WHEN production THEN 1 ELSE 0 END) = 1 AS production,
     MAX(commit_sha) AS commit_sha,
     MAX(run_id) AS run_id,
+    MAX(job_id) AS job_id,
     MIN(COALESCE(created_at, event_time)) AS created_at
   FROM deployments
   GROUP BY provider, repo, deploy_id
@@ -24,7 +25,7 @@ newest AS (
 )
 SELECT
   f.provider, f.repo, f.deploy_id, f.environment, f.production, f.commit_sha, f.run_id,
-  f.created_at, s.status AS final_status,
+  f.job_id, f.created_at, s.status AS final_status,
   s.event_time, s.ingested_at, s.source, s.source_name, s.source_id, s.record_sha256
 FROM facts f
 JOIN newest s

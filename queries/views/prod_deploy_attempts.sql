@@ -1,6 +1,6 @@
 -- Every production deploy attempt, classified by the SAST evidence for its commit that
--- existed when it started. An attempt is a job of the `deploy` gate (linked through its run to
--- the production deployment it made, if any), or a production deployment that no ingested
+-- existed when it started. An attempt is a job of the `deploy` gate (with the production
+-- deployment it made, if any), or a production deployment that no ingested
 -- deploy job made (e.g. one created by an external CD tool).
 --   outcome  `deployed` when the job (or the deployment's newest status) succeeded, else `blocked`
 --   class    `blocked`        did not go out, and a SAST gate for the commit had failed before it
@@ -13,10 +13,10 @@ WITH deploy_jobs AS (
   SELECT * FROM ci_gates WHERE gate = 'deploy' AND record_kind <> 'run'
 ),
 linked AS (
-  SELECT provider, repo, run_id, MIN(deploy_id) AS deploy_id, MAX(environment) AS environment
+  SELECT provider, repo, job_id, MIN(deploy_id) AS deploy_id, MAX(environment) AS environment
   FROM deployment_outcomes
-  WHERE production AND run_id IS NOT NULL
-  GROUP BY provider, repo, run_id
+  WHERE production AND job_id IS NOT NULL
+  GROUP BY provider, repo, job_id
 ),
 attempts AS (
   SELECT
@@ -25,7 +25,7 @@ attempts AS (
     j.job_name AS deploy_job, j.started_at, j.succeeded AS deployed,
     j.event_time, j.ingested_at, j.source, j.source_name, j.source_id, j.record_sha256
   FROM deploy_jobs j
-  LEFT JOIN linked l ON l.provider = j.provider AND l.repo = j.repo AND l.run_id = j.run_id
+  LEFT JOIN linked l ON l.provider = j.provider AND l.repo = j.repo AND l.job_id = j.job_id
   UNION ALL
   SELECT
     d.provider, d.repo, d.deploy_id, d.environment, d.commit_sha, d.run_id,
@@ -36,7 +36,7 @@ attempts AS (
   WHERE d.production
     AND NOT EXISTS (
       SELECT 1 FROM deploy_jobs j
-      WHERE j.provider = d.provider AND j.repo = d.repo AND j.run_id = d.run_id
+      WHERE j.provider = d.provider AND j.repo = d.repo AND j.job_id = d.job_id
     )
 ),
 latest_sast AS (

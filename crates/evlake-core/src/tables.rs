@@ -226,6 +226,9 @@ static TABLES: LazyLock<Vec<TableSpec>> = LazyLock::new(|| {
                 text("commit_sha"),
                 text("ref"),
                 text("run_id"),
+                // The CI job that made it, when the source says (GitLab `deployable`,
+                // a GitHub status's log URL).
+                text("job_id"),
                 text("status"),
                 instant("created_at"),
                 instant("updated_at"),

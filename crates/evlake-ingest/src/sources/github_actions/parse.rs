@@ -261,11 +261,12 @@ impl GithubActionsParser {
         let deploy_id = text(status, "/deployment_url")
             .and_then(|u| u.rsplit('/').next())
             .map(str::to_string);
-        // A status set by a workflow links to its run: `…/actions/runs/RUN[/job/JOB]`.
-        let run_id = ["/log_url", "/target_url"]
+        // A status set by a workflow links to its run and job: `…/actions/runs/RUN/job/JOB`.
+        let links = ["/log_url", "/target_url"]
             .iter()
             .filter_map(|p| text(status, p))
             .find_map(run_of_url);
+        let (run_id, job_id) = links.map_or((None, None), |(r, j)| (Some(r), j));
         let fields = Map::from_iter([
             (
                 "repo".to_string(),
@@ -273,6 +274,7 @@ impl GithubActionsParser {
             ),
             ("deploy_id".to_string(), json!(deploy_id)),
             ("run_id".to_string(), json!(run_id)),
+            ("job_id".to_string(), json!(job_id)),
             ("status".to_string(), json!(text(status, "/state"))),
         ]);
         let source_id = id(status, "/id").map(|i| format!("deployment_status:{i}"));
@@ -286,11 +288,17 @@ impl GithubActionsParser {
     }
 }
 
-/// The workflow run id in a URL of the form `…/actions/runs/RUN…`.
-fn run_of_url(url: &str) -> Option<String> {
+/// The workflow run id, and the job id if there is one, in a URL of the form
+/// `…/actions/runs/RUN[/job/JOB]`.
+fn run_of_url(url: &str) -> Option<(String, Option<String>)> {
+    let digits = |s: &str| -> String { s.chars().take_while(char::is_ascii_digit).collect() };
     let (_, rest) = url.split_once("/actions/runs/")?;
-    let id: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    (!id.is_empty()).then_some(id)
+    let run = digits(rest);
+    let job = rest
+        .split_once("/job/")
+        .map(|(_, j)| digits(j))
+        .filter(|j| !j.is_empty());
+    (!run.is_empty()).then_some((run, job))
 }
 
 #[cfg(test)]
@@ -343,8 +351,12 @@ mod tests {
     #[test]
     fn a_deployment_status_links_to_the_run_that_set_it() {
         assert_eq!(
-            run_of_url("https://github.com/acme/web/actions/runs/4242/job/99").as_deref(),
-            Some("4242")
+            run_of_url("https://github.com/acme/web/actions/runs/4242/job/99"),
+            Some(("4242".to_string(), Some("99".to_string())))
+        );
+        assert_eq!(
+            run_of_url("https://github.com/acme/web/actions/runs/4242"),
+            Some(("4242".to_string(), None))
         );
         assert_eq!(run_of_url("https://ci.example.com/deploys/7"), None);
     }

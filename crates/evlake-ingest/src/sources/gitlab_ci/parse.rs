@@ -208,6 +208,10 @@ impl GitlabCiParser {
                 "run_id".to_string(),
                 json!(id(deployment, "/deployable/pipeline/id")),
             ),
+            (
+                "job_id".to_string(),
+                json!(id(deployment, "/deployable/id")),
+            ),
             ("status".to_string(), json!(status)),
             (
                 "created_at".to_string(),

@@ -69,6 +69,17 @@ impl SarifParser {
     }
 }
 
+/// The repository's path (`owner/name`, or GitLab's `group/sub/name`) from a
+/// `repositoryUri`, so findings join the CI records of the same repository.
+fn repo_path(uri: &str) -> &str {
+    let path = match uri.split_once("://") {
+        Some((_, rest)) => rest.split_once('/').map_or("", |(_, path)| path),
+        None => uri,
+    };
+    let path = path.trim_end_matches('/');
+    path.strip_suffix(".git").unwrap_or(path)
+}
+
 /// A `security-severity` property, which SARIF producers write as a string or a number.
 fn score(properties: Option<&Value>) -> Option<f64> {
     let v = properties?.get("security-severity")?;
@@ -108,9 +119,8 @@ impl SarifParser {
         let commit = provenance
             .and_then(|p| text(p, "/revisionId"))
             .or(self.config.commit.as_deref());
-        let repo = provenance
-            .and_then(|p| text(p, "/repositoryUri"))
-            .or(self.config.repo.as_deref());
+        let repo_uri = provenance.and_then(|p| text(p, "/repositoryUri"));
+        let repo = repo_uri.map(repo_path).or(self.config.repo.as_deref());
         let category = text(run, "/automationDetails/id").unwrap_or("");
         let ended = run
             .get("invocations")
@@ -258,5 +268,12 @@ mod tests {
             err.contains("blocking_severity") && err.contains("severe"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_repository_uri_becomes_the_repository_path() {
+        assert_eq!(repo_path("https://github.com/acme/web"), "acme/web");
+        assert_eq!(repo_path("https://gitlab.com/g/sub/api.git"), "g/sub/api");
+        assert_eq!(repo_path("acme/web"), "acme/web");
     }
 }

@@ -1,0 +1,630 @@
+//! `evlake generate`: a synthetic organisation's evidence in the sources' real formats —
+//! GitHub Actions REST bodies (workflow runs, jobs, deployments, deployment statuses), a
+//! SARIF log per SAST scan, an exceptions register — with the `ingest.toml` that reads them
+//! and `truth.json`, the answer the generator planted. Deterministic for a seed.
+//!
+//! The organisation: repositories `acme/svc-NNNN`, each pushing to `main` a few times a day
+//! on working days; every push runs a `ci` workflow with `build`, a SAST job (`semgrep` or
+//! `CodeQL analyze`) and `deploy-production`. A repository's SAST gate either blocks (a
+//! critical finding fails the job, and the deploy job that needs it is skipped) or is
+//! advisory (`continue-on-error`, or the scanner is set never to fail): the deploy goes out.
+//! Some advisory repositories hold an exception in the register: owned, with an expiry
+//! (which covers the deploys before it), or without one (which covers nothing). A few
+//! deploys fail on their own.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, SecondsFormat, Utc, Weekday};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct GenerateOptions {
+    /// The directory to write into (created if missing).
+    pub out: PathBuf,
+    /// How many services (one repository each).
+    pub services: u32,
+    /// How many days of history, ending with `end`.
+    pub days: u32,
+    /// The last day of history.
+    pub end: NaiveDate,
+    /// The seed: the same seed writes the same files.
+    pub seed: u64,
+}
+
+/// A production deploy attempt the generator planted that q1 must report, as q1 names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlantedDeploy {
+    /// The deployment id, or the deploy job's id when no deployment was made (skipped).
+    pub deploy_id: String,
+    /// `owner/name`.
+    pub repo: String,
+    /// `blocked`, `advisory_leak` or `excepted`.
+    pub class: String,
+    /// When the attempt concluded (the deploy job's `completed_at`).
+    pub event_time: DateTime<Utc>,
+    /// The exception that covers it, for `excepted`.
+    pub exception_id: Option<String>,
+}
+
+/// What the generator planted (`truth.json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Truth {
+    /// The seed used.
+    pub seed: u64,
+    /// The first day of history.
+    pub start: NaiveDate,
+    /// The last day of history.
+    pub end: NaiveDate,
+    /// Repositories by gate profile (`blocking`, `advisory`, `advisory_excepted`).
+    pub repos: BTreeMap<String, Vec<String>>,
+    /// Every production deploy attempt, by class (`blocked`, `advisory_leak`, `excepted`, `clean`).
+    pub attempts_by_class: BTreeMap<String, u64>,
+    /// How many SAST jobs ran.
+    pub sast_runs: u64,
+    /// Every attempt that is not `clean`, in time order.
+    pub planted: Vec<PlantedDeploy>,
+    /// Records written per file family, and bytes written.
+    pub files: BTreeMap<String, u64>,
+}
+
+impl Truth {
+    /// The planted attempts of `class` that concluded in `(from, to]`, by deploy id.
+    pub fn in_window(&self, class: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .planted
+            .iter()
+            .filter(|p| p.class == class && p.event_time > from && p.event_time <= to)
+            .map(|p| p.deploy_id.clone())
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    /// The most recent blocked attempt in `(from, to]`.
+    pub fn last_blocked(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Option<&PlantedDeploy> {
+        self.planted
+            .iter()
+            .filter(|p| p.class == "blocked" && p.event_time > from && p.event_time <= to)
+            .max_by(|a, b| a.event_time.cmp(&b.event_time))
+    }
+}
+
+/// SplitMix64: small, fast and deterministic; quality is ample for synthetic data.
+#[derive(Debug, Clone)]
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A uniform draw in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn chance(&mut self, p: f64) -> bool {
+        self.unit() < p
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gate {
+    Blocking,
+    Advisory,
+    AdvisoryExcepted,
+}
+
+impl Gate {
+    fn name(self) -> &'static str {
+        match self {
+            Gate::Blocking => "blocking",
+            Gate::Advisory => "advisory",
+            Gate::AdvisoryExcepted => "advisory_excepted",
+        }
+    }
+}
+
+/// An exception of the register, as the generator uses it to decide coverage.
+#[derive(Debug, Clone)]
+struct Exception {
+    id: String,
+    scope: String,
+    owner: String,
+    created: DateTime<Utc>,
+    expires: Option<DateTime<Utc>>,
+}
+
+impl Exception {
+    fn covers(&self, at: DateTime<Utc>) -> bool {
+        self.created <= at && self.expires.is_some_and(|e| e > at)
+    }
+}
+
+struct Repo {
+    name: String,
+    gate: Gate,
+    scanner: &'static str,
+    /// The exception whose scope names this repository, if any.
+    exception: Option<Exception>,
+}
+
+/// Writes one file family line by line, counting records.
+struct Sink {
+    dir: PathBuf,
+    records: u64,
+}
+
+impl Sink {
+    fn new(dir: PathBuf) -> std::io::Result<Self> {
+        fs::create_dir_all(&dir)?;
+        Ok(Self { dir, records: 0 })
+    }
+
+    fn write_day(&mut self, day: NaiveDate, ext: &str, bodies: &[Value]) -> std::io::Result<u64> {
+        if bodies.is_empty() {
+            return Ok(0);
+        }
+        let path = self.dir.join(format!("{day}.{ext}"));
+        let mut file = BufWriter::new(File::create(&path)?);
+        for body in bodies {
+            serde_json::to_writer(&mut file, body)?;
+            file.write_all(b"\n")?;
+        }
+        file.flush()?;
+        Ok(fs::metadata(path)?.len())
+    }
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn sha(rng: &mut Rng) -> String {
+    format!(
+        "{:016x}{:016x}{:08x}",
+        rng.next(),
+        rng.next(),
+        rng.next() as u32
+    )
+}
+
+/// Writes the organisation into `options.out` and returns what it planted (also written to
+/// `truth.json`).
+pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
+    let out = &options.out;
+    fs::create_dir_all(out)?;
+    let mut rng = Rng(options.seed ^ 0xE71A_4E00_0000_0001);
+    let start = options.end - Duration::days(i64::from(options.days.max(1)) - 1);
+    let history_start = start.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+    let history_end = options
+        .end
+        .and_hms_opt(23, 59, 59)
+        .expect("a time")
+        .and_utc();
+
+    let mut repos = Vec::new();
+    let mut register = Vec::new();
+    for i in 0..options.services {
+        let name = format!("acme/svc-{i:04}");
+        let draw = rng.unit();
+        let gate = if draw < 0.6 {
+            Gate::Blocking
+        } else if draw < 0.85 {
+            Gate::Advisory
+        } else {
+            Gate::AdvisoryExcepted
+        };
+        let scanner = if rng.chance(0.5) {
+            "semgrep"
+        } else {
+            "CodeQL analyze"
+        };
+        let exception = (gate == Gate::AdvisoryExcepted).then(|| {
+            let id = format!("EXC-{:04}", i);
+            let created = history_start - Duration::days(10);
+            // Half expire in the middle of the history, a quarter after it, a quarter never.
+            let expires = match rng.below(4) {
+                0 | 1 => Some(
+                    history_start
+                        + Duration::seconds((history_end - history_start).num_seconds() / 2),
+                ),
+                2 => Some(history_end + Duration::days(30)),
+                _ => None,
+            };
+            let short = name.trim_start_matches("acme/");
+            let scope = if i % 2 == 0 {
+                format!("repo:{name}")
+            } else {
+                format!("service:{short}")
+            };
+            Exception {
+                id,
+                scope,
+                owner: format!("lead-{short}@acme.example"),
+                created,
+                expires,
+            }
+        });
+        if let Some(e) = &exception {
+            let mut entry = json!({
+                "id": e.id,
+                "control": "sast",
+                "scope": e.scope,
+                "owner": e.owner,
+                "reason": "SAST findings triaged as false positives pending rule tuning",
+                "ticket": format!("SEC-{}", 1000 + i),
+                "created": e.created.date_naive().to_string(),
+            });
+            if let Some(expires) = e.expires {
+                entry["expires"] = json!(ts(expires));
+            }
+            register.push(entry);
+        }
+        repos.push(Repo {
+            name,
+            gate,
+            scanner,
+            exception,
+        });
+    }
+
+    let mut runs = Sink::new(out.join("github/runs"))?;
+    let mut jobs = Sink::new(out.join("github/jobs"))?;
+    let mut deployments = Sink::new(out.join("github/deployments"))?;
+    let mut statuses = Sink::new(out.join("github/statuses"))?;
+    let sarif_dir = out.join("sarif");
+    fs::create_dir_all(&sarif_dir)?;
+    let mut bytes = 0u64;
+    let mut sarif_files = 0u64;
+    let mut by_class: BTreeMap<String, u64> = BTreeMap::new();
+    let mut planted = Vec::new();
+    let mut sast_runs = 0u64;
+    let (mut run_id, mut job_id, mut deploy_id, mut status_id) = (
+        9_000_000_000u64,
+        30_000_000_000u64,
+        2_000_000_000u64,
+        4_000_000_000u64,
+    );
+
+    for day in start.iter_days().take(options.days as usize) {
+        let weekend = matches!(day.weekday(), Weekday::Sat | Weekday::Sun);
+        let (mut day_runs, mut day_jobs, mut day_deployments, mut day_statuses) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let day_sarif = sarif_dir.join(day.to_string());
+        for repo in &repos {
+            let pushes = if weekend {
+                u64::from(rng.chance(0.2))
+            } else {
+                rng.below(3)
+            };
+            for _ in 0..pushes {
+                run_id += 1;
+                let commit = sha(&mut rng);
+                let created = day.and_hms_opt(8, 0, 0).expect("a time").and_utc()
+                    + Duration::seconds(rng.below(10 * 3600) as i64);
+                let critical = if rng.chance(0.08) {
+                    1 + rng.below(2)
+                } else {
+                    0
+                };
+                let others = rng.below(4);
+                // A scanner set never to fail lets criticals through in some advisory repos.
+                let ignores = repo.gate != Gate::Blocking && rng.chance(0.3);
+                let sast_failed = critical > 0 && !ignores;
+                let deploy_breaks = rng.chance(0.02);
+                let skipped = sast_failed && repo.gate == Gate::Blocking;
+
+                let build_start = created + Duration::seconds(5);
+                let build_end = build_start + Duration::seconds(60 + rng.below(60) as i64);
+                let sast_start = created + Duration::seconds(6);
+                let sast_end = sast_start + Duration::seconds(120 + rng.below(120) as i64);
+                let deploy_start = sast_end.max(build_end) + Duration::seconds(10);
+                let deploy_end = if skipped {
+                    deploy_start
+                } else {
+                    deploy_start + Duration::seconds(90 + rng.below(60) as i64)
+                };
+                let html = format!("https://github.com/{}", repo.name);
+                let api = format!("https://api.github.com/repos/{}", repo.name);
+                let run_url = format!("{api}/actions/runs/{run_id}");
+                let job = |id: u64,
+                           name: &str,
+                           conclusion: &str,
+                           s: DateTime<Utc>,
+                           e: DateTime<Utc>| {
+                    json!({
+                        "id": id,
+                        "run_id": run_id,
+                        "workflow_name": "ci",
+                        "head_branch": "main",
+                        "run_url": run_url,
+                        "run_attempt": 1,
+                        "node_id": format!("CR_{id}"),
+                        "head_sha": commit,
+                        "url": format!("{api}/actions/jobs/{id}"),
+                        "html_url": format!("{html}/actions/runs/{run_id}/job/{id}"),
+                        "status": "completed",
+                        "conclusion": conclusion,
+                        "created_at": ts(created),
+                        "started_at": ts(s),
+                        "completed_at": ts(e),
+                        "name": name,
+                        "steps": [],
+                        "check_run_url": format!("{api}/check-runs/{id}"),
+                        "labels": ["ubuntu-latest"],
+                        "runner_name": if conclusion == "skipped" { Value::Null } else { json!("GitHub Actions 2") },
+                    })
+                };
+                let (build_id, sast_id, deploy_job_id) = (job_id + 1, job_id + 2, job_id + 3);
+                job_id += 3;
+                sast_runs += 1;
+                let deploy_conclusion = if skipped {
+                    "skipped"
+                } else if deploy_breaks {
+                    "failure"
+                } else {
+                    "success"
+                };
+                let run_conclusion =
+                    if skipped || deploy_breaks || (sast_failed && repo.gate == Gate::Blocking) {
+                        "failure"
+                    } else {
+                        "success"
+                    };
+                day_jobs.push(json!({
+                    "total_count": 3,
+                    "jobs": [
+                        job(build_id, "build", "success", build_start, build_end),
+                        job(sast_id, repo.scanner, if sast_failed { "failure" } else { "success" }, sast_start, sast_end),
+                        job(deploy_job_id, "deploy-production", deploy_conclusion, deploy_start, deploy_end),
+                    ],
+                }));
+                day_runs.push(json!({
+                    "id": run_id,
+                    "name": "ci",
+                    "node_id": format!("WFR_{run_id}"),
+                    "head_branch": "main",
+                    "head_sha": commit,
+                    "path": ".github/workflows/ci.yml",
+                    "run_number": run_id % 100_000,
+                    "event": "push",
+                    "status": "completed",
+                    "conclusion": run_conclusion,
+                    "workflow_id": 161_335,
+                    "url": run_url,
+                    "html_url": format!("{html}/actions/runs/{run_id}"),
+                    "created_at": ts(created),
+                    "updated_at": ts(deploy_end),
+                    "run_attempt": 1,
+                    "run_started_at": ts(created),
+                    "actor": {"login": "dev-bot"},
+                    "repository": {"full_name": repo.name},
+                }));
+
+                // The SAST job's SARIF log.
+                let mut results = Vec::new();
+                for n in 0..critical + others {
+                    let (rule, score) = if n < critical {
+                        ("sql-injection", "9.8")
+                    } else {
+                        [
+                            ("weak-hash", "5.3"),
+                            ("open-redirect", "6.1"),
+                            ("xss", "7.5"),
+                        ][rng.below(3) as usize]
+                    };
+                    results.push(json!({
+                        "ruleId": rule,
+                        "level": "error",
+                        "message": {"text": format!("{rule} in handler {n}")},
+                        "locations": [{"physicalLocation": {
+                            "artifactLocation": {"uri": format!("src/handlers/h{n}.py")},
+                            "region": {"startLine": 10 + n}
+                        }}],
+                        "partialFingerprints": {"primaryLocationLineHash": format!("{commit}:{n}")},
+                        "properties": {"security-severity": score},
+                    }));
+                }
+                let sarif = json!({
+                    "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+                    "version": "2.1.0",
+                    "runs": [{
+                        "tool": {"driver": {"name": repo.scanner.split(' ').next().unwrap_or("scanner"), "version": "1.0.0"}},
+                        "results": results,
+                        "versionControlProvenance": [{"repositoryUri": html, "revisionId": commit, "branch": "refs/heads/main"}],
+                        "invocations": [{"executionSuccessful": true, "endTimeUtc": ts(sast_end)}],
+                    }],
+                });
+                fs::create_dir_all(&day_sarif)?;
+                let path =
+                    day_sarif.join(format!("{}-{run_id}.sarif", repo.name.replace('/', "_")));
+                let text = serde_json::to_vec(&sarif)?;
+                bytes += text.len() as u64;
+                fs::write(path, text)?;
+                sarif_files += 1;
+
+                // The deployment a running deploy job makes, with its statuses.
+                let deployed = !skipped && !deploy_breaks;
+                let attempt_id = if skipped {
+                    deploy_job_id.to_string()
+                } else {
+                    deploy_id += 1;
+                    let created = deploy_start + Duration::seconds(3);
+                    let log = format!("{html}/actions/runs/{run_id}/job/{deploy_job_id}");
+                    let deployment_url = format!("{api}/deployments/{deploy_id}");
+                    day_deployments.push(json!({
+                        "url": deployment_url,
+                        "id": deploy_id,
+                        "sha": commit,
+                        "ref": "main",
+                        "task": "deploy",
+                        "payload": {},
+                        "environment": "production",
+                        "creator": {"login": "github-actions[bot]"},
+                        "created_at": ts(created),
+                        "updated_at": ts(deploy_end),
+                        "statuses_url": format!("{deployment_url}/statuses"),
+                        "repository_url": api,
+                    }));
+                    let mut list = Vec::new();
+                    for (state, at) in [
+                        ("in_progress", created),
+                        (if deployed { "success" } else { "failure" }, deploy_end),
+                    ] {
+                        status_id += 1;
+                        list.push(json!({
+                            "url": format!("{deployment_url}/statuses/{status_id}"),
+                            "id": status_id,
+                            "state": state,
+                            "creator": {"login": "github-actions[bot]"},
+                            "description": "",
+                            "environment": "production",
+                            "target_url": log,
+                            "log_url": log,
+                            "created_at": ts(at),
+                            "updated_at": ts(at),
+                            "deployment_url": deployment_url,
+                            "repository_url": api,
+                        }));
+                    }
+                    list.reverse(); // The API lists the newest status first.
+                    day_statuses.push(Value::Array(list));
+                    deploy_id.to_string()
+                };
+
+                let findings_block = critical > 0;
+                let covering = repo.exception.as_ref().filter(|e| e.covers(deploy_start));
+                let class = if !deployed {
+                    if sast_failed { "blocked" } else { "clean" }
+                } else if sast_failed || findings_block {
+                    if covering.is_some() {
+                        "excepted"
+                    } else {
+                        "advisory_leak"
+                    }
+                } else {
+                    "clean"
+                };
+                *by_class.entry(class.to_string()).or_default() += 1;
+                if class != "clean" {
+                    planted.push(PlantedDeploy {
+                        deploy_id: attempt_id,
+                        repo: repo.name.clone(),
+                        class: class.to_string(),
+                        event_time: deploy_end,
+                        exception_id: (class == "excepted")
+                            .then(|| covering.map(|e| e.id.clone()))
+                            .flatten(),
+                    });
+                }
+            }
+        }
+        runs.records += day_runs.len() as u64;
+        if !day_runs.is_empty() {
+            let body = json!({"total_count": day_runs.len(), "workflow_runs": day_runs});
+            bytes += runs.write_day(day, "json", &[body])?;
+        }
+        jobs.records += day_jobs
+            .iter()
+            .map(|b| b["jobs"].as_array().map_or(0, Vec::len) as u64)
+            .sum::<u64>();
+        bytes += jobs.write_day(day, "jsonl", &day_jobs)?;
+        deployments.records += day_deployments.len() as u64;
+        if !day_deployments.is_empty() {
+            bytes += deployments.write_day(day, "json", &[Value::Array(day_deployments)])?;
+        }
+        statuses.records += day_statuses
+            .iter()
+            .map(|s| s.as_array().map_or(0, Vec::len) as u64)
+            .sum::<u64>();
+        bytes += statuses.write_day(day, "jsonl", &day_statuses)?;
+    }
+
+    let register_text = register_yaml(&register);
+    fs::write(out.join("exceptions.yaml"), &register_text)?;
+    fs::write(out.join("ingest.toml"), INGEST_CONFIG)?;
+    planted.sort_by(|a, b| (a.event_time, &a.deploy_id).cmp(&(b.event_time, &b.deploy_id)));
+    let truth = Truth {
+        seed: options.seed,
+        start,
+        end: options.end,
+        repos: repos.iter().fold(BTreeMap::new(), |mut m, r| {
+            m.entry(r.gate.name().to_string())
+                .or_insert_with(Vec::new)
+                .push(r.name.clone());
+            m
+        }),
+        attempts_by_class: by_class,
+        sast_runs,
+        planted,
+        files: BTreeMap::from([
+            ("workflow_runs".to_string(), runs.records),
+            ("jobs".to_string(), jobs.records),
+            ("deployments".to_string(), deployments.records),
+            ("deployment_statuses".to_string(), statuses.records),
+            ("sarif_files".to_string(), sarif_files),
+            ("exceptions".to_string(), register.len() as u64),
+            ("bytes".to_string(), bytes + register_text.len() as u64),
+        ]),
+    };
+    let file = BufWriter::new(File::create(out.join("truth.json"))?);
+    serde_json::to_writer_pretty(file, &truth)?;
+    Ok(truth)
+}
+
+/// The register as YAML: a list of mappings whose values are JSON strings, which YAML reads
+/// as double-quoted scalars.
+fn register_yaml(entries: &[Value]) -> String {
+    let mut out = String::from(
+        "# The security exceptions register (written by evlake generate).\nexceptions:\n",
+    );
+    for entry in entries {
+        for (i, (key, value)) in entry.as_object().into_iter().flatten().enumerate() {
+            let lead = if i == 0 { "  - " } else { "    " };
+            out.push_str(&format!("{lead}{key}: {value}\n"));
+        }
+    }
+    out
+}
+
+/// The ingest config written beside the generated files.
+const INGEST_CONFIG: &str = r#"# Written by `evlake generate`: ingests this directory.
+# Run: evlake ingest --config ingest.toml
+
+[sources.github]
+kind = "github-actions"
+paths = ["github"]
+production_environments = ["production"]
+
+[sources.github.gates]
+sast = ["semgrep", "CodeQL*"]
+deploy = ["deploy-production"]
+
+[sources.scans]
+kind = "sarif"
+paths = ["sarif"]
+blocking_severity = "critical"
+
+[sources.register]
+kind = "exceptions"
+paths = ["exceptions.yaml"]
+"#;
+
+/// The path of the ingest config [`generate`] writes into `out`.
+pub fn ingest_config(out: &Path) -> PathBuf {
+    out.join("ingest.toml")
+}
