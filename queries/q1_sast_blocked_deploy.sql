@@ -26,6 +26,8 @@ evidence AS (
 SELECT
   deploy_id, repo, environment, commit_sha, run_id, outcome, class, blocked_by, exception_id,
   critical_findings, high_findings, event_time,
+  CAST(FLOOR((EXTRACT(EPOCH FROM $as_of) - EXTRACT(EPOCH FROM event_time)) / 86400) AS BIGINT)
+    AS age_days,
   deploy_job, source, source_id, ingested_at, record_sha256,
   ingested_at > event_time + INTERVAL '1 day' AS late
 FROM evidence

@@ -39,6 +39,14 @@ pub enum Error {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// An API request that failed (after waiting out any rate limit within its bound).
+    #[error("GET {url}: {reason}")]
+    Http {
+        /// The URL requested.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// An error from the lake.
     #[error(transparent)]
     Store(#[from] evlake_store::Error),

@@ -11,6 +11,7 @@ mod config;
 mod cursor;
 mod emit;
 mod error;
+mod http;
 mod input;
 mod registry;
 mod run;
@@ -19,5 +20,8 @@ pub mod sources;
 pub use config::{IngestConfig, SourceConfig};
 pub use emit::{Document, Emitter};
 pub use error::{Error, Result};
-pub use registry::{BuildParser, Kind, Parser, kinds};
+pub use registry::{
+    BuildParser, BuildPuller, FollowUp, HttpSettings, Kind, Parser, PullRequest, PullStart, Puller,
+    kinds,
+};
 pub use run::{IngestRun, IngestSummary, TableCounts};

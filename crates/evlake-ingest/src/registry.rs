@@ -1,8 +1,10 @@
 //! The one table of source kinds.
 
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use crate::emit::{Document, Emitter};
+pub use crate::http::HttpSettings;
 use crate::sources::{exceptions, github_actions, gitlab_ci, sarif};
 use crate::{Error, Result};
 
@@ -18,6 +20,51 @@ pub trait Parser: Send + Sync {
 /// Builds a kind's parser from a source's settings; the error names the setting.
 pub type BuildParser = fn(&Map<String, Value>) -> Result<Box<dyn Parser>, String>;
 
+/// One request a puller wants made; `tag` tells the puller what the response is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullRequest {
+    /// The URL.
+    pub url: String,
+    /// What the response is, in the puller's own terms (e.g. `runs acme/web 2026-11-01…`).
+    pub tag: String,
+}
+
+/// Where a pull starts: the first requests, and the cursor keys to move once everything the
+/// run fetched is committed.
+#[derive(Debug, Clone, Default)]
+pub struct PullStart {
+    /// The first requests.
+    pub requests: Vec<PullRequest>,
+    /// Cursor moves, `(key, value)`.
+    pub cursor: Vec<(String, String)>,
+}
+
+/// What one fetched page leads to.
+#[derive(Debug, Clone, Default)]
+pub struct FollowUp {
+    /// Whether the page's body goes to the parser.
+    pub parse: bool,
+    /// Whether the page's next page (`Link` / `X-Next-Page`) is fetched too.
+    pub next_page: bool,
+    /// Further requests (e.g. the jobs of each run listed).
+    pub requests: Vec<PullRequest>,
+}
+
+/// Pulls a source kind's evidence from its REST API.
+pub trait Puller: Send + Sync {
+    /// How to authenticate and how long rate limits may be waited out.
+    fn http(&self) -> HttpSettings;
+
+    /// The first requests for a run at `now`, given the source's cursor (`key → value`).
+    fn start(&self, now: DateTime<Utc>, cursor: &dyn Fn(&str) -> Option<String>) -> PullStart;
+
+    /// What the page fetched for `request` leads to.
+    fn follow(&self, request: &PullRequest, body: &[u8]) -> FollowUp;
+}
+
+/// Builds a kind's puller from a source's settings, `None` when they configure no API.
+pub type BuildPuller = fn(&Map<String, Value>) -> Result<Option<Box<dyn Puller>>, String>;
+
 /// A registered source kind.
 #[derive(Debug)]
 pub struct Kind {
@@ -29,6 +76,8 @@ pub struct Kind {
     pub tables: &'static [&'static str],
     /// Builds its parser from the source's settings (unknown keys are an error).
     pub parser: BuildParser,
+    /// Builds its puller, for kinds that pull from an API.
+    pub puller: Option<BuildPuller>,
 }
 
 /// Reads a kind's settings into its config struct (whose `deny_unknown_fields` names any

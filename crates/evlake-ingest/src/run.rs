@@ -12,7 +12,8 @@ use serde_json::{Map, Value};
 
 use crate::cursor::Cursors;
 use crate::emit::{Document, Emitter};
-use crate::registry::{Kind, Parser, kind};
+use crate::http::Http;
+use crate::registry::{Kind, Parser, Puller, kind};
 use crate::{Error, Result, input};
 
 /// What a run did to one table.
@@ -33,6 +34,8 @@ pub struct IngestSummary {
     pub source_name: String,
     /// Files read.
     pub files: u64,
+    /// API pages fetched.
+    pub pages: u64,
     /// Files left alone because they had not changed since the source last read them.
     pub unchanged_files: u64,
     /// Bytes read.
@@ -72,6 +75,7 @@ pub struct IngestRun {
     kind: &'static Kind,
     source_name: String,
     parser: Box<dyn Parser>,
+    puller: Option<Box<dyn Puller>>,
     batch_rows: usize,
     max_quarantine_share: f64,
 }
@@ -94,16 +98,22 @@ impl IngestRun {
         settings: &Map<String, Value>,
     ) -> Result<Self> {
         let kind = kind(kind_name)?;
-        let parser = (kind.parser)(settings).map_err(|reason| Error::Config {
+        let config_err = |reason| Error::Config {
             source_name: source_name.to_string(),
             kind: kind.name.to_string(),
             reason,
-        })?;
+        };
+        let parser = (kind.parser)(settings).map_err(config_err)?;
+        let puller = match kind.puller {
+            Some(build) => build(settings).map_err(config_err)?,
+            None => None,
+        };
         Ok(Self {
             lake,
             kind,
             source_name: source_name.to_string(),
             parser,
+            puller,
             batch_rows: 50_000,
             max_quarantine_share: 0.01,
         })
@@ -125,12 +135,7 @@ impl IngestRun {
     /// Reads the files and directories `paths` (directories recursively, in path order).
     pub async fn ingest_paths(&self, paths: &[PathBuf]) -> Result<IngestSummary> {
         let began = Instant::now();
-        let mut summary = IngestSummary {
-            kind: self.kind.name.to_string(),
-            source_name: self.source_name.clone(),
-            max_quarantine_share: self.max_quarantine_share,
-            ..IngestSummary::default()
-        };
+        let mut summary = self.summary();
         let mut out = Emitter::new(self.kind.name, &self.source_name, self.lake.clock().now());
         let mut cursors = Cursors::load(&self.lake, self.kind.name, &self.source_name).await?;
         let files = input::files(paths)?;
@@ -212,6 +217,89 @@ impl IngestRun {
         progress.finish_and_clear();
         summary.seconds = began.elapsed().as_secs_f64();
         Ok(summary)
+    }
+
+    /// Whether the source's settings configure an API to pull from.
+    pub fn pulls(&self) -> bool {
+        self.puller.is_some()
+    }
+
+    /// Pulls from the source's API: from where its cursor stands to now, every page, each
+    /// body parsed as a saved one would be (its location is the URL); the cursor moves only
+    /// once every row is committed.
+    pub async fn pull(&self) -> Result<IngestSummary> {
+        let Some(puller) = &self.puller else {
+            return Err(Error::Config {
+                source_name: self.source_name.clone(),
+                kind: self.kind.name.to_string(),
+                reason: "no API is configured to pull from".into(),
+            });
+        };
+        let began = Instant::now();
+        let mut summary = self.summary();
+        let mut out = Emitter::new(self.kind.name, &self.source_name, self.lake.clock().now());
+        let mut cursors = Cursors::load(&self.lake, self.kind.name, &self.source_name).await?;
+        let http = Http::new(puller.http())?;
+        let start = puller.start(self.lake.clock().now(), &|key| {
+            cursors.get(key).map(str::to_string)
+        });
+        let progress = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
+            .with_style(
+                ProgressStyle::with_template("{prefix} {spinner} {pos} pages {bytes} {msg}")
+                    .expect("a valid progress template"),
+            );
+        progress.set_prefix(self.source_name.clone());
+        let mut queue: std::collections::VecDeque<_> = start.requests.into();
+        while let Some(request) = queue.pop_front() {
+            let page = http.get(&request.url).await?;
+            summary.pages += 1;
+            summary.bytes += page.body.len() as u64;
+            let follow = puller.follow(&request, &page.body);
+            if follow.parse {
+                self.parser.parse(
+                    Document {
+                        location: &request.url,
+                        bytes: &page.body,
+                        modified: self.lake.clock().now(),
+                    },
+                    &mut out,
+                );
+                self.flush_if_full(&mut out, &mut summary).await?;
+            }
+            if let (true, Some(next)) = (follow.next_page, page.next) {
+                queue.push_back(crate::registry::PullRequest {
+                    url: next,
+                    tag: request.tag.clone(),
+                });
+            }
+            queue.extend(follow.requests);
+            progress.inc(1);
+            progress.set_message(format!("{} records", summary.records + out.accepted));
+            tracing::info!(
+                source = %self.source_name,
+                url = %request.url,
+                bytes = page.body.len(),
+                records = summary.records + out.accepted,
+                "fetched"
+            );
+        }
+        self.flush(&mut out, &mut summary).await?;
+        for (key, value) in start.cursor {
+            cursors.set(key, value);
+        }
+        cursors.commit(&self.lake).await?;
+        progress.finish_and_clear();
+        summary.seconds = began.elapsed().as_secs_f64();
+        Ok(summary)
+    }
+
+    fn summary(&self) -> IngestSummary {
+        IngestSummary {
+            kind: self.kind.name.to_string(),
+            source_name: self.source_name.clone(),
+            max_quarantine_share: self.max_quarantine_share,
+            ..IngestSummary::default()
+        }
     }
 
     async fn flush_if_full(&self, out: &mut Emitter, summary: &mut IngestSummary) -> Result<()> {

@@ -1,6 +1,8 @@
 //! Integration tests of the ingest framework over the real fixtures in `../shared/fixtures`
 //! (origin and licence of each file in `../shared/fixtures/SOURCES.md`).
 
+mod replay;
+
 use std::path::PathBuf;
 
 use evlake_ingest::IngestRun;
@@ -527,4 +529,196 @@ async fn every_gitlab_ci_fixture_ingests() {
         reasons[0]["reason"],
         "no project: the body has no web_url; set `project`"
     );
+}
+
+/// A `github-actions` source pulling `repo` from the replay server.
+fn github_api(base: &str, repo: &str, max_wait: u64) -> Map<String, Value> {
+    let mut settings = settings(&[]);
+    settings.insert("production_environments".into(), json!(["production"]));
+    settings.insert(
+        "gates".into(),
+        json!({"sast": ["CodeQL*"], "deploy": ["deploy*"]}),
+    );
+    settings.insert(
+        "api".into(),
+        json!({
+            "url": base,
+            "repos": [repo],
+            "token_env": "EVLAKE_TEST_GITHUB_TOKEN",
+            "since": "2022-01-01",
+            "max_rate_limit_wait_secs": max_wait,
+        }),
+    );
+    settings
+}
+
+/// The recorded runs (three pages of one run, `Link`-paged) and jobs (two pages) of real
+/// api.github.com calls; the jobs pages answer for every run listed.
+fn github_routes() -> (replay::Routes, &'static str) {
+    let mut routes = replay::Routes::default();
+    routes.cassette(&fixtures("github-actions").join("vcr_list_workflow_runs_paginated.json"));
+    let mut jobs = replay::Routes::default();
+    jobs.cassette(&fixtures("github-actions").join("vcr_list_jobs_for_run_paginated.json"));
+    let repo = "<GITHUB_LOGIN>/<GITHUB_TEST_REPOSITORY>";
+    let mut runs = routes.clone_pages("/repositories/540180744/actions/runs");
+    runs.extend(routes.clone_pages(&format!("/repos/{repo}/actions/runs")));
+    assert_eq!(runs.len(), 3);
+    for (_, run) in runs {
+        let body: Value = serde_json::from_slice(&run.body).unwrap();
+        let id = body["workflow_runs"][0]["id"].as_u64().unwrap();
+        let mut job_pages = jobs.clone_pages(&format!(
+            "/repos/{repo}/actions/runs/3163227438/attempts/1/jobs"
+        ));
+        job_pages.extend(
+            jobs.clone_pages("/repositories/543787706/actions/runs/3163227438/attempts/1/jobs"),
+        );
+        assert_eq!(job_pages.len(), 2);
+        for (page, response) in job_pages {
+            let mut response = response;
+            for (k, v) in response.headers.iter_mut() {
+                if k.eq_ignore_ascii_case("link") {
+                    *v = v.replace(
+                        "repositories/543787706/actions/runs/3163227438/attempts/1/jobs",
+                        &format!("repos/{repo}/actions/runs/{id}/jobs"),
+                    );
+                }
+            }
+            routes.add(
+                &format!("/repos/{repo}/actions/runs/{id}/jobs"),
+                &page,
+                response,
+            );
+        }
+    }
+    routes.add(
+        &format!("/repos/{repo}/deployments"),
+        "1",
+        replay::Recorded {
+            status: 200,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: b"[]".to_vec(),
+        },
+    );
+    (routes, repo)
+}
+
+#[tokio::test]
+async fn github_api_pages_are_all_fetched_and_a_second_run_adds_nothing() {
+    let (routes, repo) = github_routes();
+    let server = replay::ReplayServer::start(routes).await;
+    let lake = Lake::open("memory://").unwrap();
+    let run = IngestRun::new(
+        lake.clone(),
+        "github-actions",
+        "gh",
+        &github_api(&server.base, repo, 5),
+    )
+    .unwrap();
+    assert!(run.pulls());
+    let first = run.pull().await.unwrap();
+    // 3 run pages, 2 job pages for each of the 3 runs, 1 deployments page.
+    assert_eq!(first.pages, 10, "{:?}", server.log.lock().unwrap());
+    assert_eq!(
+        first.tables["ci_jobs"].added, 5,
+        "3 runs and the 2 recorded jobs"
+    );
+    assert_eq!(first.quarantined, 0);
+    let log = server.log.lock().unwrap().clone();
+    assert!(
+        log[0].contains("/actions/runs?created=2022-01-01T00:00:00Z.."),
+        "{log:?}"
+    );
+    assert!(
+        log.iter()
+            .any(|u| u.contains("/jobs?filter=all&per_page=100")),
+        "{log:?}"
+    );
+    assert!(
+        log.iter()
+            .any(|u| u.contains("/deployments?environment=production")),
+        "{log:?}"
+    );
+
+    // The cursor moved: the next run starts a day before the last one, and adds nothing.
+    let second = IngestRun::new(
+        lake.clone(),
+        "github-actions",
+        "gh",
+        &github_api(&server.base, repo, 5),
+    )
+    .unwrap()
+    .pull()
+    .await
+    .unwrap();
+    assert_eq!(second.tables["ci_jobs"].added, 0);
+    let log = server.log.lock().unwrap().clone();
+    let restart = log
+        .iter()
+        .filter(|u| u.contains("/actions/runs?created="))
+        .nth(1)
+        .unwrap();
+    assert!(!restart.contains("created=2022-01-01"), "{restart}");
+    let rows = rows(
+        &lake,
+        "SELECT record_kind, count(*) AS n FROM ci_jobs GROUP BY record_kind ORDER BY record_kind",
+    )
+    .await;
+    assert_eq!(
+        (rows[0]["n"].clone(), rows[1]["n"].clone()),
+        (json!(2), json!(3))
+    );
+}
+
+#[tokio::test]
+async fn a_rate_limit_is_waited_out_or_reported() {
+    let limited = |reset_in: i64| replay::Recorded {
+        status: 403,
+        headers: vec![
+            ("X-RateLimit-Remaining".into(), "0".into()),
+            (
+                "X-RateLimit-Reset".into(),
+                (chrono::Utc::now().timestamp() + reset_in).to_string(),
+            ),
+        ],
+        body: br#"{"message":"API rate limit exceeded"}"#.to_vec(),
+    };
+    // A short limit: waited out, then every page is fetched.
+    let (mut routes, repo) = github_routes();
+    let first_page = format!("/repos/{repo}/actions/runs");
+    routes.push_front(&first_page, "1", limited(1));
+    let server = replay::ReplayServer::start(routes).await;
+    let lake = Lake::open("memory://").unwrap();
+    let summary = IngestRun::new(
+        lake,
+        "github-actions",
+        "gh",
+        &github_api(&server.base, repo, 5),
+    )
+    .unwrap()
+    .pull()
+    .await
+    .unwrap();
+    assert_eq!(summary.tables["ci_jobs"].added, 5);
+
+    // A limit that resets in an hour, beyond the source's bound: a clear error, nothing committed.
+    let (mut routes, repo) = github_routes();
+    routes.push_front(&first_page, "1", limited(3600));
+    let server = replay::ReplayServer::start(routes).await;
+    let lake = Lake::open("memory://").unwrap();
+    let err = IngestRun::new(
+        lake.clone(),
+        "github-actions",
+        "gh",
+        &github_api(&server.base, repo, 5),
+    )
+    .unwrap()
+    .pull()
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("rate limited") && err.contains("/actions/runs"),
+        "{err}"
+    );
+    assert!(!lake.exists("_cursors").await.unwrap());
 }

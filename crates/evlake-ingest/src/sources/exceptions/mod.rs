@@ -18,4 +18,5 @@ pub(crate) const KIND: Kind = Kind {
         let config: ExceptionsConfig = crate::registry::settings(settings)?;
         Ok(Box::new(ExceptionsParser::new(config)))
     },
+    puller: None,
 };

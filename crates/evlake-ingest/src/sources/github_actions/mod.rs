@@ -1,13 +1,18 @@
 //! `github-actions`: GitHub Actions evidence as the REST API returns it — workflow runs, jobs
 //! (every attempt), check runs, deployments and deployment statuses — from saved response
 //! bodies (what `gh api --paginate` writes: one or more JSON documents per file), recognised
-//! by shape.
+//! by shape — or pulled from the API (`api` setting): workflow runs by `created` window
+//! (narrowed where a window holds more than the 1,000 results the search returns), the jobs of
+//! every run (`filter=all`: every attempt), and the deployments to the production
+//! environments with their statuses.
 
 mod config;
 mod parse;
+mod pull;
 
-pub use config::GithubActionsConfig;
+pub use config::{GithubActionsConfig, GithubApiConfig};
 pub use parse::GithubActionsParser;
+pub use pull::GithubPuller;
 
 use crate::registry::Kind;
 
@@ -20,4 +25,12 @@ pub(crate) const KIND: Kind = Kind {
         let config: GithubActionsConfig = crate::registry::settings(settings)?;
         Ok(Box::new(GithubActionsParser::new(config)?))
     },
+    puller: Some(|settings| {
+        let config: GithubActionsConfig = crate::registry::settings(settings)?;
+        let environments = config.production_environments.clone();
+        config
+            .api
+            .map(|api| GithubPuller::new(api, environments).map(|p| Box::new(p) as _))
+            .transpose()
+    }),
 };

@@ -19,4 +19,5 @@ pub(crate) const KIND: Kind = Kind {
         let config: GitlabCiConfig = crate::registry::settings(settings)?;
         Ok(Box::new(GitlabCiParser::new(config)?))
     },
+    puller: None,
 };

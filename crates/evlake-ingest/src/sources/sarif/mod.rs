@@ -18,4 +18,5 @@ pub(crate) const KIND: Kind = Kind {
         let config: SarifConfig = crate::registry::settings(settings)?;
         Ok(Box::new(SarifParser::new(config)?))
     },
+    puller: None,
 };
