@@ -381,12 +381,19 @@ async fn ingest_sources(
 ) -> Result<bool, Failure> {
     let mut over = false;
     for (name, source) in runs {
-        let summary = IngestRun::new(lake.clone(), &source.kind, &name, &source.settings)?
-            .with_max_quarantine_share(source.max_quarantine_share)
-            .ingest_paths(&source.paths)
-            .await?;
-        print!("{}", render_ingest(&summary, format)?);
-        over |= summary.over_quarantine_limit();
+        let run = IngestRun::new(lake.clone(), &source.kind, &name, &source.settings)?
+            .with_max_quarantine_share(source.max_quarantine_share);
+        let mut summaries = Vec::new();
+        if !source.paths.is_empty() {
+            summaries.push(run.ingest_paths(&source.paths).await?);
+        }
+        if run.pulls() {
+            summaries.push(run.pull().await?);
+        }
+        for summary in summaries {
+            print!("{}", render_ingest(&summary, format)?);
+            over |= summary.over_quarantine_limit();
+        }
     }
     Ok(over)
 }
@@ -477,11 +484,12 @@ fn render_ingest(summary: &IngestSummary, format: Format) -> Result<String, Fail
         return Ok(serde_json::to_string_pretty(summary)? + "\n");
     }
     let mut out = format!(
-        "{} ({}): {} files read ({} unchanged since the last run), {} bytes, {} records, {} quarantined ({:.2} %) in {:.1}s\n",
+        "{} ({}): {} files read ({} unchanged since the last run), {} API pages, {} bytes, {} records, {} quarantined ({:.2} %) in {:.1}s\n",
         summary.source_name,
         summary.kind,
         summary.files,
         summary.unchanged_files,
+        summary.pages,
         summary.bytes,
         summary.records,
         summary.quarantined,

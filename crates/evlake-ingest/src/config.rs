@@ -89,6 +89,19 @@ impl IngestConfig {
             };
             let kind = kind(&common.kind).map_err(|e| bad(&name, e.to_string()))?;
             (kind.parser)(&settings).map_err(|reason| bad(&name, reason))?;
+            let pulls = match kind.puller {
+                Some(build) => build(&settings).map_err(|reason| bad(&name, reason))?.is_some(),
+                None => false,
+            };
+            if common.paths.is_empty() && !pulls {
+                return Err(bad(
+                    &name,
+                    format!(
+                        "nothing to read: give `paths`{}",
+                        if kind.puller.is_some() { ", or an `api` table to pull from" } else { "" }
+                    ),
+                ));
+            }
             sources.insert(
                 name,
                 SourceConfig {
