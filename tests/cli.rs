@@ -308,3 +308,118 @@ fn ingest_every_source_of_a_config_file() {
     assert_eq!(none.status.code(), Some(4));
     assert!(text(&none.stderr).contains("no source named 'nope'"));
 }
+
+/// Row counts of the evidence tables, as the command line reports them.
+fn counts(lake: &Path) -> String {
+    let out = evlake(
+        lake,
+        &[
+            "sql",
+            "SELECT (SELECT count(*) FROM ci_jobs) AS ci_jobs, (SELECT count(*) FROM deployments) AS deployments, \
+             (SELECT count(*) FROM scan_findings) AS findings, (SELECT count(*) FROM exceptions) AS exceptions, \
+             (SELECT count(DISTINCT source_id) FROM ci_jobs) AS distinct_ci, (SELECT count(*) FROM _quarantine) AS quarantined",
+            "--format",
+            "csv",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+#[test]
+fn a_crash_mid_ingest_then_a_rerun_gives_the_rows_of_an_uninterrupted_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let org = dir.path().join("org");
+    let generate = evlake(
+        &dir.path().join("unused"),
+        &[
+            "generate",
+            "--out",
+            org.to_str().unwrap(),
+            "--services",
+            "4",
+            "--days",
+            "6",
+            "--end",
+            "2026-11-20",
+        ],
+    );
+    assert!(generate.status.success(), "{}", text(&generate.stderr));
+    let config = org.join("ingest.toml");
+    let ingest = |lake: &Path, failpoint: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_evlake"));
+        command
+            .args(["--lake", lake.to_str().unwrap(), "ingest", "--config"])
+            .arg(&config);
+        if let Some(point) = failpoint {
+            command.env("EVLAKE_FAILPOINT", point);
+        }
+        command.output().unwrap()
+    };
+
+    let clean = dir.path().join("clean");
+    assert!(ingest(&clean, None).status.success());
+    let expected = counts(&clean);
+    assert!(
+        expected
+            .lines()
+            .nth(1)
+            .is_some_and(|l| !l.starts_with("0,")),
+        "{expected}"
+    );
+
+    // The answer, for machines and for reports.
+    let json = evlake(
+        &clean,
+        &["ask", "q1", "--as-of", "2026-11-20", "--format", "json"],
+    );
+    assert!(json.status.success(), "{}", text(&json.stderr));
+    let answer: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(answer["question"], "q1");
+    assert_eq!(answer["as_of"], "2026-11-20T23:59:59.999999Z");
+    assert_eq!(answer["window_start"], "2026-11-13T23:59:59.999999Z");
+    assert!(
+        ["evidenced", "contradicted", "not_evidenced"]
+            .contains(&answer["verdict"].as_str().unwrap())
+    );
+    assert!(
+        answer["metrics"]["prod_deploys"].as_i64().unwrap() > 0,
+        "{answer}"
+    );
+    let md = evlake(
+        &clean,
+        &["ask", "q1", "--as-of", "2026-11-20", "--format", "md"],
+    );
+    assert!(
+        text(&md.stdout).starts_with("## q1 — "),
+        "{}",
+        text(&md.stdout)
+    );
+    let unknown = evlake(&clean, &["ask", "q9"]);
+    assert_eq!(unknown.status.code(), Some(4));
+    assert!(text(&unknown.stderr).contains("no question 'q9'"));
+
+    for point in ["append.before_commit", "ingest.before_cursor"] {
+        let lake = dir.path().join(point);
+        let crashed = ingest(&lake, Some(point));
+        assert!(
+            !crashed.status.success(),
+            "{point}: the process was to abort"
+        );
+        assert!(
+            text(&crashed.stderr).contains(point),
+            "{}",
+            text(&crashed.stderr)
+        );
+        let rerun = ingest(&lake, None);
+        assert!(rerun.status.success(), "{point}: {}", text(&rerun.stderr));
+        assert_eq!(
+            counts(&lake),
+            expected,
+            "after a crash at {point} and a re-run"
+        );
+        // The crash left at most an uncommitted write behind, which verify notes, not flags.
+        let verify = evlake(&lake, &["verify"]);
+        assert!(verify.status.success(), "{point}: {}", text(&verify.stdout));
+    }
+}

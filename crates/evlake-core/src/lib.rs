@@ -3,9 +3,11 @@
 
 pub mod clock;
 pub mod error;
+mod failpoint;
 pub mod tables;
 pub mod time;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Error, Result};
+pub use failpoint::failpoint;
 pub use tables::{Partitioning, TableKind, TableSpec};

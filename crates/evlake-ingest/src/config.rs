@@ -90,7 +90,9 @@ impl IngestConfig {
             let kind = kind(&common.kind).map_err(|e| bad(&name, e.to_string()))?;
             (kind.parser)(&settings).map_err(|reason| bad(&name, reason))?;
             let pulls = match kind.puller {
-                Some(build) => build(&settings).map_err(|reason| bad(&name, reason))?.is_some(),
+                Some(build) => build(&settings)
+                    .map_err(|reason| bad(&name, reason))?
+                    .is_some(),
                 None => false,
             };
             if common.paths.is_empty() && !pulls {
@@ -98,7 +100,11 @@ impl IngestConfig {
                     &name,
                     format!(
                         "nothing to read: give `paths`{}",
-                        if kind.puller.is_some() { ", or an `api` table to pull from" } else { "" }
+                        if kind.puller.is_some() {
+                            ", or an `api` table to pull from"
+                        } else {
+                            ""
+                        }
                     ),
                 ));
             }

@@ -213,6 +213,8 @@ impl IngestRun {
             );
         }
         self.flush(&mut out, &mut summary).await?;
+        // The rows are committed, the cursor that covers them is not.
+        evlake_core::failpoint("ingest.before_cursor");
         cursors.commit(&self.lake).await?;
         progress.finish_and_clear();
         summary.seconds = began.elapsed().as_secs_f64();
@@ -287,6 +289,7 @@ impl IngestRun {
         for (key, value) in start.cursor {
             cursors.set(key, value);
         }
+        evlake_core::failpoint("ingest.before_cursor");
         cursors.commit(&self.lake).await?;
         progress.finish_and_clear();
         summary.seconds = began.elapsed().as_secs_f64();

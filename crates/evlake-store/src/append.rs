@@ -346,6 +346,8 @@ impl Append {
             .collect();
         let mut metadata = link.metadata();
         metadata.extend(self.metadata.iter().cloned());
+        // The data files are written, the commit is not: the hardest place to crash.
+        evlake_core::failpoint("append.before_commit");
         let finalized = CommitBuilder::from(
             CommitProperties::default()
                 .with_max_retries(0)
