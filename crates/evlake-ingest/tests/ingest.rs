@@ -527,7 +527,7 @@ async fn every_gitlab_ci_fixture_ingests() {
     let reasons = rows(&lake, "SELECT DISTINCT reason FROM _quarantine").await;
     assert_eq!(
         reasons[0]["reason"],
-        "no project: the body has no web_url; set `project`"
+        "no project: the body has no web_url and was not pulled from a project URL; set `project`"
     );
 }
 
@@ -721,4 +721,105 @@ async fn a_rate_limit_is_waited_out_or_reported() {
         "{err}"
     );
     assert!(!lake.exists("_cursors").await.unwrap());
+}
+
+#[tokio::test]
+async fn gitlab_api_pages_follow_x_next_page_and_the_cursor_resumes() {
+    let fixture = |name: &str| -> Vec<Value> {
+        serde_json::from_slice(&std::fs::read(fixtures("gitlab-ci").join(name)).unwrap()).unwrap()
+    };
+    // Each recorded list served one record per page, as `per_page=1` would page it.
+    let mut routes = replay::Routes::default();
+    let mut paged = |path: &str, items: Vec<Value>| {
+        let n = items.len();
+        for (i, item) in items.into_iter().enumerate() {
+            let next = if i + 1 < n {
+                (i + 2).to_string()
+            } else {
+                String::new()
+            };
+            routes.add(
+                path,
+                &(i + 1).to_string(),
+                replay::Recorded {
+                    status: 200,
+                    headers: vec![
+                        ("Content-Type".into(), "application/json".into()),
+                        ("X-Next-Page".into(), next),
+                        ("X-Total".into(), n.to_string()),
+                    ],
+                    body: serde_json::to_vec(&json!([item])).unwrap(),
+                },
+            );
+        }
+    };
+    let base = "/api/v4/projects/acme/web";
+    let pipelines = fixture("list_project_pipelines.json");
+    let ids: Vec<u64> = pipelines
+        .iter()
+        .map(|p| p["id"].as_u64().unwrap())
+        .collect();
+    paged(&format!("{base}/pipelines"), pipelines);
+    paged(
+        &format!("{base}/deployments"),
+        fixture("list_project_deployments.json"),
+    );
+    for id in ids {
+        paged(
+            &format!("{base}/pipelines/{id}/jobs"),
+            fixture("list_pipeline_jobs.json"),
+        );
+    }
+    let server = replay::ReplayServer::start(routes).await;
+    let mut settings = settings(&[]);
+    settings.insert(
+        "gates".into(),
+        json!({"sast": ["*sast*"], "deploy": ["deploy*"]}),
+    );
+    settings.insert(
+        "api".into(),
+        json!({
+            "url": format!("{}/api/v4", server.base),
+            "projects": ["acme/web"],
+            "token_env": "EVLAKE_TEST_GITLAB_TOKEN",
+            "since": "2015-01-01",
+        }),
+    );
+    let lake = Lake::open("memory://").unwrap();
+    let run = || IngestRun::new(lake.clone(), "gitlab-ci", "gl", &settings).unwrap();
+    let first = run().pull().await.unwrap();
+    let log = server.log.lock().unwrap().clone();
+    // 2 pipeline pages, 2 job pages for each of the 2 pipelines, 2 deployment pages.
+    assert_eq!(first.pages, 8, "{log:?}");
+    assert!(log.iter().any(|u| u.contains("/pipelines?updated_after=2015-01-01T00") && u.ends_with("&page=2")), "{log:?}");
+    assert_eq!(
+        first.tables["ci_jobs"].added, 4,
+        "2 pipelines and the 2 recorded jobs"
+    );
+    assert_eq!(first.tables["deployments"].added, 2);
+    assert_eq!(first.quarantined, 0);
+    let repos = rows(&lake, "SELECT DISTINCT repo FROM ci_jobs").await;
+    assert_eq!(
+        repos,
+        vec![Map::from_iter([("repo".to_string(), json!("acme/web"))])]
+    );
+
+    let second = run().pull().await.unwrap();
+    assert_eq!(
+        (
+            second.tables["ci_jobs"].added,
+            second.tables["deployments"].added
+        ),
+        (0, 0)
+    );
+    let log = server.log.lock().unwrap().clone();
+    let restart = log
+        .iter()
+        .filter(|u| u.contains("/pipelines?updated_after="))
+        .nth(2)
+        .unwrap();
+    assert!(
+        !restart.contains("2015-01-01"),
+        "the cursor resumes: {restart}"
+    );
 }

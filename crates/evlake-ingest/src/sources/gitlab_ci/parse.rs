@@ -29,8 +29,10 @@ impl GitlabCiParser {
         })
     }
 
-    /// `group/project` from a `web_url` (`https://gitlab.example.com/group/project/-/jobs/7`).
-    fn project_of(&self, record: &Value) -> Option<String> {
+    /// `group/project` from a `web_url` (`https://gitlab.example.com/group/project/-/jobs/7`),
+    /// else from the API URL the body was pulled from (`…/projects/group%2Fproject/…`),
+    /// else the `project` setting.
+    fn project_of(&self, record: &Value, location: &str) -> Option<String> {
         ["/web_url", "/pipeline/web_url", "/deployable/web_url"]
             .iter()
             .filter_map(|p| text(record, p))
@@ -38,6 +40,11 @@ impl GitlabCiParser {
                 let path = url.split_once("://").map_or(url, |(_, rest)| rest);
                 let (_, path) = path.split_once('/')?;
                 Some(path.split_once("/-/")?.0.to_string())
+            })
+            .or_else(|| {
+                let (_, rest) = location.split_once("/projects/")?;
+                let id = rest.split(['/', '?', '#']).next()?;
+                Some(id.replace("%2F", "/").replace("%2f", "/"))
             })
             .or_else(|| self.project.clone())
     }
@@ -95,10 +102,10 @@ impl GitlabCiParser {
         mut fields: Map<String, Value>,
         out: &mut Emitter,
     ) {
-        let Some(project) = self.project_of(record) else {
+        let Some(project) = self.project_of(record, location) else {
             return out.reject(
                 location,
-                "no project: the body has no web_url; set `project`",
+                "no project: the body has no web_url and was not pulled from a project URL; set `project`",
                 &raw(record),
             );
         };
@@ -248,21 +255,29 @@ mod tests {
     fn the_project_comes_from_web_urls_or_the_setting() {
         let parser = |project: Option<&str>| {
             GitlabCiParser::new(GitlabCiConfig {
-                gates: Default::default(),
-                production_environments: vec!["production".into()],
                 project: project.map(str::to_string),
+                ..GitlabCiConfig::default()
             })
             .unwrap()
         };
         let job = json!({"web_url": "https://gitlab.example.com/acme/sub/web/-/jobs/7"});
         assert_eq!(
-            parser(None).project_of(&job).as_deref(),
+            parser(None).project_of(&job, "jobs.json").as_deref(),
             Some("acme/sub/web")
         );
         assert_eq!(
-            parser(Some("acme/api")).project_of(&json!({})).as_deref(),
+            parser(Some("acme/api"))
+                .project_of(&json!({}), "x.json")
+                .as_deref(),
             Some("acme/api")
         );
-        assert_eq!(parser(None).project_of(&json!({})), None);
+        let pulled = "https://gitlab.example.com/api/v4/projects/acme%2Fsub%2Fweb/jobs?page=2#/0";
+        assert_eq!(
+            parser(Some("other"))
+                .project_of(&json!({}), pulled)
+                .as_deref(),
+            Some("acme/sub/web")
+        );
+        assert_eq!(parser(None).project_of(&json!({}), "x.json"), None);
     }
 }
