@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::input::is_url;
 use crate::registry::kind;
 use crate::{Error, Result};
 
@@ -32,7 +33,8 @@ pub struct IngestConfig {
 pub struct SourceConfig {
     /// The source kind.
     pub kind: String,
-    /// Files or directories to read (relative paths are relative to the config file).
+    /// Files, directories or object-store prefixes (`s3://bucket/prefix`, `gs://…`, `az://…`)
+    /// to read; relative paths are relative to the config file.
     pub paths: Vec<PathBuf>,
     /// The largest share of records that may be quarantined before the run counts as failed.
     pub max_quarantine_share: f64,
@@ -112,7 +114,11 @@ impl IngestConfig {
                 name,
                 SourceConfig {
                     kind: common.kind,
-                    paths: common.paths.iter().map(|p| base.join(p)).collect(),
+                    paths: common
+                        .paths
+                        .iter()
+                        .map(|p| if is_url(p) { p.clone() } else { base.join(p) })
+                        .collect(),
                     max_quarantine_share: common.max_quarantine_share,
                     settings,
                 },

@@ -39,6 +39,14 @@ pub enum Error {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// An object-store input that cannot be listed or read.
+    #[error("cannot read '{url}': {reason}")]
+    Object {
+        /// The object's or prefix's URL.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// An API request that failed (after waiting out any rate limit within its bound).
     #[error("GET {url}: {reason}")]
     Http {

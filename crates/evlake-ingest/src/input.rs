@@ -1,20 +1,127 @@
-//! Finding the input files of a run.
+//! The inputs of a run: local files (directories read recursively) and objects under an
+//! object-store prefix (`s3://bucket/prefix`, `gs://…`, `az://…`, `file://…`), each with what
+//! the cursor remembers of it, so an input is read again only when it changed.
 
-use std::fs::Metadata;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use object_store::{ObjectStore, ObjectStoreExt};
 
 use crate::{Error, Result};
 
-/// Every file named, or found below a named directory, in path order, with its metadata.
-pub(crate) fn files(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Metadata)>> {
+/// One input: a file or an object.
+pub(crate) struct Input {
+    /// Where it is, for quarantine locations and logs: a path or a URL.
+    pub location: String,
+    /// Its cursor key.
+    pub key: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// When it last changed.
+    pub modified: DateTime<Utc>,
+    /// What the cursor records of it: it is read again when this differs.
+    pub seen: String,
+    source: Source,
+}
+
+enum Source {
+    File(PathBuf),
+    Object(Arc<dyn ObjectStore>, object_store::path::Path),
+}
+
+impl Input {
+    /// Its bytes.
+    pub(crate) async fn read(&self) -> Result<Vec<u8>> {
+        match &self.source {
+            Source::File(path) => std::fs::read(path).map_err(|source| Error::Read {
+                path: self.location.clone(),
+                source,
+            }),
+            Source::Object(store, path) => {
+                let err = |e: object_store::Error| Error::Object {
+                    url: self.location.clone(),
+                    reason: e.to_string(),
+                };
+                Ok(store
+                    .get(path)
+                    .await
+                    .map_err(err)?
+                    .bytes()
+                    .await
+                    .map_err(err)?
+                    .to_vec())
+            }
+        }
+    }
+}
+
+/// Whether a configured path is an object-store URL rather than a local path.
+pub(crate) fn is_url(path: &Path) -> bool {
+    path.to_str().is_some_and(|p| p.contains("://"))
+}
+
+/// Every input named, in order: files in path order below each directory, objects in key
+/// order below each URL prefix.
+pub(crate) async fn inputs(paths: &[PathBuf]) -> Result<Vec<Input>> {
     let mut out = Vec::new();
     for path in paths {
-        collect(path, &mut out)?;
+        if is_url(path) {
+            objects(&path.to_string_lossy(), &mut out).await?;
+        } else {
+            files(path, &mut out)?;
+        }
     }
     Ok(out)
 }
 
-fn collect(path: &Path, out: &mut Vec<(PathBuf, Metadata)>) -> Result<()> {
+async fn objects(url: &str, out: &mut Vec<Input>) -> Result<()> {
+    let err = |reason: String| Error::Object {
+        url: url.to_string(),
+        reason,
+    };
+    let (store, prefix, _) =
+        evlake_store::object_store_at(url, &HashMap::new()).map_err(|e| err(e.to_string()))?;
+    let mut listed: Vec<_> = store
+        .list(Some(&prefix))
+        .try_collect()
+        .await
+        .map_err(|e| err(e.to_string()))?;
+    listed.sort_by(|a, b| a.location.cmp(&b.location));
+    let base = url.trim_end_matches('/');
+    for meta in listed {
+        let relative = meta
+            .location
+            .as_ref()
+            .strip_prefix(prefix.as_ref())
+            .unwrap_or(meta.location.as_ref())
+            .trim_start_matches('/')
+            .to_string();
+        let hidden = relative.split('/').any(|part| part.starts_with('.'));
+        if hidden {
+            continue;
+        }
+        let location = format!("{base}/{relative}");
+        out.push(Input {
+            key: format!("object:{location}"),
+            seen: serde_json::json!({
+                "size": meta.size,
+                "modified": meta.last_modified,
+                "e_tag": meta.e_tag,
+            })
+            .to_string(),
+            location,
+            size: meta.size,
+            modified: meta.last_modified,
+            source: Source::Object(store.clone(), meta.location),
+        });
+    }
+    Ok(())
+}
+
+fn files(path: &Path, out: &mut Vec<Input>) -> Result<()> {
     let read_err = |source| Error::Read {
         path: path.display().to_string(),
         source,
@@ -31,14 +138,21 @@ fn collect(path: &Path, out: &mut Vec<(PathBuf, Metadata)>) -> Result<()> {
                 .file_name()
                 .is_some_and(|n| n.to_string_lossy().starts_with('.'));
             if !hidden {
-                collect(&entry, out)?;
+                files(&entry, out)?;
             }
         }
     } else {
-        out.push((
-            path.to_path_buf(),
-            std::fs::metadata(path).map_err(read_err)?,
-        ));
+        let meta = std::fs::metadata(path).map_err(read_err)?;
+        let modified: DateTime<Utc> = meta.modified().map_err(read_err)?.into();
+        let absolute = std::path::absolute(path).map_err(read_err)?;
+        out.push(Input {
+            location: path.display().to_string(),
+            key: format!("file:{}", absolute.display()),
+            seen: serde_json::json!({ "size": meta.len(), "modified": modified }).to_string(),
+            size: meta.len(),
+            modified,
+            source: Source::File(path.to_path_buf()),
+        });
     }
     Ok(())
 }

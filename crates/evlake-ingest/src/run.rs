@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use chrono::{DateTime, Utc};
 use evlake_store::Lake;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
@@ -132,15 +131,16 @@ impl IngestRun {
         self
     }
 
-    /// Reads the files and directories `paths` (directories recursively, in path order).
+    /// Reads `paths`: files, directories (recursively, in path order) and object-store
+    /// prefixes (`s3://bucket/prefix`, …, in key order).
     pub async fn ingest_paths(&self, paths: &[PathBuf]) -> Result<IngestSummary> {
         let began = Instant::now();
         let mut summary = self.summary();
         let mut out = Emitter::new(self.kind.name, &self.source_name, self.lake.clock().now());
         let mut cursors = Cursors::load(&self.lake, self.kind.name, &self.source_name).await?;
-        let files = input::files(paths)?;
+        let inputs = input::inputs(paths).await?;
         // Shown on a terminal only; logs carry the same counts elsewhere.
-        let total: u64 = files.iter().map(|(_, meta)| meta.len()).sum();
+        let total: u64 = inputs.iter().map(|i| i.size).sum();
         let progress = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr())
             .with_style(
             ProgressStyle::with_template(
@@ -149,27 +149,15 @@ impl IngestRun {
             .expect("a valid progress template"),
         );
         progress.set_prefix(self.source_name.clone());
-        for (path, meta) in files {
-            let read_err = |source| Error::Read {
-                path: path.display().to_string(),
-                source,
-            };
-            let modified: DateTime<Utc> = meta
-                .modified()
-                .map_or_else(|_| self.lake.clock().now(), DateTime::from);
-            // A file is read again only when it changed: its size or modification time moved.
-            let key = format!(
-                "file:{}",
-                std::path::absolute(&path).map_err(read_err)?.display()
-            );
-            let seen = serde_json::json!({ "size": meta.len(), "modified": modified }).to_string();
-            if cursors.get(&key) == Some(seen.as_str()) {
+        for input in inputs {
+            // An input is read again only when it changed (size, modification time, e-tag).
+            if cursors.get(&input.key) == Some(input.seen.as_str()) {
                 summary.unchanged_files += 1;
-                progress.inc(meta.len());
+                progress.inc(input.size);
                 continue;
             }
-            let bytes = std::fs::read(&path).map_err(read_err)?;
-            let location = path.display().to_string();
+            let bytes = input.read().await?;
+            let location = input.location.as_str();
             summary.files += 1;
             summary.bytes += bytes.len() as u64;
             if self.parser.line_per_record() {
@@ -183,7 +171,7 @@ impl IngestRun {
                         Document {
                             location: &at,
                             bytes: line,
-                            modified,
+                            modified: input.modified,
                         },
                         &mut out,
                     );
@@ -192,15 +180,14 @@ impl IngestRun {
             } else {
                 self.parser.parse(
                     Document {
-                        location: &location,
+                        location,
                         bytes: &bytes,
-                        modified,
+                        modified: input.modified,
                     },
                     &mut out,
                 );
                 self.flush_if_full(&mut out, &mut summary).await?;
             }
-            cursors.set(key, seen);
             progress.inc(bytes.len() as u64);
             progress.set_message(format!("{} records", summary.records + out.accepted));
             tracing::info!(
@@ -211,6 +198,7 @@ impl IngestRun {
                 quarantined = summary.quarantined + out.rejected.len() as u64,
                 "read"
             );
+            cursors.set(input.key, input.seen);
         }
         self.flush(&mut out, &mut summary).await?;
         // The rows are committed, the cursor that covers them is not.

@@ -823,3 +823,45 @@ async fn gitlab_api_pages_follow_x_next_page_and_the_cursor_resumes() {
         "the cursor resumes: {restart}"
     );
 }
+
+#[tokio::test]
+async fn an_object_store_prefix_is_read_like_a_directory() {
+    let bucket = tempfile::tempdir().unwrap();
+    let prefix = bucket.path().join("scans/2026/11");
+    std::fs::create_dir_all(&prefix).unwrap();
+    let mut copied = 0;
+    for entry in std::fs::read_dir(fixtures("sarif")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, prefix.join(path.file_name().unwrap())).unwrap();
+        copied += 1;
+    }
+    std::fs::write(prefix.join(".partial-upload"), b"{").unwrap();
+    let url = format!("file://{}", bucket.path().join("scans").display());
+    let lake = Lake::open("memory://").unwrap();
+    let settings = settings(&[("repo", "acme/web"), ("commit", "abc123")]);
+    let run = || IngestRun::new(lake.clone(), "sarif", "bucket", &settings).unwrap();
+    let first = run().ingest_paths(&[PathBuf::from(&url)]).await.unwrap();
+    assert_eq!(
+        (first.files, first.quarantined),
+        (copied, 0),
+        "hidden objects are skipped"
+    );
+    assert_eq!(first.tables["scan_findings"].added, 8);
+    let refs = rows(&lake, "SELECT DISTINCT source_ref FROM scan_findings").await;
+    assert!(
+        refs.iter().all(|r| r["source_ref"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{url}/2026/11/"))),
+        "{refs:?}"
+    );
+    // The cursor remembers each object: nothing is read twice.
+    let second = run().ingest_paths(&[PathBuf::from(&url)]).await.unwrap();
+    assert_eq!((second.files, second.unchanged_files), (0, copied));
+    let missing = run()
+        .ingest_paths(&[PathBuf::from("s3://")])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(missing.contains("s3://"), "{missing}");
+}

@@ -129,56 +129,7 @@ impl Lake {
     /// Opens the lake at `location`, with object-store options (keys as object_store's
     /// config keys, e.g. `aws_endpoint`) overriding the environment.
     pub fn open_with_options(location: &str, options: &HashMap<String, String>) -> Result<Self> {
-        let bad = |reason: String| Error::Location {
-            url: location.to_string(),
-            reason,
-        };
-        let url = match Url::parse(location) {
-            Ok(url) if url.scheme().len() > 1 => url,
-            _ => {
-                // Reading does not create the directory; the first write does.
-                let dir = std::path::absolute(location).map_err(|e| bad(e.to_string()))?;
-                Url::from_directory_path(&dir)
-                    .map_err(|()| bad("not an absolute directory".into()))?
-            }
-        };
-        let prefix = Path::from_url_path(url.path()).map_err(|e| bad(e.to_string()))?;
-        let root: Arc<dyn ObjectStore> = match url.scheme() {
-            "file" => Arc::new(object_store::local::LocalFileSystem::new()),
-            "memory" => Arc::new(InMemory::new()),
-            "s3" | "s3a" => Arc::new(
-                configure(
-                    AmazonS3Builder::from_env().with_url(url.as_str()),
-                    options,
-                    |b, k, v| b.with_config(k, v),
-                )
-                .and_then(|b| b.build().map_err(|e| e.to_string()))
-                .map_err(bad)?,
-            ),
-            "gs" => Arc::new(
-                configure(
-                    GoogleCloudStorageBuilder::from_env().with_url(url.as_str()),
-                    options,
-                    |b, k, v| b.with_config(k, v),
-                )
-                .and_then(|b| b.build().map_err(|e| e.to_string()))
-                .map_err(bad)?,
-            ),
-            "az" | "abfs" | "abfss" => Arc::new(
-                configure(
-                    MicrosoftAzureBuilder::from_env().with_url(url.as_str()),
-                    options,
-                    |b, k, v| b.with_config(k, v),
-                )
-                .and_then(|b| b.build().map_err(|e| e.to_string()))
-                .map_err(bad)?,
-            ),
-            other => {
-                return Err(bad(format!(
-                    "unsupported scheme '{other}': use a directory, file://, memory://, s3://, gs:// or az://"
-                )));
-            }
-        };
+        let (root, prefix, url) = object_store_at(location, options)?;
         Ok(Self::with_store(root, prefix, url))
     }
 
@@ -408,4 +359,64 @@ impl Lake {
             .await?;
         Ok(chain::sha256_hex(&bytes))
     }
+}
+
+/// The object store at `location` — a directory path, `file://`, `memory://`, `s3://…`,
+/// `gs://…` or `az://…`, credentials from each cloud's environment variables, `options`
+/// (object_store's config keys) overriding them — with the path inside it and its URL.
+/// The lake and the ingest of object-store inputs open locations the same way.
+pub fn object_store_at(
+    location: &str,
+    options: &HashMap<String, String>,
+) -> Result<(Arc<dyn ObjectStore>, Path, Url)> {
+    let bad = |reason: String| Error::Location {
+        url: location.to_string(),
+        reason,
+    };
+    let url = match Url::parse(location) {
+        Ok(url) if url.scheme().len() > 1 => url,
+        _ => {
+            // Reading does not create the directory; the first write does.
+            let dir = std::path::absolute(location).map_err(|e| bad(e.to_string()))?;
+            Url::from_directory_path(&dir).map_err(|()| bad("not an absolute directory".into()))?
+        }
+    };
+    let prefix = Path::from_url_path(url.path()).map_err(|e| bad(e.to_string()))?;
+    let root: Arc<dyn ObjectStore> = match url.scheme() {
+        "file" => Arc::new(object_store::local::LocalFileSystem::new()),
+        "memory" => Arc::new(InMemory::new()),
+        "s3" | "s3a" => Arc::new(
+            configure(
+                AmazonS3Builder::from_env().with_url(url.as_str()),
+                options,
+                |b, k, v| b.with_config(k, v),
+            )
+            .and_then(|b| b.build().map_err(|e| e.to_string()))
+            .map_err(bad)?,
+        ),
+        "gs" => Arc::new(
+            configure(
+                GoogleCloudStorageBuilder::from_env().with_url(url.as_str()),
+                options,
+                |b, k, v| b.with_config(k, v),
+            )
+            .and_then(|b| b.build().map_err(|e| e.to_string()))
+            .map_err(bad)?,
+        ),
+        "az" | "abfs" | "abfss" => Arc::new(
+            configure(
+                MicrosoftAzureBuilder::from_env().with_url(url.as_str()),
+                options,
+                |b, k, v| b.with_config(k, v),
+            )
+            .and_then(|b| b.build().map_err(|e| e.to_string()))
+            .map_err(bad)?,
+        ),
+        other => {
+            return Err(bad(format!(
+                "unsupported scheme '{other}': use a directory, file://, memory://, s3://, gs:// or az://"
+            )));
+        }
+    };
+    Ok((root, prefix, url))
 }

@@ -17,7 +17,7 @@ mod verify;
 pub use append::{Append, AppendOutcome};
 pub use chain::{ADD_SHA256_TAG, ChainLink};
 pub use error::{Error, Result};
-pub use lake::{Lake, LakeConfig, TableSummary, TableVersion};
+pub use lake::{Lake, LakeConfig, TableSummary, TableVersion, object_store_at};
 pub use verify::{Finding, FindingKind, TableVerification, VerifyReport};
 
 pub use deltalake::DeltaTable;
