@@ -1,0 +1,338 @@
+//! q1 end to end at scale: ingest of a generated organisation's GitHub Actions JSON and SARIF,
+//! and the latency of `ask q1`, each beside DuckDB doing the same work in the same run.
+//!
+//! 1. `evlake generate` writes a year of a 1,000-service organisation (`EVLAKE_BENCH_SERVICES`,
+//!    `EVLAKE_BENCH_DAYS` to change).
+//! 2. A child process ingests it (every source of its `ingest.toml`) into a fresh lake:
+//!    records/s, MB/s of source JSON, peak RSS. A second child ingests only the last 90 days
+//!    into another lake, to compare question latency over 3 and 12 months of history.
+//! 3. DuckDB (`duckdb` from PyPI, via `EVLAKE_PYTHON`) reads the same files with `read_json`
+//!    and writes them as day-partitioned zstd Parquet.
+//! 4. A child asks q1 over each lake (median of 5 after one warm-up); DuckDB runs the same
+//!    SQL files (views, evidence, metrics; parameters as literals) over the same lake's
+//!    Parquet files, and its evidence row count is compared with evlake's.
+//!
+//! Run: `cargo bench --bench q1`. Results and their reading: `docs/benchmarks.md`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use evlake::generate::{GenerateOptions, generate, ingest_config};
+use evlake_ingest::{IngestConfig, IngestRun};
+use evlake_query::{QuerySession, catalog};
+use evlake_store::Lake;
+
+const END: &str = "2026-11-20";
+
+fn end() -> NaiveDate {
+    END.parse().unwrap()
+}
+
+fn as_of() -> DateTime<Utc> {
+    evlake_core::time::parse_instant(END).unwrap()
+}
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// Files under `path`, in order.
+fn files(path: &Path) -> Vec<PathBuf> {
+    if path.is_file() {
+        return vec![path.to_path_buf()];
+    }
+    let mut out: Vec<PathBuf> = std::fs::read_dir(path)
+        .unwrap()
+        .flat_map(|e| files(&e.unwrap().path()))
+        .collect();
+    out.sort();
+    out
+}
+
+/// Whether a generated file holds days on or after `from` (files and directories are named
+/// by day; the register has no day and is always taken).
+fn from_day(path: &Path, from: NaiveDate) -> bool {
+    path.components()
+        .filter_map(|c| c.as_os_str().to_str())
+        .filter_map(|c| c.get(..10).and_then(|d| d.parse::<NaiveDate>().ok()))
+        .all(|day| day >= from)
+}
+
+/// The child: ingest the evidence (from `from` on) into `lake`.
+fn ingest(evidence: &Path, lake: &str, from: NaiveDate) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let lake = Lake::open(lake).unwrap();
+        let config = IngestConfig::load(&ingest_config(evidence)).unwrap();
+        let began = Instant::now();
+        let (mut records, mut bytes) = (0u64, 0u64);
+        for (name, source) in config.sources {
+            let paths: Vec<PathBuf> = source
+                .paths
+                .iter()
+                .flat_map(|p| files(p))
+                .filter(|p| from_day(p, from))
+                .collect();
+            let summary = IngestRun::new(lake.clone(), &source.kind, &name, &source.settings)
+                .unwrap()
+                .ingest_paths(&paths)
+                .await
+                .unwrap();
+            assert_eq!(summary.quarantined, 0);
+            records += summary.records;
+            bytes += summary.bytes;
+        }
+        let seconds = began.elapsed().as_secs_f64();
+        println!(
+            "RESULT {}",
+            serde_json::json!({"seconds": seconds, "records": records, "bytes": bytes, "peak_rss_mib": peak_rss_mib()})
+        );
+    });
+}
+
+/// The child: q1 over `lake`, median of 5 after a warm-up.
+fn ask(lake: &str) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let lake = Lake::open(lake).unwrap();
+        let mut latencies = Vec::new();
+        let mut rows = 0;
+        for i in 0..6 {
+            let began = Instant::now();
+            let session = QuerySession::builder(lake.clone()).build().await.unwrap();
+            let answer = session.ask("q1", Some(as_of())).await.unwrap();
+            if i > 0 {
+                latencies.push(began.elapsed().as_secs_f64() * 1000.0);
+            }
+            rows = answer.evidence.len();
+        }
+        latencies.sort_by(f64::total_cmp);
+        println!(
+            "RESULT {}",
+            serde_json::json!({"median_ms": latencies[latencies.len() / 2], "evidence_rows": rows, "peak_rss_mib": peak_rss_mib()})
+        );
+    });
+}
+
+const DUCKDB_INGEST: &str = r#"
+import duckdb, json, resource, sys, time
+src, out = sys.argv[1], sys.argv[2]
+con = duckdb.connect()
+con.execute("SET preserve_insertion_order = false")
+families = {
+    "workflow_runs": (f"SELECT unnest(workflow_runs) AS r FROM read_json('{src}/github/runs/*.json', maximum_object_size=67108864)", "r.created_at"),
+    "jobs": (f"SELECT unnest(jobs) AS r FROM read_json('{src}/github/jobs/*.jsonl', format='newline_delimited')", "r.completed_at"),
+    "deployments": (f"SELECT json AS r FROM read_json('{src}/github/deployments/*.json', format='array', records=false, maximum_object_size=67108864)", "r.created_at"),
+    "statuses": (f"SELECT unnest(json) AS r FROM read_json('{src}/github/statuses/*.jsonl', format='newline_delimited', records=false)", "r.created_at"),
+    "sarif": (f"SELECT unnest(CAST(json_extract(json, '$.runs[0].results') AS JSON[])) AS r, json_extract_string(json, '$.runs[0].invocations[0].endTimeUtc') AS t FROM read_json_objects('{src}/sarif/*/*.sarif')", "t"),
+}
+t = time.perf_counter()
+rows = 0
+for name, (query, when) in families.items():
+    con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS SELECT r, CAST(CAST({when} AS TIMESTAMPTZ) AS DATE) AS event_date FROM ({query})")
+    rows += con.execute("SELECT count(*) FROM staged").fetchone()[0]
+    con.execute(f"COPY (SELECT * FROM staged ORDER BY event_date) TO '{out}/{name}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (event_date))")
+elapsed = time.perf_counter() - t
+print("RESULT " + json.dumps({"seconds": elapsed, "records": rows,
+      "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"#;
+
+const DUCKDB_Q1: &str = r#"
+import duckdb, json, resource, sys, time
+lake, script = sys.argv[1], json.loads(sys.argv[2])
+con = duckdb.connect()
+for table in ["ci_jobs", "deployments", "scan_findings", "exceptions"]:
+    con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{lake}/{table}/*/*.parquet', hive_partitioning=true, union_by_name=true)")
+latencies, rows = [], 0
+for i in range(6):
+    t = time.perf_counter()
+    for view in script["views"]:
+        con.execute(view)
+    # Timestamps stay in DuckDB (fetching them needs pytz); every row is still produced.
+    rows = len(con.execute(f"SELECT deploy_id, class, CAST(event_time AS VARCHAR) FROM ({script['evidence']})").fetchall())
+    con.execute(script["metrics"]).fetchall()
+    if i > 0:
+        latencies.append((time.perf_counter() - t) * 1000)
+latencies.sort()
+print("RESULT " + json.dumps({"median_ms": latencies[len(latencies) // 2], "evidence_rows": rows,
+      "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"#;
+
+/// The q1 SQL for DuckDB: the views and both queries, with parameters as literals.
+fn duckdb_script() -> String {
+    let literal =
+        |t: DateTime<Utc>| format!("TIMESTAMPTZ '{}'", t.format("%Y-%m-%d %H:%M:%S%.6f+00"));
+    let substitute = |sql: &str| {
+        sql.replace("$as_of", &literal(as_of()))
+            .replace("$window_start", &literal(as_of() - Duration::days(7)))
+            .replace("$lookback_start", &literal(as_of() - Duration::days(90)))
+    };
+    let views: Vec<String> = catalog::VIEWS
+        .iter()
+        .map(|v| {
+            format!(
+                "CREATE OR REPLACE VIEW {} AS {}",
+                v.stem(),
+                v.text.trim().trim_end_matches(';')
+            )
+        })
+        .collect();
+    let file = |p: &str| substitute(catalog::question_file(p).unwrap().text);
+    serde_json::json!({
+        "views": views,
+        "evidence": file("q1_sast_blocked_deploy.sql"),
+        "metrics": file("q1_sast_blocked_deploy.metrics.sql"),
+    })
+    .to_string()
+}
+
+fn result_of(output: &std::process::Output) -> serde_json::Value {
+    let text = String::from_utf8_lossy(&output.stdout);
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("RESULT "))
+        .unwrap_or_else(|| {
+            panic!(
+                "no result: {text}\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
+    serde_json::from_str(line).unwrap()
+}
+
+fn child(args: &[&str]) -> serde_json::Value {
+    result_of(
+        &Command::new(std::env::current_exe().unwrap())
+            .args(args)
+            .output()
+            .unwrap(),
+    )
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(pos) = args.iter().position(|a| a == "--ingest") {
+        ingest(
+            Path::new(&args[pos + 1]),
+            &args[pos + 2],
+            args[pos + 3].parse().unwrap(),
+        );
+        return;
+    }
+    if let Some(pos) = args.iter().position(|a| a == "--ask") {
+        ask(&args[pos + 1]);
+        return;
+    }
+    let env = |k: &str, d: u32| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let (services, days) = (
+        env("EVLAKE_BENCH_SERVICES", 1000),
+        env("EVLAKE_BENCH_DAYS", 365),
+    );
+    let python = std::env::var("EVLAKE_PYTHON").unwrap_or_else(|_| {
+        format!(
+            "{}/.cache/evlake-venv/bin/python",
+            std::env::var("HOME").unwrap_or_default()
+        )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let evidence = dir.path().join("evidence");
+    let began = Instant::now();
+    let truth = generate(&GenerateOptions {
+        out: evidence.clone(),
+        services,
+        days,
+        end: end(),
+        seed: 1,
+    })
+    .unwrap();
+    let mb = truth.files["bytes"] as f64 / 1e6;
+    println!(
+        "generated {services} services × {days} days in {:.1}s: {mb:.0} MB, {:?}",
+        began.elapsed().as_secs_f64(),
+        truth.files
+    );
+
+    let full = dir.path().join("lake-12m");
+    let recent = dir.path().join("lake-3m");
+    let start = end() - Duration::days(i64::from(days));
+    let ours = child(&[
+        "--ingest",
+        evidence.to_str().unwrap(),
+        full.to_str().unwrap(),
+        &start.to_string(),
+    ]);
+    child(&[
+        "--ingest",
+        evidence.to_str().unwrap(),
+        recent.to_str().unwrap(),
+        &(end() - Duration::days(89)).to_string(),
+    ]);
+    let duck_out = dir.path().join("duck");
+    std::fs::create_dir_all(&duck_out).unwrap();
+    let duck = result_of(
+        &Command::new(&python)
+            .args([
+                "-c",
+                DUCKDB_INGEST,
+                evidence.to_str().unwrap(),
+                duck_out.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap(),
+    );
+    let secs = |v: &serde_json::Value| v["seconds"].as_f64().unwrap();
+    let records = ours["records"].as_f64().unwrap();
+    println!(
+        "\n| ingest | seconds | records | records/s | MB/s (source) | peak RSS MiB |\n|---|---|---|---|---|---|"
+    );
+    println!(
+        "| evlake | {:.1} | {records:.0} | {:.0} | {:.1} | {:.0} |",
+        secs(&ours),
+        records / secs(&ours),
+        mb / secs(&ours),
+        ours["peak_rss_mib"].as_f64().unwrap()
+    );
+    println!(
+        "| DuckDB read_json → Parquet | {:.1} | {} | {:.0} | {:.1} | {:.0} |",
+        secs(&duck),
+        duck["records"],
+        duck["records"].as_f64().unwrap() / secs(&duck),
+        mb / secs(&duck),
+        duck["peak_rss_mib"].as_f64().unwrap()
+    );
+
+    let script = duckdb_script();
+    println!(
+        "\n| q1 over | evlake median ms | evidence rows | RSS MiB | DuckDB median ms | DuckDB rows | DuckDB RSS MiB |\n|---|---|---|---|---|---|---|"
+    );
+    for (label, lake) in [("3 months", &recent), ("12 months", &full)] {
+        let ask = child(&["--ask", lake.to_str().unwrap()]);
+        let duck = result_of(
+            &Command::new(&python)
+                .args(["-c", DUCKDB_Q1, lake.to_str().unwrap(), &script])
+                .output()
+                .unwrap(),
+        );
+        println!(
+            "| {label} | {:.0} | {} | {:.0} | {:.0} | {} | {:.0} |",
+            ask["median_ms"].as_f64().unwrap(),
+            ask["evidence_rows"],
+            ask["peak_rss_mib"].as_f64().unwrap(),
+            duck["median_ms"].as_f64().unwrap(),
+            duck["evidence_rows"],
+            duck["peak_rss_mib"].as_f64().unwrap()
+        );
+    }
+}
