@@ -21,7 +21,7 @@ use std::time::Instant;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use evlake::generate::{GenerateOptions, generate, ingest_config};
 use evlake_ingest::{IngestConfig, IngestRun};
-use evlake_query::{QuerySession, catalog};
+use evlake_query::{EVIDENCE_MARGIN_DAYS, QuerySession, catalog};
 use evlake_store::Lake;
 
 const END: &str = "2026-11-20";
@@ -173,6 +173,10 @@ fn duckdb_script() -> String {
         sql.replace("$as_of", &literal(as_of()))
             .replace("$window_start", &literal(as_of() - Duration::days(7)))
             .replace("$lookback_start", &literal(as_of() - Duration::days(90)))
+            .replace(
+                "$evidence_start",
+                &literal(as_of() - Duration::days(90 + EVIDENCE_MARGIN_DAYS)),
+            )
     };
     let views: Vec<String> = catalog::VIEWS
         .iter()

@@ -1,29 +1,36 @@
 -- q1 metrics: the counts behind the verdict and the level (see rubric.toml), one row.
-WITH recent AS (
-  SELECT * FROM prod_deploy_attempts WHERE event_time > $lookback_start AND event_time <= $as_of
-),
-in_window AS (
+WITH per_repo AS (
+  -- One pass over the attempts of the lookback, per repository.
   SELECT
-    COUNT(*) AS prod_deploys,
-    SUM(CASE WHEN class = 'blocked' THEN 1 ELSE 0 END) AS blocked_by_sast,
-    SUM(CASE WHEN class = 'advisory_leak' THEN 1 ELSE 0 END) AS advisory_leaks,
-    SUM(CASE WHEN class = 'excepted' THEN 1 ELSE 0 END) AS excepted,
-    SUM(CASE WHEN outcome = 'deployed' THEN 1 ELSE 0 END) AS deployed,
-    SUM(CASE WHEN outcome = 'deployed' AND sast_results > 0 THEN 1 ELSE 0 END) AS deployed_after_sast
-  FROM recent
-  WHERE event_time > $window_start
-),
-lookback AS (
-  SELECT SUM(CASE WHEN class = 'blocked' THEN 1 ELSE 0 END) AS blocked_by_sast_lookback
-  FROM recent
-),
-repos AS (
-  SELECT repo, MAX(CASE WHEN class = 'blocked' THEN 1 ELSE 0 END) AS blocked
-  FROM recent
+    repo,
+    SUM(CASE WHEN event_time > $window_start THEN 1 ELSE 0 END) AS prod_deploys,
+    SUM(CASE WHEN event_time > $window_start AND class = 'blocked' THEN 1 ELSE 0 END)
+      AS blocked_by_sast,
+    SUM(CASE WHEN event_time > $window_start AND class = 'advisory_leak' THEN 1 ELSE 0 END)
+      AS advisory_leaks,
+    SUM(CASE WHEN event_time > $window_start AND class = 'excepted' THEN 1 ELSE 0 END)
+      AS excepted,
+    SUM(CASE WHEN event_time > $window_start AND outcome = 'deployed' THEN 1 ELSE 0 END)
+      AS deployed,
+    SUM(CASE WHEN event_time > $window_start AND outcome = 'deployed' AND sast_results > 0
+      THEN 1 ELSE 0 END) AS deployed_after_sast,
+    SUM(CASE WHEN class = 'blocked' THEN 1 ELSE 0 END) AS blocked_by_sast_lookback
+  FROM prod_deploy_attempts
+  WHERE event_time > $lookback_start AND event_time <= $as_of
   GROUP BY repo
 ),
-repo_share AS (
-  SELECT COUNT(*) AS production_repos, SUM(blocked) AS repos_blocked_by_sast FROM repos
+deploys AS (
+  SELECT
+    COUNT(*) AS production_repos,
+    SUM(CASE WHEN blocked_by_sast_lookback > 0 THEN 1 ELSE 0 END) AS repos_blocked_by_sast,
+    SUM(prod_deploys) AS prod_deploys,
+    SUM(blocked_by_sast) AS blocked_by_sast,
+    SUM(advisory_leaks) AS advisory_leaks,
+    SUM(excepted) AS excepted,
+    SUM(deployed) AS deployed,
+    SUM(deployed_after_sast) AS deployed_after_sast,
+    SUM(blocked_by_sast_lookback) AS blocked_by_sast_lookback
+  FROM per_repo
 ),
 gates AS (
   SELECT COUNT(*) AS sast_runs
@@ -48,20 +55,18 @@ open_exceptions AS (
 SELECT
   ci.ci_records,
   gates.sast_runs,
-  w.prod_deploys,
-  COALESCE(w.blocked_by_sast, 0) AS blocked_by_sast,
-  COALESCE(w.advisory_leaks, 0) AS advisory_leaks,
-  COALESCE(w.excepted, 0) AS excepted,
-  COALESCE(l.blocked_by_sast_lookback, 0) AS blocked_by_sast_lookback,
-  CAST(w.deployed_after_sast AS DOUBLE) / NULLIF(w.deployed, 0) AS sast_coverage,
-  r.production_repos,
-  CAST(r.repos_blocked_by_sast AS DOUBLE) / NULLIF(r.production_repos, 0) AS blocking_repo_share,
+  COALESCE(d.prod_deploys, 0) AS prod_deploys,
+  COALESCE(d.blocked_by_sast, 0) AS blocked_by_sast,
+  COALESCE(d.advisory_leaks, 0) AS advisory_leaks,
+  COALESCE(d.excepted, 0) AS excepted,
+  COALESCE(d.blocked_by_sast_lookback, 0) AS blocked_by_sast_lookback,
+  CAST(d.deployed_after_sast AS DOUBLE) / NULLIF(d.deployed, 0) AS sast_coverage,
+  d.production_repos,
+  CAST(d.repos_blocked_by_sast AS DOUBLE) / NULLIF(d.production_repos, 0) AS blocking_repo_share,
   o.open_exceptions,
   COALESCE(o.exceptions_without_expiry, 0) AS exceptions_without_expiry,
   COALESCE(o.exceptions_without_owner, 0) AS exceptions_without_owner
 FROM ci
 CROSS JOIN gates
-CROSS JOIN in_window w
-CROSS JOIN lookback l
-CROSS JOIN repo_share r
+CROSS JOIN deploys d
 CROSS JOIN open_exceptions o

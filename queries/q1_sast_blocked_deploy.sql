@@ -5,23 +5,12 @@
 -- $lookback_start; it may lie before the window, its age tells), then every advisory leak and
 -- every excepted deploy in the window ($window_start, $as_of].
 -- Rows ingested more than a day after they happened are flagged `late` (backfilled evidence).
-WITH last_blocked AS (
-  SELECT *
-  FROM prod_deploy_attempts
-  WHERE class = 'blocked' AND event_time > $lookback_start AND event_time <= $as_of
-  ORDER BY event_time DESC, source_id DESC
-  LIMIT 1
-),
-leaks AS (
-  SELECT *
-  FROM prod_deploy_attempts
-  WHERE class IN ('advisory_leak', 'excepted')
-    AND event_time > $window_start AND event_time <= $as_of
-),
-evidence AS (
-  SELECT * FROM last_blocked
-  UNION ALL
-  SELECT * FROM leaks
+WITH ranked AS (
+  SELECT
+    p.*,
+    ROW_NUMBER() OVER (PARTITION BY class ORDER BY event_time DESC, source_id DESC) AS recency
+  FROM prod_deploy_attempts p
+  WHERE event_time > $lookback_start AND event_time <= $as_of
 )
 SELECT
   deploy_id, repo, environment, commit_sha, run_id, outcome, class, blocked_by, exception_id,
@@ -30,5 +19,7 @@ SELECT
     AS age_days,
   deploy_job, source, source_id, ingested_at, record_sha256,
   ingested_at > event_time + INTERVAL '1 day' AS late
-FROM evidence
+FROM ranked
+WHERE (class = 'blocked' AND recency = 1)
+   OR (class IN ('advisory_leak', 'excepted') AND event_time > $window_start)
 ORDER BY event_time, source_id

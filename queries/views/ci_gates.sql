@@ -1,6 +1,8 @@
 -- Every CI record that implements a gate (`sast`, `sca`, `iac`, `container`, `deploy`, as the
 -- source's `gates` setting maps job and check names), with whether it failed or succeeded.
 -- GitHub reports `conclusion`; GitLab only `status` (copied into `conclusion` at ingest).
+-- Like every view, it reads the evidence in ($evidence_start, $as_of], which evlake binds to
+-- each question's lookback.
 SELECT
   provider, repo, record_kind, run_id, run_attempt, workflow, job_id, job_name, gate,
   commit_sha, environment, status, conclusion,
@@ -11,4 +13,4 @@ SELECT
   conclusion = 'success' AS succeeded,
   event_time, ingested_at, source, source_name, source_id, record_sha256
 FROM ci_jobs
-WHERE gate IS NOT NULL
+WHERE gate IS NOT NULL AND event_time > $evidence_start AND event_time <= $as_of

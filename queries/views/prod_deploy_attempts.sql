@@ -7,8 +7,8 @@
 --            `advisory_leak`  went out although a SAST gate had failed or blocking findings existed
 --            `excepted`       the same, covered by an unexpired, owned exception for `sast`
 --            `clean`          anything else
--- Everything here looks back from the attempt, so the view is the same whatever the as-of;
--- the questions bound it in time.
+-- Everything here looks back from the attempt over the evidence in ($evidence_start, $as_of];
+-- the questions choose which attempts they report.
 WITH deploy_jobs AS (
   SELECT * FROM ci_gates WHERE gate = 'deploy' AND record_kind <> 'run'
 ),
@@ -34,74 +34,80 @@ attempts AS (
     d.event_time, d.ingested_at, d.source, d.source_name, d.source_id, d.record_sha256
   FROM deployment_outcomes d
   WHERE d.production
+    -- Only a concluded deployment is an attempt; one still in progress at $as_of is not yet.
+    AND d.final_status IN (
+      'success', 'failure', 'error', 'inactive', 'failed', 'canceled', 'blocked', 'skipped'
+    )
     AND NOT EXISTS (
       SELECT 1 FROM deploy_jobs j
       WHERE j.provider = d.provider AND j.repo = d.repo AND j.job_id = d.job_id
     )
 ),
-latest_sast AS (
-  -- The newest result of each SAST gate for the commit before the attempt: a gate re-run
-  -- that passed replaces the failure before it.
+with_gates AS (
+  -- Each SAST gate's newest result for the commit that finished before the attempt started:
+  -- a gate re-run that passed replaces the failure before it.
   SELECT
-    a.source_id, g.job_name, g.failed,
+    a.*, g.job_name AS gate_job, g.failed AS gate_failed,
     ROW_NUMBER() OVER (
       PARTITION BY a.source_id, g.job_name ORDER BY g.finished_at DESC, g.source_id DESC
     ) AS n
   FROM attempts a
-  JOIN ci_gates g
+  LEFT JOIN ci_gates g
     ON g.gate = 'sast' AND g.repo = a.repo AND g.commit_sha = a.commit_sha
    AND g.finished_at <= a.started_at
 ),
 sast AS (
   SELECT
-    source_id,
-    COUNT(*) AS sast_results,
-    MAX(CASE WHEN failed THEN 1 ELSE 0 END) AS sast_failed,
-    MIN(CASE WHEN failed THEN job_name END) AS failed_gate
-  FROM latest_sast
-  WHERE n = 1
-  GROUP BY source_id
+    a.provider, a.repo, a.deploy_id, a.environment, a.commit_sha, a.run_id, a.deploy_job,
+    a.started_at, a.deployed, a.event_time, a.ingested_at, a.source, a.source_name,
+    a.source_id, a.record_sha256,
+    COUNT(a.gate_job) AS sast_results,
+    MAX(CASE WHEN a.gate_failed THEN 1 ELSE 0 END) = 1 AS sast_failed,
+    MIN(CASE WHEN a.gate_failed THEN a.gate_job END) AS failed_gate
+  FROM with_gates a
+  WHERE a.n = 1
+  GROUP BY
+    a.provider, a.repo, a.deploy_id, a.environment, a.commit_sha, a.run_id, a.deploy_job,
+    a.started_at, a.deployed, a.event_time, a.ingested_at, a.source, a.source_name,
+    a.source_id, a.record_sha256
 ),
 findings AS (
+  -- The SARIF findings for the commit from scans before the attempt started.
   SELECT
-    a.source_id,
+    s.provider, s.repo, s.deploy_id, s.environment, s.commit_sha, s.run_id, s.deploy_job,
+    s.started_at, s.deployed, s.event_time, s.ingested_at, s.source, s.source_name,
+    s.source_id, s.record_sha256,
+    s.sast_results, s.sast_failed, s.failed_gate,
     SUM(CASE WHEN f.severity = 'critical' THEN 1 ELSE 0 END) AS critical_findings,
     SUM(CASE WHEN f.severity = 'high' THEN 1 ELSE 0 END) AS high_findings,
     SUM(CASE WHEN f.blocking THEN 1 ELSE 0 END) AS blocking_findings
-  FROM attempts a
-  JOIN scan_findings f
-    ON f.repo = a.repo AND f.commit_sha = a.commit_sha
-   AND COALESCE(f.scan_time, f.event_time) <= a.started_at
-  GROUP BY a.source_id
-),
-covered AS (
-  SELECT a.source_id, MIN(e.exception_id) AS exception_id
-  FROM attempts a
-  JOIN exceptions_current e
-    ON e.control = 'sast' AND e.owner IS NOT NULL
-   AND e.created_at <= a.started_at
-   AND e.expires_at > a.started_at
-   AND (e.revoked_at IS NULL OR e.revoked_at > a.started_at)
-   AND (
-     (e.scope_kind = 'repo' AND e.scope = a.repo)
-     OR (e.scope_kind = 'service' AND (e.scope = a.repo OR a.repo LIKE '%/' || e.scope))
-   )
-  GROUP BY a.source_id
+  FROM sast s
+  LEFT JOIN scan_findings f
+    ON f.repo = s.repo AND f.commit_sha = s.commit_sha
+   AND COALESCE(f.scan_time, f.event_time) <= s.started_at
+   AND f.event_time > $evidence_start AND f.event_time <= $as_of
+  GROUP BY
+    s.provider, s.repo, s.deploy_id, s.environment, s.commit_sha, s.run_id, s.deploy_job,
+    s.started_at, s.deployed, s.event_time, s.ingested_at, s.source, s.source_name,
+    s.source_id, s.record_sha256,
+    s.sast_results, s.sast_failed, s.failed_gate
 ),
 facts AS (
+  -- The exception for `sast` that covers the attempt: scoped to its repository or
+  -- service, owned, created before it and expiring after it, not revoked by then.
   SELECT
-    a.*,
-    COALESCE(s.sast_results, 0) AS sast_results,
-    COALESCE(s.sast_failed, 0) = 1 AS sast_failed,
-    s.failed_gate,
-    COALESCE(f.critical_findings, 0) AS critical_findings,
-    COALESCE(f.high_findings, 0) AS high_findings,
-    COALESCE(f.blocking_findings, 0) AS blocking_findings,
-    c.exception_id AS covering_exception
-  FROM attempts a
-  LEFT JOIN sast s ON s.source_id = a.source_id
-  LEFT JOIN findings f ON f.source_id = a.source_id
-  LEFT JOIN covered c ON c.source_id = a.source_id
+    f.*, e.exception_id AS covering_exception,
+    ROW_NUMBER() OVER (PARTITION BY f.source_id ORDER BY e.exception_id) AS m
+  FROM findings f
+  LEFT JOIN exceptions_current e
+    ON e.control = 'sast' AND e.owner IS NOT NULL
+   AND e.created_at <= f.started_at
+   AND e.expires_at > f.started_at
+   AND (e.revoked_at IS NULL OR e.revoked_at > f.started_at)
+   AND (
+     (e.scope_kind = 'repo' AND e.scope = f.repo)
+     OR (e.scope_kind = 'service' AND (e.scope = f.repo OR f.repo LIKE '%/' || e.scope))
+   )
 ),
 classified AS (
   SELECT
@@ -113,6 +119,7 @@ classified AS (
       ELSE 'clean'
     END AS class
   FROM facts
+  WHERE m = 1
 )
 SELECT
   deploy_id, repo, environment, commit_sha, run_id, deploy_job,

@@ -12,6 +12,9 @@ use crate::render::batches_to_rows;
 use crate::rubric::Rubric;
 use crate::{Answer, Error, Params, QuerySession, Result};
 
+/// How much older than a question's lookback the evidence its views read may be, in days.
+pub const EVIDENCE_MARGIN_DAYS: i64 = 7;
+
 impl QuerySession {
     /// Answers `question` (`q1` …) as of `as_of` (default: now by the lake's clock), from the
     /// lake as the session reads it (see [`crate::QuerySessionBuilder::with_known_at`]).
@@ -21,14 +24,16 @@ impl QuerySession {
         let as_of = as_of.unwrap_or(self.opened_at);
         let known_at = self.known_at.unwrap_or(self.opened_at);
         let window_start = as_of - Duration::days(spec.window_days.into());
+        let lookback_start = as_of - Duration::days(spec.lookback_days.into());
+        // Evidence up to a week older than the oldest deploy examined can still bear on it
+        // (a SAST run a few days before a promotion).
+        self.register_views(as_of, lookback_start - Duration::days(EVIDENCE_MARGIN_DAYS))
+            .await?;
         let params = Params::new()
             .instant("as_of", as_of)
             .instant("known_at", known_at)
             .instant("window_start", window_start)
-            .instant(
-                "lookback_start",
-                as_of - Duration::days(spec.lookback_days.into()),
-            );
+            .instant("lookback_start", lookback_start);
         let file = |path: &str| {
             catalog::question_file(path).ok_or_else(|| Error::Question {
                 question: question.to_string(),
@@ -68,7 +73,8 @@ impl QuerySession {
 }
 
 /// The views and the question's queries, in the order they run, so the answer can be
-/// re-run elsewhere (parameters stay named: `$as_of` …).
+/// re-run elsewhere (parameters stay named: `$as_of`, `$evidence_start` (`$lookback_start`
+/// − 7 days), …).
 fn reproducible_sql(queries: &[&SqlFile]) -> String {
     let mut out = String::new();
     for view in catalog::VIEWS {

@@ -12,6 +12,7 @@ mod rubric;
 mod session;
 
 pub use answer::{Answer, LakeTableVersion, Verdict};
+pub use ask::EVIDENCE_MARGIN_DAYS;
 pub use error::{Error, Result};
 pub use guard::check_read_only;
 pub use render::{OutputFormat, batches_to_rows, render_batches};

@@ -84,7 +84,8 @@ impl QuerySessionBuilder {
 
     /// Opens the session: registers every table of the lake (an empty one for each table
     /// not yet created, so queries see "no rows" rather than "no table") and the shared
-    /// views of `queries/views/`.
+    /// views of `queries/views/` over the last 365 days up to now (a question re-binds them
+    /// to its own as-of and lookback).
     pub async fn build(self) -> Result<QuerySession> {
         // No spilling: a query over the limit fails with a clear error instead of filling
         // the disk, and memory stays bounded by the limit.
@@ -143,7 +144,13 @@ impl QuerySessionBuilder {
             opened_at: self.lake.clock().now(),
             known_at: self.known_at,
         };
-        session.register_views().await?;
+        // Ad-hoc SQL sees the views over the last year (the default retention) up to now.
+        session
+            .register_views(
+                session.opened_at,
+                session.opened_at - chrono::Duration::days(365),
+            )
+            .await?;
         Ok(session)
     }
 }
@@ -195,11 +202,32 @@ impl QuerySession {
         &self.versions
     }
 
-    async fn register_views(&self) -> Result<()> {
+    /// (Re)registers the shared views over the evidence in (`evidence_start`, `as_of`]: the
+    /// views' `$evidence_start` and `$as_of` become literals, so every scan under them is
+    /// bounded in time and a question's cost follows its window, not the lake's history.
+    pub(crate) async fn register_views(
+        &self,
+        as_of: DateTime<Utc>,
+        evidence_start: DateTime<Utc>,
+    ) -> Result<()> {
+        let literal = |t: DateTime<Utc>| {
+            format!(
+                "arrow_cast('{}', 'Timestamp(Microsecond, Some(\"UTC\"))')",
+                t.format("%Y-%m-%dT%H:%M:%S%.6fZ")
+            )
+        };
         for view in crate::catalog::VIEWS {
-            let body = view.text.trim().trim_end_matches(';');
+            let body = view
+                .text
+                .trim()
+                .trim_end_matches(';')
+                .replace("$evidence_start", &literal(evidence_start))
+                .replace("$as_of", &literal(as_of));
             self.ctx
-                .sql(&format!("CREATE VIEW \"{}\" AS {body}", view.stem()))
+                .sql(&format!(
+                    "CREATE OR REPLACE VIEW \"{}\" AS {body}",
+                    view.stem()
+                ))
                 .await
                 .map_err(|e| Error::View {
                     name: view.stem().to_string(),
