@@ -184,7 +184,7 @@ fn duckdb_script() -> String {
             format!(
                 "CREATE OR REPLACE VIEW {} AS {}",
                 v.stem(),
-                v.text.trim().trim_end_matches(';')
+                substitute(v.text.trim().trim_end_matches(';'))
             )
         })
         .collect();
