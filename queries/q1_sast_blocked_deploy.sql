@@ -13,12 +13,12 @@ WITH ranked AS (
   WHERE event_time > $lookback_start AND event_time <= $as_of
 )
 SELECT
-  deploy_id, repo, environment, commit_sha, run_id, outcome, class, blocked_by, exception_id,
-  critical_findings, high_findings, event_time,
+  deploy_id, repo, class, outcome, blocked_by, exception_id, critical_findings, high_findings,
+  event_time,
   CAST(FLOOR((EXTRACT(EPOCH FROM $as_of) - EXTRACT(EPOCH FROM event_time)) / 86400) AS BIGINT)
     AS age_days,
-  deploy_job, source, source_id, ingested_at, record_sha256,
-  ingested_at > event_time + INTERVAL '1 day' AS late
+  ingested_at > event_time + INTERVAL '1 day' AS late,
+  environment, commit_sha, run_id, deploy_job, source, source_id, ingested_at, record_sha256
 FROM ranked
 WHERE (class = 'blocked' AND recency = 1)
    OR (class IN ('advisory_leak', 'excepted') AND event_time > $window_start)

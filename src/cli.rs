@@ -135,7 +135,7 @@ enum Command {
         /// The seed: the same seed writes the same evidence.
         #[arg(long, default_value_t = 42)]
         seed: u64,
-        /// The last day of history (YYYY-MM-DD); default today.
+        /// The last day of history (YYYY-MM-DD); default yesterday, the last complete day.
         #[arg(long)]
         end: Option<NaiveDate>,
     },
@@ -341,7 +341,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
                 out: out.clone(),
                 services: *services,
                 days: *days,
-                end: end.unwrap_or_else(|| Utc::now().date_naive()),
+                end: end.unwrap_or_else(last_complete_day),
                 seed: *seed,
             };
             let began = Instant::now();
@@ -412,7 +412,7 @@ async fn demo(
         out: evidence.clone(),
         services,
         days,
-        end: Utc::now().date_naive(),
+        end: last_complete_day(),
         seed: 42,
     };
     println!(
@@ -459,6 +459,11 @@ async fn demo(
     } else {
         0
     })
+}
+
+/// Yesterday (UTC): generated history ends there, so none of it lies in the future.
+fn last_complete_day() -> NaiveDate {
+    Utc::now().date_naive() - chrono::Duration::days(1)
 }
 
 fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {

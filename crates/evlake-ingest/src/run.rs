@@ -190,7 +190,7 @@ impl IngestRun {
             }
             progress.inc(bytes.len() as u64);
             progress.set_message(format!("{} records", summary.records + out.accepted));
-            tracing::info!(
+            tracing::debug!(
                 source = %self.source_name,
                 file = %location,
                 bytes = bytes.len(),
@@ -265,7 +265,7 @@ impl IngestRun {
             queue.extend(follow.requests);
             progress.inc(1);
             progress.set_message(format!("{} records", summary.records + out.accepted));
-            tracing::info!(
+            tracing::debug!(
                 source = %self.source_name,
                 url = %request.url,
                 bytes = page.body.len(),

@@ -147,7 +147,9 @@ impl Answer {
         } else {
             let mut table = comfy_table::Table::new();
             table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
-            let columns = columns_of(&self.evidence);
+            // A terminal gets the leading columns; JSON and Markdown carry every one.
+            let all = columns_of(&self.evidence);
+            let columns: Vec<String> = all.iter().take(TEXT_COLUMNS).cloned().collect();
             table.set_header(&columns);
             for row in &self.evidence {
                 table.add_row(
@@ -157,10 +159,21 @@ impl Answer {
                 );
             }
             let _ = writeln!(out, "{table}");
+            if all.len() > columns.len() {
+                let _ = writeln!(
+                    out,
+                    "({} more columns — {} — with --format json or md)",
+                    all.len() - columns.len(),
+                    all[columns.len()..].join(", ")
+                );
+            }
         }
         out
     }
 }
+
+/// How many evidence columns a terminal shows.
+const TEXT_COLUMNS: usize = 11;
 
 fn columns_of(rows: &[Map<String, Value>]) -> Vec<String> {
     let mut columns: Vec<String> = Vec::new();
@@ -269,5 +282,23 @@ mod tests {
             text.contains("verdict: contradicted") && text.contains("d-1"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_terminal_gets_the_leading_columns_and_is_told_of_the_rest() {
+        let mut answer = answer();
+        for i in 0..12 {
+            answer.evidence[0].insert(format!("extra_{i}"), json!(i));
+        }
+        let text = answer.to_text();
+        assert!(
+            text.contains("extra_8") && !text.contains("│ extra_9"),
+            "{text}"
+        );
+        assert!(
+            text.contains("(3 more columns — extra_9, extra_10, extra_11 —"),
+            "{text}"
+        );
+        assert!(answer.to_markdown().contains("extra_11"));
     }
 }
