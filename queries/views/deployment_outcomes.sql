@@ -3,27 +3,33 @@
 -- GitHub keeps the deployment and each status as separate records (the deployment has the
 -- commit, a status set by a workflow names the run and job); GitLab sends the deployment with its
 -- current status. The provenance columns are those of the newest status.
-SELECT
-  provider, repo, deploy_id, environment, production, commit_sha, run_id, job_id, created_at,
-  final_status, event_time, ingested_at, source, source_name, source_id, record_sha256
-FROM (
-  -- One pass: each record of a deployment sees the facts of all its records (window
-  -- aggregates share one sort), and the newest record is kept.
+WITH facts AS (
   SELECT
     provider, repo, deploy_id,
-    MAX(environment) OVER w AS environment,
-    MAX(CASE WHEN production THEN 1 ELSE 0 END) OVER w = 1 AS production,
-    MAX(commit_sha) OVER w AS commit_sha,
-    MAX(run_id) OVER w AS run_id,
-    MAX(job_id) OVER w AS job_id,
-    MIN(COALESCE(created_at, event_time)) OVER w AS created_at,
-    status AS final_status,
-    event_time, ingested_at, source, source_name, source_id, record_sha256,
+    MAX(environment) AS environment,
+    MAX(CASE WHEN production THEN 1 ELSE 0 END) = 1 AS production,
+    MAX(commit_sha) AS commit_sha,
+    MAX(run_id) AS run_id,
+    MAX(job_id) AS job_id,
+    MIN(COALESCE(created_at, event_time)) AS created_at
+  FROM deployments
+  WHERE event_time > $evidence_start AND event_time <= $as_of
+  GROUP BY provider, repo, deploy_id
+),
+newest AS (
+  SELECT
+    provider, repo, deploy_id, status, event_time, ingested_at, source, source_name,
+    source_id, record_sha256,
     ROW_NUMBER() OVER (
       PARTITION BY provider, repo, deploy_id ORDER BY event_time DESC, source_id DESC
     ) AS n
   FROM deployments
   WHERE event_time > $evidence_start AND event_time <= $as_of
-  WINDOW w AS (PARTITION BY provider, repo, deploy_id)
-) records
-WHERE n = 1
+)
+SELECT
+  f.provider, f.repo, f.deploy_id, f.environment, f.production, f.commit_sha, f.run_id,
+  f.job_id, f.created_at, s.status AS final_status,
+  s.event_time, s.ingested_at, s.source, s.source_name, s.source_id, s.record_sha256
+FROM facts f
+JOIN newest s
+  ON s.provider = f.provider AND s.repo = f.repo AND s.deploy_id = f.deploy_id AND s.n = 1

@@ -57,36 +57,40 @@ with_gates AS (
    AND g.finished_at <= a.started_at
 ),
 sast AS (
-  -- Per attempt (window aggregates, not a GROUP BY over every column): how many SAST
-  -- results it had, whether one failed, and the first failed gate by name.
   SELECT
-    a.*,
-    COUNT(a.gate_job) OVER (PARTITION BY a.source_id) AS sast_results,
-    MAX(CASE WHEN a.gate_failed THEN 1 ELSE 0 END) OVER (PARTITION BY a.source_id) = 1
-      AS sast_failed,
-    MIN(CASE WHEN a.gate_failed THEN a.gate_job END) OVER (PARTITION BY a.source_id)
-      AS failed_gate,
-    ROW_NUMBER() OVER (PARTITION BY a.source_id ORDER BY a.gate_job) AS k
+    a.provider, a.repo, a.deploy_id, a.environment, a.commit_sha, a.run_id, a.deploy_job,
+    a.started_at, a.deployed, a.event_time, a.ingested_at, a.source, a.source_name,
+    a.source_id, a.record_sha256,
+    COUNT(a.gate_job) AS sast_results,
+    MAX(CASE WHEN a.gate_failed THEN 1 ELSE 0 END) = 1 AS sast_failed,
+    MIN(CASE WHEN a.gate_failed THEN a.gate_job END) AS failed_gate
   FROM with_gates a
   WHERE a.n = 1
+  GROUP BY
+    a.provider, a.repo, a.deploy_id, a.environment, a.commit_sha, a.run_id, a.deploy_job,
+    a.started_at, a.deployed, a.event_time, a.ingested_at, a.source, a.source_name,
+    a.source_id, a.record_sha256
 ),
 findings AS (
   -- The SARIF findings for the commit from scans before the attempt started.
   SELECT
-    s.*,
-    SUM(CASE WHEN f.severity = 'critical' THEN 1 ELSE 0 END) OVER (PARTITION BY s.source_id)
-      AS critical_findings,
-    SUM(CASE WHEN f.severity = 'high' THEN 1 ELSE 0 END) OVER (PARTITION BY s.source_id)
-      AS high_findings,
-    SUM(CASE WHEN f.blocking THEN 1 ELSE 0 END) OVER (PARTITION BY s.source_id)
-      AS blocking_findings,
-    ROW_NUMBER() OVER (PARTITION BY s.source_id ORDER BY f.source_id) AS j
+    s.provider, s.repo, s.deploy_id, s.environment, s.commit_sha, s.run_id, s.deploy_job,
+    s.started_at, s.deployed, s.event_time, s.ingested_at, s.source, s.source_name,
+    s.source_id, s.record_sha256,
+    s.sast_results, s.sast_failed, s.failed_gate,
+    SUM(CASE WHEN f.severity = 'critical' THEN 1 ELSE 0 END) AS critical_findings,
+    SUM(CASE WHEN f.severity = 'high' THEN 1 ELSE 0 END) AS high_findings,
+    SUM(CASE WHEN f.blocking THEN 1 ELSE 0 END) AS blocking_findings
   FROM sast s
   LEFT JOIN scan_findings f
     ON f.repo = s.repo AND f.commit_sha = s.commit_sha
    AND COALESCE(f.scan_time, f.event_time) <= s.started_at
    AND f.event_time > $evidence_start AND f.event_time <= $as_of
-  WHERE s.k = 1
+  GROUP BY
+    s.provider, s.repo, s.deploy_id, s.environment, s.commit_sha, s.run_id, s.deploy_job,
+    s.started_at, s.deployed, s.event_time, s.ingested_at, s.source, s.source_name,
+    s.source_id, s.record_sha256,
+    s.sast_results, s.sast_failed, s.failed_gate
 ),
 facts AS (
   -- The exception for `sast` that covers the attempt: scoped to its repository or
@@ -104,7 +108,6 @@ facts AS (
      (e.scope_kind = 'repo' AND e.scope = f.repo)
      OR (e.scope_kind = 'service' AND (e.scope = f.repo OR f.repo LIKE '%/' || e.scope))
    )
-  WHERE f.j = 1
 ),
 classified AS (
   SELECT
