@@ -14,3 +14,8 @@ SELECT
   event_time, ingested_at, source, source_name, source_id, record_sha256
 FROM ci_jobs
 WHERE gate IS NOT NULL AND event_time > $evidence_start AND event_time <= $as_of
+  -- Only concluded records: one read while it was still running is kept in the lake, but
+  -- its finished record (a separate row) is the one that says what the gate did.
+  AND conclusion IS NOT NULL
+  AND conclusion NOT IN ('created', 'pending', 'running', 'preparing', 'scheduled',
+    'waiting_for_resource')

@@ -865,3 +865,42 @@ async fn an_object_store_prefix_is_read_like_a_directory() {
         .to_string();
     assert!(missing.contains("s3://"), "{missing}");
 }
+
+#[tokio::test]
+async fn a_job_read_while_running_and_again_finished_keeps_both_states() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = |status: &str, conclusion: Value| {
+        json!({"total_count": 1, "jobs": [{
+            "id": 77, "run_id": 5, "run_attempt": 1, "name": "semgrep", "status": status,
+            "conclusion": conclusion, "head_sha": "abc", "started_at": "2026-11-01T10:00:00Z",
+            "completed_at": if conclusion.is_null() { Value::Null } else { json!("2026-11-01T10:05:00Z") },
+            "run_url": "https://api.github.com/repos/acme/web/actions/runs/5", "steps": []
+        }]})
+    };
+    let lake = Lake::open("memory://").unwrap();
+    let settings = settings(&[]);
+    for (i, body) in [
+        job("in_progress", Value::Null),
+        job("completed", json!("failure")),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let path = dir.path().join(format!("jobs-{i}.json"));
+        std::fs::write(&path, serde_json::to_vec(body).unwrap()).unwrap();
+        let summary = IngestRun::new(lake.clone(), "github-actions", "gh", &settings)
+            .unwrap()
+            .ingest_paths(&[path])
+            .await
+            .unwrap();
+        assert_eq!(summary.tables["ci_jobs"].added, 1, "state {i} is a new row");
+    }
+    let states = rows(
+        &lake,
+        "SELECT source_id, conclusion FROM ci_jobs ORDER BY source_id",
+    )
+    .await;
+    assert_eq!(states[0]["source_id"], "job:77");
+    assert_eq!(states[0]["conclusion"], "failure");
+    assert_eq!(states[1]["source_id"], "job:77@in_progress");
+}

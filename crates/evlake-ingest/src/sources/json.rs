@@ -86,3 +86,13 @@ pub(crate) fn emit_record(
         (_, None) => out.reject(location, "the record has no event time", &raw),
     }
 }
+
+/// The de-duplication key of a CI record whose state still changes: a record read before it
+/// finished keeps its state in the key, so the finished record read later is a new row and
+/// not a duplicate of the unfinished one (both stay as evidence; the views use the finished).
+pub(crate) fn ci_identity(key: String, status: Option<&str>, finished: bool) -> String {
+    match status {
+        Some(status) if !finished => format!("{key}@{status}"),
+        _ => key,
+    }
+}

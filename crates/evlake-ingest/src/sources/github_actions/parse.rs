@@ -8,7 +8,7 @@ use super::GithubActionsConfig;
 use crate::emit::{Document, Emitter};
 use crate::registry::Parser;
 use crate::sources::gates::Gates;
-use crate::sources::json::{each_body, emit_record, globs, id, raw, text, time, when};
+use crate::sources::json::{ci_identity, each_body, emit_record, globs, id, raw, text, time, when};
 
 /// The `github-actions` parser.
 #[derive(Debug, Clone)]
@@ -120,8 +120,14 @@ impl GithubActionsParser {
     fn run(&self, run: &Value, location: &str, out: &mut Emitter) {
         let repo = self.repo_of(run, &["url", "html_url"]);
         let attempt = run.get("run_attempt").and_then(Value::as_i64).unwrap_or(1);
-        let source_id =
-            id(run, "/id").map(|i| format!("run:{}:{i}:{attempt}", repo.as_deref().unwrap_or("")));
+        let status = text(run, "/status");
+        let source_id = id(run, "/id").map(|i| {
+            ci_identity(
+                format!("run:{}:{i}:{attempt}", repo.as_deref().unwrap_or("")),
+                status,
+                status == Some("completed"),
+            )
+        });
         let completed = (text(run, "/status") == Some("completed"))
             .then(|| time(run, "/updated_at"))
             .flatten();
@@ -175,7 +181,9 @@ impl GithubActionsParser {
             ("started_at".to_string(), when(time(job, "/started_at"))),
             ("completed_at".to_string(), when(time(job, "/completed_at"))),
         ]);
-        let source_id = id(job, "/id").map(|i| format!("job:{i}"));
+        let status = text(job, "/status");
+        let source_id = id(job, "/id")
+            .map(|i| ci_identity(format!("job:{i}"), status, status == Some("completed")));
         self.ci_row(job, location, "job", (source_id, event_time), fields, out);
     }
 
@@ -200,7 +208,14 @@ impl GithubActionsParser {
                 when(time(check, "/completed_at")),
             ),
         ]);
-        let source_id = id(check, "/id").map(|i| format!("check_run:{i}"));
+        let status = text(check, "/status");
+        let source_id = id(check, "/id").map(|i| {
+            ci_identity(
+                format!("check_run:{i}"),
+                status,
+                status == Some("completed"),
+            )
+        });
         self.ci_row(
             check,
             location,

@@ -8,7 +8,7 @@ use super::GitlabCiConfig;
 use crate::emit::{Document, Emitter};
 use crate::registry::Parser;
 use crate::sources::gates::Gates;
-use crate::sources::json::{each_body, emit_record, globs, id, raw, text, time, when};
+use crate::sources::json::{ci_identity, each_body, emit_record, globs, id, raw, text, time, when};
 
 /// The `gitlab-ci` parser.
 #[derive(Debug, Clone)]
@@ -48,6 +48,14 @@ impl GitlabCiParser {
             })
             .or_else(|| self.project.clone())
     }
+}
+
+/// Whether a GitLab pipeline or job status is final.
+fn finished(status: Option<&str>) -> bool {
+    matches!(
+        status,
+        Some("success" | "failed" | "canceled" | "skipped" | "manual")
+    )
 }
 
 impl Parser for GitlabCiParser {
@@ -142,7 +150,9 @@ impl GitlabCiParser {
             ),
             ("actor".to_string(), json!(text(pipeline, "/user/username"))),
         ]);
-        let source_id = id(pipeline, "/id").map(|i| format!("pipeline:{i}"));
+        let status = text(pipeline, "/status");
+        let source_id = id(pipeline, "/id")
+            .map(|i| ci_identity(format!("pipeline:{i}"), status, finished(status)));
         self.emit(
             "ci_jobs",
             pipeline,
@@ -184,7 +194,9 @@ impl GitlabCiParser {
             ("completed_at".to_string(), when(time(job, "/finished_at"))),
             ("actor".to_string(), json!(text(job, "/user/username"))),
         ]);
-        let source_id = id(job, "/id").map(|i| format!("job:{i}"));
+        let status = text(job, "/status");
+        let source_id =
+            id(job, "/id").map(|i| ci_identity(format!("job:{i}"), status, finished(status)));
         self.emit(
             "ci_jobs",
             job,
