@@ -113,12 +113,12 @@ impl IngestRun {
             source_name: source_name.to_string(),
             parser,
             puller,
-            batch_rows: 20_000,
+            batch_rows: 50_000,
             max_quarantine_share: 0.01,
         })
     }
 
-    /// The most rows held in memory before they are committed (default 20,000).
+    /// The most rows held in memory before they are committed (default 50,000).
     pub fn with_batch_rows(mut self, rows: usize) -> Self {
         self.batch_rows = rows.max(1);
         self
