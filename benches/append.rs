@@ -11,6 +11,8 @@
 //! Run: `cargo bench --bench append` (after `scripts/test` has made the Python environment).
 //! Results and their reading: `docs/benchmarks.md`.
 
+mod support;
+
 use std::io::Write;
 use std::process::Command;
 use std::time::Instant;
@@ -26,15 +28,6 @@ fn start() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2025-11-01T00:00:00Z")
         .unwrap()
         .with_timezone(&Utc)
-}
-
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
 /// The child: one measured append run, printed as one JSON line.
@@ -61,7 +54,7 @@ fn measure(rows: u64, dir: &str) {
             commits += 1;
         }
         let append_s = began.elapsed().as_secs_f64();
-        let rss = peak_rss_mib();
+        let rss = support::peak_rss_mib();
 
         // Small commits on the grown table: 10 new rows each, into one day.
         let mut latencies = Vec::new();
@@ -117,20 +110,6 @@ fn stage(rows: u64, path: &std::path::Path) {
     writer.close().unwrap();
 }
 
-fn result_of(output: &std::process::Output) -> serde_json::Value {
-    let text = String::from_utf8_lossy(&output.stdout);
-    let line = text
-        .lines()
-        .find_map(|l| l.strip_prefix("RESULT "))
-        .unwrap_or_else(|| {
-            panic!(
-                "no result: {text}\n{}",
-                String::from_utf8_lossy(&output.stderr)
-            )
-        });
-    serde_json::from_str(line).unwrap()
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(pos) = args.iter().position(|a| a == "--child") {
@@ -142,17 +121,7 @@ fn main() {
         .split(',')
         .map(|s| s.trim().parse().unwrap())
         .collect();
-    let python = std::env::var("EVLAKE_PYTHON").unwrap_or_else(|_| {
-        let venv = format!(
-            "{}/.cache/evlake-venv/bin/python",
-            std::env::var("HOME").unwrap_or_default()
-        );
-        if std::path::Path::new(&venv).exists() {
-            venv
-        } else {
-            "python3".into()
-        }
-    });
+    let python = support::python();
     let mut report = String::from(
         "| rows | evlake append s | rows/s | MB/s (JSON) | peak RSS MiB | small commit ms | generation s | DuckDB s | DuckDB rows/s | DuckDB RSS MiB | evlake/DuckDB time |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
@@ -163,10 +132,10 @@ fn main() {
             .args(["--child", &rows.to_string(), lake.to_str().unwrap()])
             .output()
             .unwrap();
-        let ours = result_of(&child);
+        let ours = support::result_of(&child);
         let staging = dir.path().join("staging.parquet");
         stage(rows, &staging);
-        let duck = result_of(
+        let duck = support::result_of(
             &Command::new(&python)
                 .args([
                     "-c",

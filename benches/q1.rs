@@ -14,6 +14,8 @@
 //!
 //! Run: `cargo bench --bench q1`. Results and their reading: `docs/benchmarks.md`.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -32,15 +34,6 @@ fn end() -> NaiveDate {
 
 fn as_of() -> DateTime<Utc> {
     evlake_core::time::parse_instant(END).unwrap()
-}
-
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
 /// Files under `path`, in order.
@@ -92,7 +85,7 @@ fn ingest(evidence: &Path, lake: &str, from: NaiveDate) {
         let seconds = began.elapsed().as_secs_f64();
         println!(
             "RESULT {}",
-            serde_json::json!({"seconds": seconds, "records": records, "bytes": bytes, "peak_rss_mib": peak_rss_mib()})
+            serde_json::json!({"seconds": seconds, "records": records, "bytes": bytes, "peak_rss_mib": support::peak_rss_mib()})
         );
     });
 }
@@ -116,7 +109,7 @@ fn ask(lake: &str) {
         latencies.sort_by(f64::total_cmp);
         println!(
             "RESULT {}",
-            serde_json::json!({"median_ms": latencies[latencies.len() / 2], "evidence_rows": rows, "peak_rss_mib": peak_rss_mib()})
+            serde_json::json!({"median_ms": latencies[latencies.len() / 2], "evidence_rows": rows, "peak_rss_mib": support::peak_rss_mib()})
         );
     });
 }
@@ -197,22 +190,8 @@ fn duckdb_script() -> String {
     .to_string()
 }
 
-fn result_of(output: &std::process::Output) -> serde_json::Value {
-    let text = String::from_utf8_lossy(&output.stdout);
-    let line = text
-        .lines()
-        .find_map(|l| l.strip_prefix("RESULT "))
-        .unwrap_or_else(|| {
-            panic!(
-                "no result: {text}\n{}",
-                String::from_utf8_lossy(&output.stderr)
-            )
-        });
-    serde_json::from_str(line).unwrap()
-}
-
 fn child(args: &[&str]) -> serde_json::Value {
-    result_of(
+    support::result_of(
         &Command::new(std::env::current_exe().unwrap())
             .args(args)
             .output()
@@ -244,12 +223,7 @@ fn main() {
         env("EVLAKE_BENCH_SERVICES", 1000),
         env("EVLAKE_BENCH_DAYS", 365),
     );
-    let python = std::env::var("EVLAKE_PYTHON").unwrap_or_else(|_| {
-        format!(
-            "{}/.cache/evlake-venv/bin/python",
-            std::env::var("HOME").unwrap_or_default()
-        )
-    });
+    let python = support::python();
     let dir = tempfile::tempdir().unwrap();
     let evidence = dir.path().join("evidence");
     let began = Instant::now();
@@ -285,7 +259,7 @@ fn main() {
     ]);
     let duck_out = dir.path().join("duck");
     std::fs::create_dir_all(&duck_out).unwrap();
-    let duck = result_of(
+    let duck = support::result_of(
         &Command::new(&python)
             .args([
                 "-c",
@@ -323,7 +297,7 @@ fn main() {
     );
     for (label, lake) in [("3 months", &recent), ("12 months", &full)] {
         let ask = child(&["--ask", lake.to_str().unwrap()]);
-        let duck = result_of(
+        let duck = support::result_of(
             &Command::new(&python)
                 .args(["-c", DUCKDB_Q1, lake.to_str().unwrap(), &script])
                 .output()

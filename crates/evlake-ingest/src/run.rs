@@ -160,34 +160,8 @@ impl IngestRun {
             let location = input.location.as_str();
             summary.files += 1;
             summary.bytes += bytes.len() as u64;
-            if self.parser.line_per_record() {
-                for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
-                    let line = line.strip_suffix(b"\r").unwrap_or(line);
-                    if line.iter().all(u8::is_ascii_whitespace) {
-                        continue;
-                    }
-                    let at = format!("{location}:{}", i + 1);
-                    self.parser.parse(
-                        Document {
-                            location: &at,
-                            bytes: line,
-                            modified: input.modified,
-                        },
-                        &mut out,
-                    );
-                    self.flush_if_full(&mut out, &mut summary).await?;
-                }
-            } else {
-                self.parser.parse(
-                    Document {
-                        location,
-                        bytes: &bytes,
-                        modified: input.modified,
-                    },
-                    &mut out,
-                );
-                self.flush_if_full(&mut out, &mut summary).await?;
-            }
+            self.parse_input(location, &bytes, input.modified, &mut out, &mut summary)
+                .await?;
             progress.inc(bytes.len() as u64);
             progress.set_message(format!("{} records", summary.records + out.accepted));
             tracing::debug!(
@@ -246,15 +220,9 @@ impl IngestRun {
             summary.bytes += page.body.len() as u64;
             let follow = puller.follow(&request, &page.body);
             if follow.parse {
-                self.parser.parse(
-                    Document {
-                        location: &request.url,
-                        bytes: &page.body,
-                        modified: self.lake.clock().now(),
-                    },
-                    &mut out,
-                );
-                self.flush_if_full(&mut out, &mut summary).await?;
+                let now = self.lake.clock().now();
+                self.parse_input(&request.url, &page.body, now, &mut out, &mut summary)
+                    .await?;
             }
             if let (true, Some(next)) = (follow.next_page, page.next) {
                 queue.push_back(crate::registry::PullRequest {
@@ -282,6 +250,46 @@ impl IngestRun {
         progress.finish_and_clear();
         summary.seconds = began.elapsed().as_secs_f64();
         Ok(summary)
+    }
+
+    /// Hands one input (a file, an object, an API page) to the parser — whole, or line by
+    /// line for JSON Lines kinds — committing whenever the buffer is full.
+    async fn parse_input(
+        &self,
+        location: &str,
+        bytes: &[u8],
+        modified: chrono::DateTime<chrono::Utc>,
+        out: &mut Emitter,
+        summary: &mut IngestSummary,
+    ) -> Result<()> {
+        if !self.parser.line_per_record() {
+            self.parser.parse(
+                Document {
+                    location,
+                    bytes,
+                    modified,
+                },
+                out,
+            );
+            return self.flush_if_full(out, summary).await;
+        }
+        for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let at = format!("{location}:{}", i + 1);
+            self.parser.parse(
+                Document {
+                    location: &at,
+                    bytes: line,
+                    modified,
+                },
+                out,
+            );
+            self.flush_if_full(out, summary).await?;
+        }
+        Ok(())
     }
 
     fn summary(&self) -> IngestSummary {

@@ -19,8 +19,7 @@ impl QuerySession {
     /// Answers `question` (`q1` …) as of `as_of` (default: now by the lake's clock), from the
     /// lake as the session reads it (see [`crate::QuerySessionBuilder::with_known_at`]).
     pub async fn ask(&self, question: &str, as_of: Option<DateTime<Utc>>) -> Result<Answer> {
-        let rubric = Rubric::builtin();
-        let spec = rubric.question(question)?;
+        let spec = Rubric::builtin().question(question)?;
         let as_of = as_of.unwrap_or(self.opened_at);
         let known_at = self.known_at.unwrap_or(self.opened_at);
         let window_start = as_of - Duration::days(spec.window_days.into());

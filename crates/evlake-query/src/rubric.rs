@@ -20,9 +20,12 @@ impl Rubric {
         toml::from_str(text).map_err(|e| Error::Rubric(e.to_string()))
     }
 
-    /// The rubric compiled into evlake (`queries/rubric.toml`).
-    pub fn builtin() -> Self {
-        Self::parse(crate::catalog::RUBRIC).expect("queries/rubric.toml is valid (tested)")
+    /// The rubric compiled into evlake (`queries/rubric.toml`), parsed once.
+    pub fn builtin() -> &'static Self {
+        static BUILTIN: std::sync::OnceLock<Rubric> = std::sync::OnceLock::new();
+        BUILTIN.get_or_init(|| {
+            Self::parse(crate::catalog::RUBRIC).expect("queries/rubric.toml is valid (tested)")
+        })
     }
 
     /// The rubric of `question`.

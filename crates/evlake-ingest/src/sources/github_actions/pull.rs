@@ -14,11 +14,12 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::GithubApiConfig;
 use crate::registry::{FollowUp, HttpSettings, PullRequest, PullStart, Puller};
+use crate::sources::api::{iso, parse_iso, resume_from};
 
 /// The most runs one `created` query returns.
 const SEARCH_CAP: u64 = 1000;
@@ -67,14 +68,6 @@ impl GithubPuller {
     }
 }
 
-fn iso(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-fn parse_iso(text: &str) -> Option<DateTime<Utc>> {
-    evlake_core::time::parse_timestamp(text).ok()
-}
-
 impl Puller for GithubPuller {
     fn http(&self) -> HttpSettings {
         HttpSettings {
@@ -89,9 +82,7 @@ impl Puller for GithubPuller {
         let mut start = PullStart::default();
         for repo in &self.config.repos {
             let key = format!("api:{repo}");
-            let from = cursor(&key)
-                .and_then(|c| parse_iso(&c))
-                .map_or(self.since, |c| c - chrono::Duration::days(1));
+            let from = resume_from(cursor, &key, self.since);
             start.requests.push(self.runs(repo, from, now));
             for environment in &self.environments {
                 start.requests.push(PullRequest {

@@ -9,11 +9,12 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::GitlabApiConfig;
 use crate::registry::{FollowUp, HttpSettings, PullRequest, PullStart, Puller};
+use crate::sources::api::{iso, resume_from};
 
 /// The `gitlab-ci` puller.
 #[derive(Debug, Clone)]
@@ -43,10 +44,6 @@ impl GitlabPuller {
     }
 }
 
-fn iso(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
 impl Puller for GitlabPuller {
     fn http(&self) -> HttpSettings {
         HttpSettings {
@@ -61,9 +58,7 @@ impl Puller for GitlabPuller {
         let mut start = PullStart::default();
         for project in &self.config.projects {
             let key = format!("api:{project}");
-            let from = cursor(&key)
-                .and_then(|c| evlake_core::time::parse_timestamp(&c).ok())
-                .map_or(self.since, |c| c - chrono::Duration::days(1));
+            let from = resume_from(cursor, &key, self.since);
             let base = self.project_url(project);
             let query = format!(
                 "updated_after={}&order_by=updated_at&sort=asc&per_page=100",
