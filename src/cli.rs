@@ -489,7 +489,7 @@ fn render_ingest(summary: &IngestSummary, format: Format) -> Result<String, Fail
         return Ok(serde_json::to_string_pretty(summary)? + "\n");
     }
     let mut out = format!(
-        "{} ({}): {} files read ({} unchanged since the last run), {} API pages, {} bytes, {} records, {} quarantined ({:.2} %) in {:.1}s\n",
+        "{} ({}): {} files read ({} unchanged since the last run), {} API pages, {} bytes, {} records, {} skipped by the settings, {} quarantined ({:.2} %) in {:.1}s\n",
         summary.source_name,
         summary.kind,
         summary.files,
@@ -497,6 +497,7 @@ fn render_ingest(summary: &IngestSummary, format: Format) -> Result<String, Fail
         summary.pages,
         summary.bytes,
         summary.records,
+        summary.skipped,
         summary.quarantined,
         summary.quarantine_share() * 100.0,
         summary.seconds

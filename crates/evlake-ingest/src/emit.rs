@@ -34,6 +34,7 @@ pub struct Emitter {
     pub(crate) rows: BTreeMap<&'static str, Vec<Map<String, Value>>>,
     pub(crate) rejected: Vec<Rejected>,
     pub(crate) accepted: u64,
+    pub(crate) skipped: u64,
 }
 
 /// A record that could not be ingested.
@@ -64,6 +65,7 @@ impl Emitter {
             rows: BTreeMap::new(),
             rejected: Vec::new(),
             accepted: 0,
+            skipped: 0,
         }
     }
 
@@ -106,6 +108,11 @@ impl Emitter {
         }
         self.accepted += 1;
         self.rows.entry(table).or_default().push(row);
+    }
+
+    /// Counts a well-formed record the source's settings leave out (e.g. below its priority).
+    pub fn skip(&mut self) {
+        self.skipped += 1;
     }
 
     /// Sends a record to quarantine with the reason it could not be ingested.

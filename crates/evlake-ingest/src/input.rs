@@ -58,6 +58,87 @@ impl Input {
     }
 }
 
+/// Where a stream-framed file was read to: its cursor value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct StreamPosition {
+    /// Bytes read and parsed.
+    pub offset: u64,
+    /// Lines in those bytes.
+    pub lines: u64,
+}
+
+impl Input {
+    /// The cursor key of a local file read as a growing stream, `None` for objects (whole and
+    /// immutable) and for a file with nothing in it yet.
+    ///
+    /// The key is the file's device and inode with a checksum of its first line: a file
+    /// rotated by renaming keeps its key (and so is not read again), a new file at the old
+    /// path gets a new one, and an inode reused by another file differs in its first line.
+    pub(crate) fn stream_key(&self) -> Result<Option<String>> {
+        let Source::File(path) = &self.source else {
+            return Ok(None);
+        };
+        let read_err = |source| Error::Read {
+            path: self.location.clone(),
+            source,
+        };
+        let mut head = Vec::with_capacity(4096);
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(std::fs::File::open(path).map_err(read_err)?, 4096),
+            &mut head,
+        )
+        .map_err(read_err)?;
+        if head.is_empty() {
+            return Ok(None);
+        }
+        let first_line = match head.iter().position(|b| *b == b'\n') {
+            Some(n) => &head[..=n],
+            None => &head[..],
+        };
+        let checksum = &crate::emit::sha256_hex(first_line)[..16];
+        Ok(Some(format!(
+            "stream:{}:{checksum}",
+            file_identity(path, &self.location)?
+        )))
+    }
+
+    /// The file, opened at `offset`, for a stream read.
+    pub(crate) fn open_at(&self, offset: u64) -> Result<Option<std::fs::File>> {
+        let Source::File(path) = &self.source else {
+            return Ok(None);
+        };
+        let read_err = |source| Error::Read {
+            path: self.location.clone(),
+            source,
+        };
+        let mut file = std::fs::File::open(path).map_err(read_err)?;
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(offset)).map_err(read_err)?;
+        Ok(Some(file))
+    }
+}
+
+#[cfg(unix)]
+fn file_identity(path: &Path, location: &str) -> Result<String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).map_err(|source| Error::Read {
+        path: location.to_string(),
+        source,
+    })?;
+    Ok(format!("{}:{}", meta.dev(), meta.ino()))
+}
+
+// Without inodes a file is known by its absolute path: a renamed file is read again, and
+// the lake's de-duplication keeps its records once.
+#[cfg(not(unix))]
+fn file_identity(path: &Path, location: &str) -> Result<String> {
+    std::path::absolute(path)
+        .map(|p| p.display().to_string())
+        .map_err(|source| Error::Read {
+            path: location.to_string(),
+            source,
+        })
+}
+
 /// Whether a configured path is an object-store URL rather than a local path.
 pub(crate) fn is_url(path: &Path) -> bool {
     path.to_str().is_some_and(|p| p.contains("://"))

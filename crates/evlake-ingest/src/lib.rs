@@ -16,12 +16,13 @@ mod input;
 mod registry;
 mod run;
 pub mod sources;
+mod stream;
 
 pub use config::{IngestConfig, SourceConfig};
 pub use emit::{Document, Emitter};
 pub use error::{Error, Result};
 pub use registry::{
-    BuildParser, BuildPuller, FollowUp, HttpSettings, Kind, Parser, PullRequest, PullStart, Puller,
-    kinds,
+    BuildParser, BuildPuller, FollowUp, Framing, HttpSettings, Kind, Parser, PullRequest,
+    PullStart, Puller, kinds,
 };
 pub use run::{IngestRun, IngestSummary, TableCounts};

@@ -5,13 +5,28 @@ use serde_json::{Map, Value};
 
 use crate::emit::{Document, Emitter};
 pub use crate::http::HttpSettings;
-use crate::sources::{exceptions, github_actions, gitlab_ci, sarif};
+use crate::sources::{
+    exceptions, falco, github_actions, gitlab_ci, jira, pagerduty, sarif, tetragon,
+};
 use crate::{Error, Result};
+
+/// How a kind's inputs split into the documents its parser reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// Each input (file, object, API page) is one document, which the parser splits itself.
+    Document,
+    /// Each input is a stream of JSON values (JSON Lines, or pretty-printed values one after
+    /// another) that writers append to: each value is a document, and a local file is read on
+    /// from where the source stopped (its cursor holds the byte offset).
+    JsonValues,
+}
 
 /// Turns input documents of one source kind into lake rows.
 pub trait Parser: Send + Sync {
-    /// Whether each file is one document (JSON, YAML, SARIF) or each line is (JSON Lines).
-    fn line_per_record(&self) -> bool;
+    /// How the kind's inputs split into documents (default: one document per input).
+    fn framing(&self) -> Framing {
+        Framing::Document
+    }
 
     /// Parses one document, emitting rows and rejecting what it cannot take.
     fn parse(&self, doc: Document<'_>, out: &mut Emitter);
@@ -93,6 +108,10 @@ static KINDS: &[Kind] = &[
     gitlab_ci::KIND,
     sarif::KIND,
     exceptions::KIND,
+    falco::KIND,
+    tetragon::KIND,
+    pagerduty::KIND,
+    jira::KIND,
 ];
 
 /// Every registered source kind.

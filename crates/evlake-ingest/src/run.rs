@@ -12,7 +12,9 @@ use serde_json::{Map, Value};
 use crate::cursor::Cursors;
 use crate::emit::{Document, Emitter};
 use crate::http::Http;
-use crate::registry::{Kind, Parser, Puller, kind};
+use crate::input::StreamPosition;
+use crate::registry::{Framing, Kind, Parser, Puller, kind};
+use crate::stream::{self, Piece};
 use crate::{Error, Result, input};
 
 /// What a run did to one table.
@@ -41,6 +43,9 @@ pub struct IngestSummary {
     pub bytes: u64,
     /// Records parsed into rows.
     pub records: u64,
+    /// Well-formed records the source's settings leave out (e.g. Tetragon events that are
+    /// not alerts).
+    pub skipped: u64,
     /// Records sent to `_quarantine`.
     pub quarantined: u64,
     /// Per table: rows added and duplicates.
@@ -150,6 +155,34 @@ impl IngestRun {
         );
         progress.set_prefix(self.source_name.clone());
         for input in inputs {
+            if self.parser.framing() == Framing::JsonValues
+                && let Some(key) = input.stream_key()?
+            {
+                // A growing file: read on from where the source stopped.
+                let mut from: StreamPosition = cursors
+                    .get(&key)
+                    .and_then(|v| serde_json::from_str(v).ok())
+                    .unwrap_or_default();
+                if from.offset > input.size {
+                    // Truncated in place: what is there now is new.
+                    from = StreamPosition::default();
+                }
+                if from.offset == input.size {
+                    summary.unchanged_files += 1;
+                    progress.inc(input.size);
+                    continue;
+                }
+                progress.inc(from.offset);
+                let to = self
+                    .read_stream(&input, from, &mut out, &mut summary, &progress)
+                    .await?;
+                summary.files += 1;
+                cursors.set(
+                    key,
+                    serde_json::to_string(&to).expect("a position serialises"),
+                );
+                continue;
+            }
             // An input is read again only when it changed (size, modification time, e-tag).
             if cursors.get(&input.key) == Some(input.seen.as_str()) {
                 summary.unchanged_files += 1;
@@ -252,8 +285,8 @@ impl IngestRun {
         Ok(summary)
     }
 
-    /// Hands one input (a file, an object, an API page) to the parser — whole, or line by
-    /// line for JSON Lines kinds — committing whenever the buffer is full.
+    /// Hands one input (a file, an object, an API page) to the parser — whole, or value by
+    /// value for stream-framed kinds — committing whenever the buffer is full.
     async fn parse_input(
         &self,
         location: &str,
@@ -262,7 +295,7 @@ impl IngestRun {
         out: &mut Emitter,
         summary: &mut IngestSummary,
     ) -> Result<()> {
-        if !self.parser.line_per_record() {
+        if self.parser.framing() == Framing::Document {
             self.parser.parse(
                 Document {
                     location,
@@ -273,20 +306,103 @@ impl IngestRun {
             );
             return self.flush_if_full(out, summary).await;
         }
-        for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            let at = format!("{location}:{}", i + 1);
-            self.parser.parse(
-                Document {
-                    location: &at,
-                    bytes: line,
-                    modified,
-                },
+        let split = stream::split(bytes, true);
+        self.parse_pieces(location, 0, bytes, &split.pieces, modified, out, summary)
+            .await?;
+        // A whole object or page cannot grow: a value it leaves unfinished is bad.
+        let rest = &bytes[split.consumed..];
+        if !rest.is_empty() {
+            let at = format!("{location}:{}", split.lines + 1);
+            out.reject(&at, "the input ends inside a JSON value", rest);
+        }
+        Ok(())
+    }
+
+    /// Reads a growing local file from `from` to its current end, chunk by chunk so memory
+    /// stays bounded; returns where it got to. A value still being written at the end is
+    /// left for the next run.
+    async fn read_stream(
+        &self,
+        input: &input::Input,
+        from: StreamPosition,
+        out: &mut Emitter,
+        summary: &mut IngestSummary,
+        progress: &ProgressBar,
+    ) -> Result<StreamPosition> {
+        const CHUNK: usize = 8 << 20;
+        let Some(mut file) = input.open_at(from.offset)? else {
+            unreachable!("only local files are read as streams");
+        };
+        let read_err = |source| Error::Read {
+            path: input.location.clone(),
+            source,
+        };
+        let mut at = from;
+        let mut buf: Vec<u8> = Vec::with_capacity(CHUNK);
+        loop {
+            let before = buf.len();
+            buf.resize(before + CHUNK, 0);
+            let n = std::io::Read::read(&mut file, &mut buf[before..]).map_err(read_err)?;
+            buf.truncate(before + n);
+            summary.bytes += n as u64;
+            let at_end = n == 0;
+            let split = stream::split(&buf, at_end);
+            self.parse_pieces(
+                &input.location,
+                at.lines,
+                &buf,
+                &split.pieces,
+                input.modified,
                 out,
-            );
+                summary,
+            )
+            .await?;
+            at.offset += split.consumed as u64;
+            at.lines += split.lines;
+            progress.inc(split.consumed as u64);
+            buf.drain(..split.consumed);
+            if at_end {
+                return Ok(at);
+            }
+        }
+    }
+
+    /// Hands the values of a stream to the parser (located `FILE:LINE`, lines counted from
+    /// `first_line` + 1) and quarantines its bad lines.
+    #[allow(clippy::too_many_arguments)]
+    async fn parse_pieces(
+        &self,
+        location: &str,
+        first_line: u64,
+        buf: &[u8],
+        pieces: &[Piece],
+        modified: chrono::DateTime<chrono::Utc>,
+        out: &mut Emitter,
+        summary: &mut IngestSummary,
+    ) -> Result<()> {
+        for piece in pieces {
+            match piece {
+                Piece::Value { range, line } => {
+                    let at = format!("{location}:{}", first_line + line + 1);
+                    self.parser.parse(
+                        Document {
+                            location: &at,
+                            bytes: &buf[range.clone()],
+                            modified,
+                        },
+                        out,
+                    );
+                }
+                Piece::Bad {
+                    range,
+                    line,
+                    reason,
+                } => {
+                    let at = format!("{location}:{}", first_line + line + 1);
+                    let bytes = &buf[range.clone()];
+                    out.reject(&at, reason, bytes.strip_suffix(b"\n").unwrap_or(bytes));
+                }
+            }
             self.flush_if_full(out, summary).await?;
         }
         Ok(())
@@ -310,6 +426,7 @@ impl IngestRun {
 
     async fn flush(&self, out: &mut Emitter, summary: &mut IngestSummary) -> Result<()> {
         summary.records += std::mem::take(&mut out.accepted);
+        summary.skipped += std::mem::take(&mut out.skipped);
         for (table, batch) in out.drain()? {
             if table == "_quarantine" {
                 summary.quarantined += batch.num_rows() as u64;

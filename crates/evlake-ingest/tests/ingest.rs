@@ -1,7 +1,11 @@
 //! Integration tests of the ingest framework over the real fixtures in `../shared/fixtures`
 //! (origin and licence of each file in `../shared/fixtures/SOURCES.md`).
 
+#[path = "ingest/incidents.rs"]
+mod incidents;
 mod replay;
+#[path = "ingest/runtime.rs"]
+mod runtime;
 
 use std::path::PathBuf;
 

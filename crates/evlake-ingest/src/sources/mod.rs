@@ -2,8 +2,14 @@
 
 mod api;
 pub mod exceptions;
+pub mod falco;
 mod gates;
 pub mod github_actions;
 pub mod gitlab_ci;
+mod incident;
+pub mod jira;
 mod json;
+pub mod pagerduty;
+mod runtime;
 pub mod sarif;
+pub mod tetragon;

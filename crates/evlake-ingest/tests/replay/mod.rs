@@ -93,7 +93,8 @@ impl Routes {
     }
 }
 
-/// The decoded path and `page` parameter of a URL.
+/// The decoded path and page of a URL: its `page`, `offset`, `startAt` or `nextPageToken`
+/// parameter, else "1".
 fn reqwest_url(uri: &str) -> (String, String) {
     let (path, query) = match uri.split_once("://") {
         Some((_, rest)) => {
@@ -108,7 +109,11 @@ fn reqwest_url(uri: &str) -> (String, String) {
     };
     let page = query
         .split('&')
-        .find_map(|kv| kv.strip_prefix("page="))
+        .find_map(|kv| {
+            ["page=", "offset=", "startAt=", "nextPageToken="]
+                .iter()
+                .find_map(|p| kv.strip_prefix(p))
+        })
         .unwrap_or("1")
         .to_string();
     (percent_decode(&path), page)

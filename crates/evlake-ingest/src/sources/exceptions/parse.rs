@@ -24,10 +24,6 @@ impl ExceptionsParser {
 }
 
 impl Parser for ExceptionsParser {
-    fn line_per_record(&self) -> bool {
-        false
-    }
-
     fn parse(&self, doc: Document<'_>, out: &mut Emitter) {
         if doc.location.to_ascii_lowercase().ends_with(".csv") {
             self.parse_csv(doc, out);

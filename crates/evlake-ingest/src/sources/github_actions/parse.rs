@@ -54,10 +54,6 @@ impl GithubActionsParser {
 }
 
 impl Parser for GithubActionsParser {
-    fn line_per_record(&self) -> bool {
-        false
-    }
-
     fn parse(&self, doc: Document<'_>, out: &mut Emitter) {
         each_body(doc, out, |body, at, out| self.body(body, at, out));
     }

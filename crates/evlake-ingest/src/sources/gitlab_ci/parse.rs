@@ -59,10 +59,6 @@ fn finished(status: Option<&str>) -> bool {
 }
 
 impl Parser for GitlabCiParser {
-    fn line_per_record(&self) -> bool {
-        false
-    }
-
     fn parse(&self, doc: Document<'_>, out: &mut Emitter) {
         each_body(doc, out, |body, at, out| match body {
             Value::Array(items) => {

@@ -87,10 +87,6 @@ fn score(properties: Option<&Value>) -> Option<f64> {
 }
 
 impl Parser for SarifParser {
-    fn line_per_record(&self) -> bool {
-        false
-    }
-
     fn parse(&self, doc: Document<'_>, out: &mut Emitter) {
         let log: Value = match serde_json::from_slice(doc.bytes) {
             Ok(v) => v,
