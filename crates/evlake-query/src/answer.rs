@@ -151,7 +151,7 @@ impl Answer {
             let all = columns_of(&self.evidence);
             let columns: Vec<String> = all.iter().take(TEXT_COLUMNS).cloned().collect();
             table.set_header(&columns);
-            for row in &self.evidence {
+            for row in self.evidence.iter().take(TEXT_ROWS) {
                 table.add_row(
                     columns
                         .iter()
@@ -159,6 +159,13 @@ impl Answer {
                 );
             }
             let _ = writeln!(out, "{table}");
+            if self.evidence.len() > TEXT_ROWS {
+                let _ = writeln!(
+                    out,
+                    "({} more rows with --format json or md)",
+                    self.evidence.len() - TEXT_ROWS
+                );
+            }
             if all.len() > columns.len() {
                 let _ = writeln!(
                     out,
@@ -171,6 +178,9 @@ impl Answer {
         out
     }
 }
+
+/// How many evidence rows a terminal shows.
+const TEXT_ROWS: usize = 25;
 
 /// How many evidence columns a terminal shows.
 const TEXT_COLUMNS: usize = 11;

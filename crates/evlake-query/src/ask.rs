@@ -26,13 +26,21 @@ impl QuerySession {
         let lookback_start = as_of - Duration::days(spec.lookback_days.into());
         // Evidence up to a week older than the oldest deploy examined can still bear on it
         // (a SAST run a few days before a promotion).
-        self.register_views(as_of, lookback_start - Duration::days(EVIDENCE_MARGIN_DAYS))
-            .await?;
-        let params = Params::new()
+        self.register_views(
+            as_of,
+            lookback_start - Duration::days(EVIDENCE_MARGIN_DAYS),
+            &spec.parameters,
+        )
+        .await?;
+        let mut params = Params::new()
             .instant("as_of", as_of)
             .instant("known_at", known_at)
             .instant("window_start", window_start)
-            .instant("lookback_start", lookback_start);
+            .instant("lookback_start", lookback_start)
+            .int("window_days", spec.window_days.into());
+        for (name, value) in &spec.parameters {
+            params = params.int(name, *value);
+        }
         let file = |path: &str| {
             catalog::question_file(path).ok_or_else(|| Error::Question {
                 question: question.to_string(),

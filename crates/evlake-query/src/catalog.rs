@@ -33,13 +33,18 @@ pub const VIEWS: &[SqlFile] = &[
     sql_file!("views/ci_gates.sql"),
     sql_file!("views/deployment_outcomes.sql"),
     sql_file!("views/exceptions_current.sql"),
+    sql_file!("views/incident_alert_refs.sql"),
+    sql_file!("views/incident_timeline.sql"),
     sql_file!("views/prod_deploy_attempts.sql"),
+    sql_file!("views/runtime_alert_incidents.sql"),
 ];
 
 /// The questions' evidence and metrics queries, looked up by the names `rubric.toml` gives.
 const QUESTIONS: &[SqlFile] = &[
     sql_file!("q1_sast_blocked_deploy.sql"),
     sql_file!("q1_sast_blocked_deploy.metrics.sql"),
+    sql_file!("q2_alert_remediation.sql"),
+    sql_file!("q2_alert_remediation.metrics.sql"),
 ];
 
 /// `queries/rubric.toml`: the questions, their ladders and the DSOMM activities they sample.

@@ -28,6 +28,12 @@ impl Rubric {
         })
     }
 
+    /// Every question's named parameters, for sessions not bound to one question (a name
+    /// two questions share takes the later question's value).
+    pub fn parameters(&self) -> BTreeMap<String, i64> {
+        self.0.values().flat_map(|q| q.parameters.clone()).collect()
+    }
+
     /// The rubric of `question`.
     pub fn question(&self, question: &str) -> Result<&QuestionRubric> {
         self.0.get(question).ok_or_else(|| Error::UnknownQuestion {
@@ -51,6 +57,10 @@ pub struct QuestionRubric {
     pub window_days: u32,
     /// How far back evidence older than the window is searched, in days.
     pub lookback_days: u32,
+    /// Named integer parameters of the question's SQL and of the views
+    /// (`$correlation_window_minutes`, …).
+    #[serde(default)]
+    pub parameters: BTreeMap<String, i64>,
     /// The DSOMM activities this question samples.
     pub activities: Vec<ActivityRef>,
     /// When the verdict is other than `not_evidenced`.

@@ -144,11 +144,13 @@ impl QuerySessionBuilder {
             opened_at: self.lake.clock().now(),
             known_at: self.known_at,
         };
-        // Ad-hoc SQL sees the views over the last year (the default retention) up to now.
+        // Ad-hoc SQL sees the views over the last year (the default retention) up to now,
+        // with the rubric's parameters.
         session
             .register_views(
                 session.opened_at,
                 session.opened_at - chrono::Duration::days(365),
+                &crate::rubric::Rubric::builtin().parameters(),
             )
             .await?;
         Ok(session)
@@ -204,12 +206,16 @@ impl QuerySession {
 
     /// (Re)registers the shared views over the evidence in (`evidence_start`, `as_of`]: the
     /// views' `$evidence_start` and `$as_of` become literals, so every scan under them is
-    /// bounded in time and a question's cost follows its window, not the lake's history.
+    /// bounded in time and a question's cost follows its window, not the lake's history;
+    /// so do the named integer `parameters` (longest name first, so no name eats another).
     pub(crate) async fn register_views(
         &self,
         as_of: DateTime<Utc>,
         evidence_start: DateTime<Utc>,
+        parameters: &std::collections::BTreeMap<String, i64>,
     ) -> Result<()> {
+        let mut names: Vec<(&String, &i64)> = parameters.iter().collect();
+        names.sort_by_key(|(name, _)| std::cmp::Reverse(name.len()));
         let literal = |t: DateTime<Utc>| {
             format!(
                 "arrow_cast('{}', 'Timestamp(Microsecond, Some(\"UTC\"))')",
@@ -217,12 +223,15 @@ impl QuerySession {
             )
         };
         for view in crate::catalog::VIEWS {
-            let body = view
+            let mut body = view
                 .text
                 .trim()
                 .trim_end_matches(';')
                 .replace("$evidence_start", &literal(evidence_start))
                 .replace("$as_of", &literal(as_of));
+            for (name, value) in &names {
+                body = body.replace(&format!("${name}"), &value.to_string());
+            }
             self.ctx
                 .sql(&format!(
                     "CREATE OR REPLACE VIEW \"{}\" AS {body}",

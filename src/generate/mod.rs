@@ -1,7 +1,8 @@
 //! `evlake generate`: a synthetic organisation's evidence in the sources' real formats —
 //! GitHub Actions REST bodies (workflow runs, jobs, deployments, deployment statuses), a
-//! SARIF log per SAST scan, an exceptions register — with the `ingest.toml` that reads them
-//! and `truth.json`, the answer the generator planted. Deterministic for a seed.
+//! SARIF log per SAST scan, an exceptions register, and (in [`runtime`]) Falco alerts with
+//! the PagerDuty incidents and Jira issues they led to — with the `ingest.toml` that reads
+//! them and `truth.json`, the answer the generator planted. Deterministic for a seed.
 //!
 //! The organisation: repositories `acme/svc-NNNN`, each pushing to `main` a few times a day
 //! on working days; every push runs a `ci` workflow with `build`, a SAST job (`semgrep` or
@@ -20,6 +21,10 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, SecondsFormat, Utc, Weekday};
 use serde::Serialize;
 use serde_json::{Value, json};
+
+mod runtime;
+
+pub use runtime::{PlantedAlert, RuntimeTruth};
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -70,6 +75,8 @@ pub struct Truth {
     pub planted: Vec<PlantedDeploy>,
     /// Records written per file family, and bytes written.
     pub files: BTreeMap<String, u64>,
+    /// The runtime alerts and the incidents they opened (q2).
+    pub runtime: RuntimeTruth,
 }
 
 impl Truth {
@@ -558,6 +565,7 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
     fs::write(out.join("exceptions.yaml"), &register_text)?;
     fs::write(out.join("ingest.toml"), INGEST_CONFIG)?;
     planted.sort_by(|a, b| (a.event_time, &a.deploy_id).cmp(&(b.event_time, &b.deploy_id)));
+    let runtime = runtime::generate(out, options.services, start, options.days, options.seed)?;
     let truth = Truth {
         seed: options.seed,
         start,
@@ -580,6 +588,7 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
             ("exceptions".to_string(), register.len() as u64),
             ("bytes".to_string(), bytes + register_text.len() as u64),
         ]),
+        runtime,
     };
     let file = BufWriter::new(File::create(out.join("truth.json"))?);
     serde_json::to_writer_pretty(file, &truth)?;
@@ -622,6 +631,18 @@ blocking_severity = "critical"
 [sources.register]
 kind = "exceptions"
 paths = ["exceptions.yaml"]
+
+[sources.falco]
+kind = "falco"
+paths = ["falco"]
+
+[sources.pagerduty]
+kind = "pagerduty"
+paths = ["pagerduty"]
+
+[sources.jira]
+kind = "jira"
+paths = ["jira"]
 "#;
 
 /// The path of the ingest config [`generate`] writes into `out`.
