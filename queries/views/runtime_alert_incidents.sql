@@ -11,7 +11,7 @@ WITH alerts AS (
 ),
 by_id AS (
   SELECT
-    a.alert_id, i.system, i.incident_id,
+    a.alert_id, i.*,
     ROW_NUMBER() OVER (PARTITION BY a.alert_id ORDER BY i.opened_at, i.incident_id) AS n
   FROM alerts a
   JOIN incident_alert_refs r ON r.alert_ref = a.alert_id
@@ -19,7 +19,7 @@ by_id AS (
 ),
 by_workload AS (
   SELECT
-    a.alert_id, i.system, i.incident_id, i.pod IS NOT NULL AS by_pod,
+    a.alert_id, i.*,
     ROW_NUMBER() OVER (PARTITION BY a.alert_id ORDER BY i.opened_at, i.incident_id) AS n
   FROM alerts a
   JOIN incident_timeline i
@@ -31,32 +31,32 @@ by_workload AS (
     AND i.opened_at >= a.event_time
     AND EXTRACT(EPOCH FROM i.opened_at) - EXTRACT(EPOCH FROM a.event_time)
       <= 60 * $correlation_window_minutes
-),
-matched AS (
-  SELECT
-    a.*,
-    COALESCE(d.system, w.system) AS incident_system,
-    COALESCE(d.incident_id, w.incident_id) AS incident_id,
-    CASE
-      WHEN d.incident_id IS NOT NULL THEN 'alert_id'
-      WHEN w.incident_id IS NOT NULL THEN 'rule_workload'
-    END AS correlation,
-    CASE
-      WHEN d.incident_id IS NOT NULL THEN 'high'
-      WHEN w.by_pod THEN 'medium'
-      WHEN w.incident_id IS NOT NULL THEN 'low'
-    END AS confidence
-  FROM alerts a
-  LEFT JOIN by_id d ON d.alert_id = a.alert_id AND d.n = 1
-  LEFT JOIN by_workload w ON w.alert_id = a.alert_id AND w.n = 1
 )
 SELECT
-  m.alert_id, m.engine, m.rule, m.priority, m.workload, m.namespace, m.pod,
-  m.event_time AS alert_time,
-  m.incident_system, m.incident_id, m.correlation, m.confidence,
-  i.opened_at AS incident_opened_at, i.acknowledged_at, i.remediated_at,
-  i.remediation_source_id, i.remediation_sha256, i.title AS incident_title,
-  i.url AS incident_url,
-  m.event_time, m.ingested_at, m.source, m.source_name, m.source_id, m.record_sha256
-FROM matched m
-LEFT JOIN incident_timeline i ON i.system = m.incident_system AND i.incident_id = m.incident_id
+  a.alert_id, a.engine, a.rule, a.priority, a.workload, a.namespace, a.pod,
+  a.event_time AS alert_time,
+  CASE
+    WHEN d.incident_id IS NOT NULL THEN 'alert_id'
+    WHEN w.incident_id IS NOT NULL THEN 'rule_workload'
+  END AS correlation,
+  CASE
+    WHEN d.incident_id IS NOT NULL THEN 'high'
+    WHEN w.pod IS NOT NULL THEN 'medium'
+    WHEN w.incident_id IS NOT NULL THEN 'low'
+  END AS confidence,
+  COALESCE(d.system, w.system) AS incident_system,
+  COALESCE(d.incident_id, w.incident_id) AS incident_id,
+  CASE WHEN d.incident_id IS NOT NULL THEN d.opened_at ELSE w.opened_at END
+    AS incident_opened_at,
+  CASE WHEN d.incident_id IS NOT NULL THEN d.acknowledged_at ELSE w.acknowledged_at END
+    AS acknowledged_at,
+  CASE WHEN d.incident_id IS NOT NULL THEN d.remediated_at ELSE w.remediated_at END
+    AS remediated_at,
+  COALESCE(d.remediation_source_id, w.remediation_source_id) AS remediation_source_id,
+  COALESCE(d.remediation_sha256, w.remediation_sha256) AS remediation_sha256,
+  COALESCE(d.title, w.title) AS incident_title,
+  COALESCE(d.url, w.url) AS incident_url,
+  a.event_time, a.ingested_at, a.source, a.source_name, a.source_id, a.record_sha256
+FROM alerts a
+LEFT JOIN by_id d ON d.alert_id = a.alert_id AND d.n = 1
+LEFT JOIN by_workload w ON w.alert_id = a.alert_id AND w.n = 1

@@ -103,6 +103,8 @@ pub struct PlantedAlert {
     pub workload: String,
     /// The incident it opened (PagerDuty incident id or Jira key), if any.
     pub incident_id: Option<String>,
+    /// When that incident opened.
+    pub incident_opened_at: Option<DateTime<Utc>>,
     /// How q2 finds that incident: `alert_id` or `rule_workload`.
     pub correlation: Option<String>,
     /// When the incident was first acknowledged (by the end of history).
@@ -286,6 +288,7 @@ pub fn generate(
                     alert_time: line_time(&line),
                     workload: format!("{ns}/{other}"),
                     incident_id: None,
+                    incident_opened_at: None,
                     correlation: None,
                     acknowledged_at: None,
                     remediated_at: None,
@@ -304,6 +307,7 @@ pub fn generate(
                 alert_time,
                 workload: format!("{ns}/{pod}"),
                 incident_id: None,
+                incident_opened_at: None,
                 correlation: None,
                 acknowledged_at: None,
                 remediated_at: None,
@@ -382,6 +386,7 @@ pub fn generate(
                         incident_id
                     };
                     planted.incident_id = Some(incident_id);
+                    planted.incident_opened_at = Some(opened);
                     planted.correlation = Some(
                         if rule.route == Route::PagerdutyByWorkload {
                             "rule_workload"

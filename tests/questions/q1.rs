@@ -1,62 +1,13 @@
-//! q1 end to end: a generated organisation, ingested through the real source kinds,
-//! answered by the q1 SQL, compared with what the generator planted (`truth.json`).
+//! q1: SAST-blocked production deploys and advisory leaks, against the planted truth.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
-use evlake::generate::{GenerateOptions, Truth, generate, ingest_config};
-use evlake_ingest::{IngestConfig, IngestRun};
+use chrono::{DateTime, Duration, Utc};
+use evlake::generate::Truth;
 use evlake_query::{Answer, QuerySession, Verdict};
 use evlake_store::Lake;
 
-fn end_of(day: &str) -> DateTime<Utc> {
-    evlake_core::time::parse_instant(day).unwrap()
-}
-
-fn organisation(dir: &Path, seed: u64, services: u32, days: u32) -> Truth {
-    generate(&GenerateOptions {
-        out: dir.to_path_buf(),
-        services,
-        days,
-        end: NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
-        seed,
-    })
-    .unwrap()
-}
-
-/// Ingests every source of the generated config, each from `paths_of(source)` when given.
-async fn ingest(lake: &Lake, dir: &Path, only: impl Fn(&str, &Path) -> bool) {
-    let config = IngestConfig::load(&ingest_config(dir)).unwrap();
-    for (name, source) in config.sources {
-        let paths: Vec<PathBuf> = source
-            .paths
-            .iter()
-            .flat_map(|p| files(p))
-            .filter(|p| only(&name, p))
-            .collect();
-        if paths.is_empty() {
-            continue;
-        }
-        let summary = IngestRun::new(lake.clone(), &source.kind, &name, &source.settings)
-            .unwrap()
-            .ingest_paths(&paths)
-            .await
-            .unwrap();
-        assert_eq!(summary.quarantined, 0, "{name}: {summary:?}");
-    }
-}
-
-fn files(path: &Path) -> Vec<PathBuf> {
-    if path.is_file() {
-        return vec![path.to_path_buf()];
-    }
-    let mut out: Vec<PathBuf> = std::fs::read_dir(path)
-        .unwrap()
-        .flat_map(|e| files(&e.unwrap().path()))
-        .collect();
-    out.sort();
-    out
-}
+use super::{end_of, ingest, organisation, runtime_source};
 
 fn ids(answer: &Answer, class: &str) -> Vec<String> {
     let mut ids: Vec<String> = answer
@@ -149,7 +100,7 @@ async fn q1_equals_the_planted_truth_for_several_seeds_and_dates() {
             truth.attempts_by_class["blocked"] > 0 && truth.attempts_by_class["advisory_leak"] > 0
         );
         let lake = Lake::open("memory://").unwrap();
-        ingest(&lake, dir.path(), |_, _| true).await;
+        ingest(&lake, dir.path(), |name, _| !runtime_source(name)).await;
         let session = QuerySession::builder(lake).build().await.unwrap();
         for as_of in ["2026-11-20", "2026-10-28T12:00:00Z"] {
             let as_of = end_of(as_of);
@@ -188,11 +139,17 @@ async fn as_of_and_known_at_bound_what_the_answer_sees() {
                 .is_some_and(|d| d <= "2026-11-10" && d.starts_with("2026-"))
         })
     };
-    ingest(&lake, dir.path(), |name, p| name == "register" || early(p)).await;
+    ingest(&lake, dir.path(), |name, p| {
+        !runtime_source(name) && (name == "register" || early(p))
+    })
+    .await;
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let between = Utc::now();
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    ingest(&lake, dir.path(), |name, p| name != "register" && !early(p)).await;
+    ingest(&lake, dir.path(), |name, p| {
+        !runtime_source(name) && name != "register" && !early(p)
+    })
+    .await;
 
     let as_of = end_of("2026-11-20");
     let now = QuerySession::builder(lake.clone()).build().await.unwrap();

@@ -1,0 +1,366 @@
+//! q2: runtime alerts and their remediations, against the planted truth, and each
+//! correlation strategy on hand-written evidence.
+
+use chrono::{DateTime, Duration, Utc};
+use evlake::generate::{PlantedAlert, Truth};
+use evlake_ingest::IngestRun;
+use evlake_query::{Answer, QuerySession, Verdict};
+use evlake_store::Lake;
+use serde_json::{Map, Value, json};
+
+use super::{end_of, ingest, organisation, runtime_source};
+
+fn instant(v: &Value) -> Option<DateTime<Utc>> {
+    v.as_str()
+        .map(|t| evlake_core::time::parse_timestamp(t).unwrap())
+}
+
+fn minutes(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
+    (to - from).num_microseconds().unwrap() as f64 / 60e6
+}
+
+/// The nearest-rank percentile `p` of `values`.
+fn nearest_rank(values: &[f64], p: f64) -> Option<f64> {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let rank = (p * sorted.len() as f64).ceil().max(1.0) as usize;
+    sorted.get(rank - 1).copied()
+}
+
+fn close(actual: &Value, expected: Option<f64>, what: &str) {
+    match expected {
+        Some(e) => assert!(
+            (actual.as_f64().unwrap() - e).abs() < 0.051,
+            "{what}: {actual} ≠ {e}"
+        ),
+        None => assert!(actual.is_null(), "{what}: {actual}"),
+    }
+}
+
+/// What q2 must say of `alert` as of `as_of`: the incident once it opened, its
+/// acknowledgement and remediation once they happened.
+fn seen(alert: &PlantedAlert, as_of: DateTime<Utc>) -> PlantedAlert {
+    let opened = alert.incident_opened_at.is_some_and(|t| t <= as_of);
+    let by = |t: Option<DateTime<Utc>>| t.filter(|t| opened && *t <= as_of);
+    PlantedAlert {
+        incident_id: alert.incident_id.clone().filter(|_| opened),
+        incident_opened_at: alert.incident_opened_at.filter(|_| opened),
+        correlation: alert.correlation.clone().filter(|_| opened),
+        acknowledged_at: by(alert.acknowledged_at),
+        remediated_at: by(alert.remediated_at),
+        ..alert.clone()
+    }
+}
+
+fn assert_matches(answer: &Answer, truth: &Truth, as_of: DateTime<Utc>) {
+    let expected: Vec<PlantedAlert> = truth
+        .runtime
+        .in_window(as_of - Duration::days(30), as_of)
+        .into_iter()
+        .map(|a| seen(a, as_of))
+        .collect();
+    assert_eq!(
+        answer.evidence.len(),
+        expected.len(),
+        "alerts as of {as_of}"
+    );
+    for row in &answer.evidence {
+        let alert = expected
+            .iter()
+            .find(|a| a.alert_id == row["alert_id"].as_str().unwrap())
+            .unwrap_or_else(|| panic!("an alert that was not planted: {row:?}"));
+        let what = format!("{} as of {as_of}", alert.alert_id);
+        assert_eq!(row["rule"], alert.rule.as_str(), "{what}");
+        assert_eq!(
+            instant(&row["alert_time"]),
+            Some(alert.alert_time),
+            "{what}"
+        );
+        assert!(
+            row["workload"]
+                .as_str()
+                .unwrap()
+                .starts_with(&alert.workload),
+            "{what}: {row:?}"
+        );
+        assert_eq!(
+            row["incident_id"].as_str(),
+            alert.incident_id.as_deref(),
+            "{what}"
+        );
+        assert_eq!(
+            row["correlation"].as_str(),
+            alert.correlation.as_deref(),
+            "{what}"
+        );
+        assert_eq!(
+            instant(&row["acknowledged_at"]),
+            alert.acknowledged_at,
+            "{what}"
+        );
+        assert_eq!(
+            instant(&row["remediated_at"]),
+            alert.remediated_at,
+            "{what}"
+        );
+        close(
+            &row["minutes_to_remediate"],
+            alert.remediated_at.map(|r| minutes(alert.alert_time, r)),
+            &what,
+        );
+        for field in ["source", "source_id", "ingested_at", "record_sha256"] {
+            assert!(!row[field].is_null(), "{field} in {row:?}");
+        }
+    }
+    // The auditor's sample: the most recent alert remediated by the as-of instant.
+    let sample = expected
+        .iter()
+        .filter(|a| a.remediated_at.is_some())
+        .max_by_key(|a| a.alert_time);
+    let samples: Vec<&str> = answer
+        .evidence
+        .iter()
+        .filter(|r| r["sample"] == true)
+        .map(|r| r["alert_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        samples,
+        sample
+            .map(|a| a.alert_id.as_str())
+            .into_iter()
+            .collect::<Vec<_>>()
+    );
+    if sample.is_some() {
+        assert_eq!(answer.evidence[0]["sample"], true, "the sample comes first");
+    }
+
+    let m = |k: &str| answer.metrics[k].as_i64().unwrap() as usize;
+    let remediated: Vec<f64> = expected
+        .iter()
+        .filter_map(|a| a.remediated_at.map(|r| minutes(a.alert_time, r)))
+        .collect();
+    assert_eq!(m("alerts"), expected.len());
+    assert_eq!(
+        m("alerts_with_incident"),
+        expected.iter().filter(|a| a.incident_id.is_some()).count()
+    );
+    assert_eq!(m("remediated"), remediated.len());
+    close(
+        &answer.metrics["median_minutes_to_remediate"],
+        nearest_rank(&remediated, 0.5),
+        "median",
+    );
+    close(
+        &answer.metrics["p90_minutes_to_remediate"],
+        nearest_rank(&remediated, 0.9),
+        "p90",
+    );
+    let past_sla = |a: &&PlantedAlert| as_of - a.alert_time >= Duration::minutes(60);
+    assert_eq!(
+        m("alerts_past_sla_without_incident"),
+        expected
+            .iter()
+            .filter(past_sla)
+            .filter(|a| a.incident_id.is_none())
+            .count()
+    );
+    let silent: Vec<&String> = truth
+        .runtime
+        .audit_only_rules
+        .iter()
+        .filter(|r| expected.iter().any(|a| &a.rule == *r))
+        .collect();
+    assert_eq!(m("audit_only_rules"), silent.len(), "as of {as_of}");
+    let verdict = if remediated.is_empty() {
+        Verdict::NotEvidenced
+    } else {
+        Verdict::Evidenced
+    };
+    assert_eq!(answer.verdict, verdict, "as of {as_of}");
+    // Audit-only rules keep (nearly) every alert from reaching an incident: level 2.
+    assert_eq!(answer.level, 2, "as of {as_of}: {:?}", answer.metrics);
+}
+
+#[tokio::test]
+async fn q2_equals_the_planted_truth_for_several_seeds_and_dates() {
+    for seed in [3, 17, 2026] {
+        let dir = tempfile::tempdir().unwrap();
+        let truth = organisation(dir.path(), seed, 12, 45);
+        let alerts = &truth.runtime.alerts;
+        assert!(
+            alerts
+                .iter()
+                .any(|a| a.correlation.as_deref() == Some("rule_workload"))
+        );
+        assert!(alerts.iter().any(|a| a.decoy), "seed {seed} plants a decoy");
+        let lake = Lake::open("memory://").unwrap();
+        ingest(&lake, dir.path(), |name, _| runtime_source(name)).await;
+        let session = QuerySession::builder(lake).build().await.unwrap();
+        for as_of in ["2026-11-20", "2026-11-02T06:00:00Z"] {
+            let as_of = end_of(as_of);
+            let answer = session.ask("q2", Some(as_of)).await.unwrap();
+            assert_matches(&answer, &truth, as_of);
+        }
+        // One second before a remediation, it has not happened yet.
+        let remediated = alerts
+            .iter()
+            .rev()
+            .find(|a| a.remediated_at.is_some())
+            .unwrap();
+        let when = remediated.remediated_at.unwrap();
+        for as_of in [when - Duration::seconds(1), when] {
+            let answer = session.ask("q2", Some(as_of)).await.unwrap();
+            assert_matches(&answer, &truth, as_of);
+        }
+    }
+}
+
+fn falco(uuid: &str, at: &str, rule: &str, ns: Option<&str>, pod: Option<&str>) -> String {
+    let mut fields = Map::new();
+    if let Some(ns) = ns {
+        fields.insert("k8s.ns.name".into(), json!(ns));
+    }
+    if let Some(pod) = pod {
+        fields.insert("k8s.pod.name".into(), json!(pod));
+    }
+    json!({"uuid": uuid, "time": at, "rule": rule, "priority": "Error", "hostname": "node-1",
+        "output": format!("{rule} fired"), "output_fields": fields})
+    .to_string()
+}
+
+fn triggered(event_id: &str, incident: &str, at: &str, title: &str) -> String {
+    json!({"event": {"id": event_id, "event_type": "incident.triggered", "occurred_at": at,
+        "data": {"id": incident, "title": title, "status": "triggered"}}})
+    .to_string()
+}
+
+fn resolved(event_id: &str, incident: &str, at: &str) -> String {
+    json!({"event": {"id": event_id, "event_type": "incident.resolved", "occurred_at": at,
+        "data": {"id": incident, "status": "resolved"}}})
+    .to_string()
+}
+
+#[tokio::test]
+async fn each_correlation_strategy_matches_what_it_should_and_nothing_else() {
+    const RULE: &str = "Write below etc";
+    let id = |n: u32| format!("00000000-0000-4000-8000-{n:012}");
+    let alerts = [
+        // Matched by rule and pod: its incident opened 5 minutes later.
+        falco(
+            &id(1),
+            "2026-11-10T10:00:00Z",
+            RULE,
+            Some("web"),
+            Some("web-1"),
+        ),
+        // The same rule in the same namespace, another pod, 2 minutes earlier: no match.
+        falco(
+            &id(2),
+            "2026-11-10T09:58:00Z",
+            RULE,
+            Some("web"),
+            Some("web-2"),
+        ),
+        // Its incident opened 45 minutes later, past the 30-minute window: no match.
+        falco(
+            &id(3),
+            "2026-11-10T11:00:00Z",
+            RULE,
+            Some("web"),
+            Some("web-3"),
+        ),
+        // No pod and no namespace: the workload strategy cannot match it.
+        falco(&id(4), "2026-11-10T12:00:00Z", RULE, None, None),
+        // Carried by id in a Jira label, whatever the title says.
+        falco(
+            &id(5),
+            "2026-11-10T13:00:00Z",
+            "Terminal shell in container",
+            Some("pay"),
+            Some("pay-1"),
+        ),
+        // Only a namespace: matched to an incident naming the namespace (low confidence).
+        falco(&id(6), "2026-11-10T14:00:00Z", RULE, Some("batch"), None),
+    ];
+    let incidents = [
+        triggered(
+            "E1",
+            "P1",
+            "2026-11-10T10:05:00Z",
+            "Write below etc (k8s.ns=web k8s.pod=web-1)",
+        ),
+        resolved("E2", "P1", "2026-11-10T11:05:00Z"),
+        triggered(
+            "E3",
+            "P3",
+            "2026-11-10T11:45:00Z",
+            "Write below etc (k8s.ns=web k8s.pod=web-3)",
+        ),
+        triggered("E4", "P4", "2026-11-10T12:01:00Z", "Write below etc"),
+        triggered(
+            "E6",
+            "P6",
+            "2026-11-10T14:10:00Z",
+            "Write below etc (k8s.ns=batch)",
+        ),
+    ];
+    let issue = json!({"issues": [{
+        "id": "9001", "key": "SEC-9", "self": "https://acme.atlassian.net/rest/api/3/issue/9001",
+        "fields": {"summary": "Shell seen", "created": "2026-11-10T13:30:00.000+0000",
+            "updated": "2026-11-10T15:00:00.000+0000", "labels": [format!("falco-{}", id(5))],
+            "status": {"name": "Done", "statusCategory": {"key": "done"}}},
+        "changelog": {"histories": [{"id": "1", "created": "2026-11-10T15:00:00.000+0000",
+            "items": [{"field": "status", "fromString": "To Do", "toString": "Done"}]}]}
+    }]});
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, lines: &[String]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        path
+    };
+    let lake = Lake::open("memory://").unwrap();
+    for (kind, path) in [
+        ("falco", write("falco.jsonl", &alerts)),
+        ("pagerduty", write("pagerduty.jsonl", &incidents)),
+        ("jira", write("jira.json", &[issue.to_string()])),
+    ] {
+        let summary = IngestRun::new(lake.clone(), kind, kind, &Map::new())
+            .unwrap()
+            .ingest_paths(&[path])
+            .await
+            .unwrap();
+        assert_eq!(summary.quarantined, 0, "{kind}");
+    }
+    let session = QuerySession::builder(lake).build().await.unwrap();
+    let answer = session.ask("q2", Some(end_of("2026-11-11"))).await.unwrap();
+    let by_alert = |n: u32| {
+        answer
+            .evidence
+            .iter()
+            .find(|r| r["alert_id"] == id(n).as_str())
+            .unwrap()
+    };
+    let matched = |n: u32| {
+        let row = by_alert(n);
+        (
+            row["incident_id"].as_str().map(str::to_string),
+            row["correlation"].as_str().map(str::to_string),
+            row["confidence"].as_str().map(str::to_string),
+        )
+    };
+    let some = |i: &str, c: &str, k: &str| (Some(i.into()), Some(c.into()), Some(k.into()));
+    assert_eq!(matched(1), some("P1", "rule_workload", "medium"));
+    assert_eq!(matched(2), (None, None, None), "another pod is not a match");
+    assert_eq!(matched(3), (None, None, None), "opened past the window");
+    assert_eq!(matched(4), (None, None, None), "no workload to match");
+    assert_eq!(matched(5), some("SEC-9", "alert_id", "high"));
+    assert_eq!(matched(6), some("P6", "rule_workload", "low"));
+    assert_eq!(by_alert(1)["minutes_to_remediate"], json!(65.0));
+    assert_eq!(by_alert(5)["minutes_to_remediate"], json!(120.0));
+    // The sample is the most recent remediated alert.
+    assert_eq!(answer.evidence[0]["alert_id"], id(5).as_str());
+    assert_eq!(answer.evidence[0]["sample"], true);
+    assert_eq!(answer.verdict, Verdict::Evidenced);
+    assert_eq!(answer.metrics["alerts_with_incident"], json!(3));
+    assert_eq!(answer.metrics["remediated"], json!(2));
+}
