@@ -104,7 +104,8 @@ enum Command {
     /// metrics behind them and the evidence rows, each traceable to its original record.
     #[command(after_help = EXIT_CODES)]
     Ask {
-        /// The question: q1 (production deploys blocked by SAST, and advisory leaks).
+        /// The question: q1 (production deploys blocked by SAST, and advisory leaks) or q2
+        /// (runtime alerts that produced a timestamped remediation, time to remediate).
         question: String,
         /// The instant the answer is about (RFC 3339, or a date meaning the end of that day);
         /// default now.
@@ -119,8 +120,9 @@ enum Command {
         format: AnswerFormat,
     },
     /// Write a synthetic organisation's evidence in the sources' real formats (GitHub Actions
-    /// API bodies, SARIF, an exceptions register), an ingest.toml that reads it, and
-    /// truth.json: what was planted, for checking answers against.
+    /// API bodies, SARIF, an exceptions register, Falco alerts, PagerDuty webhook events,
+    /// Jira issues), an ingest.toml that reads it, and truth.json: what was planted, for
+    /// checking answers against.
     #[command(after_help = EXIT_CODES)]
     Generate {
         /// Directory to write into.
@@ -355,10 +357,17 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
                 out.display(),
                 began.elapsed().as_secs_f64()
             );
-            for (family, n) in &truth.files {
+            for (family, n) in truth.files.iter().chain(&truth.runtime.files) {
                 println!("  {family:<20} {n:>12}");
             }
             println!("deploy attempts by class: {:?}", truth.attempts_by_class);
+            let alerts = &truth.runtime.alerts;
+            println!(
+                "runtime alerts: {} ({} opened an incident, {} remediated by the end)",
+                alerts.len(),
+                alerts.iter().filter(|a| a.incident_id.is_some()).count(),
+                alerts.iter().filter(|a| a.remediated_at.is_some()).count()
+            );
             println!(
                 "ingest with: evlake ingest --config {}",
                 ingest_config(out).display()
@@ -416,17 +425,20 @@ async fn demo(
         seed: 42,
     };
     println!(
-        "1. Generating {services} services' evidence over {days} days (GitHub Actions API bodies, SARIF, an exceptions register) into {} …",
+        "1. Generating {services} services' evidence over {days} days (GitHub Actions API bodies, SARIF, an exceptions register, Falco alerts, PagerDuty webhook events, Jira issues) into {} …",
         evidence.display()
     );
     let truth = generate(&options)?;
     println!(
-        "   {} workflow runs, {} jobs, {} deployments, {} SARIF files, {} exceptions\n",
+        "   {} workflow runs, {} jobs, {} deployments, {} SARIF files, {} exceptions, {} Falco alerts, {} PagerDuty events, {} Jira issues\n",
         truth.files["workflow_runs"],
         truth.files["jobs"],
         truth.files["deployments"],
         truth.files["sarif_files"],
-        truth.files["exceptions"]
+        truth.files["exceptions"],
+        truth.runtime.files["falco_alerts"],
+        truth.runtime.files["pagerduty_events"],
+        truth.runtime.files["jira_issues"]
     );
     let lake_dir = dir.join("lake");
     let lake = Lake::open(&lake_dir.display().to_string())?;
@@ -444,11 +456,17 @@ async fn demo(
             .filter(|f| f.kind != FindingKind::UncommittedWrite)
             .count()
     );
-    println!("4. The auditor's first question, as of now:\n");
-    let answer = session(lake).build().await?.ask("q1", None).await?;
-    print!("{}", render_answer(&answer, AnswerFormat::Table));
+    let session = session(lake).build().await?;
+    for (step, question, what) in [
+        (4, "q1", "The auditor's first question"),
+        (5, "q2", "The second"),
+    ] {
+        println!("{step}. {what}, as of now:\n");
+        let answer = session.ask(question, None).await?;
+        println!("{}", render_answer(&answer, AnswerFormat::Table));
+    }
     println!(
-        "\nTry: cargo run --release -- --lake {} ask q1 --as-of {} --format md",
+        "Try: cargo run --release -- --lake {} ask q2 --as-of {} --format md",
         lake_dir.display(),
         truth.end - chrono::Duration::days(14)
     );

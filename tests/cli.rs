@@ -317,7 +317,9 @@ fn counts(lake: &Path) -> String {
             "sql",
             "SELECT (SELECT count(*) FROM ci_jobs) AS ci_jobs, (SELECT count(*) FROM deployments) AS deployments, \
              (SELECT count(*) FROM scan_findings) AS findings, (SELECT count(*) FROM exceptions) AS exceptions, \
-             (SELECT count(DISTINCT source_id) FROM ci_jobs) AS distinct_ci, (SELECT count(*) FROM _quarantine) AS quarantined",
+             (SELECT count(DISTINCT source_id) FROM ci_jobs) AS distinct_ci, (SELECT count(*) FROM _quarantine) AS quarantined, \
+             (SELECT count(*) FROM runtime_alerts) AS alerts, (SELECT count(DISTINCT source_id) FROM runtime_alerts) AS distinct_alerts, \
+             (SELECT count(*) FROM incidents) AS incidents",
             "--format",
             "csv",
         ],
@@ -395,6 +397,35 @@ fn a_crash_mid_ingest_then_a_rerun_gives_the_rows_of_an_uninterrupted_run() {
         "{}",
         text(&md.stdout)
     );
+    let q2 = evlake(
+        &clean,
+        &["ask", "q2", "--as-of", "2026-11-20", "--format", "json"],
+    );
+    assert!(q2.status.success(), "{}", text(&q2.stderr));
+    let answer: serde_json::Value = serde_json::from_slice(&q2.stdout).unwrap();
+    assert_eq!(answer["question"], "q2");
+    assert_eq!(answer["window_start"], "2026-10-21T23:59:59.999999Z");
+    let alerts = answer["evidence"].as_array().unwrap();
+    assert!(!alerts.is_empty(), "{answer}");
+    assert_eq!(answer["metrics"]["alerts"], alerts.len());
+    // DESIGN's stable q2 fields, in every row.
+    for field in [
+        "alert_id",
+        "rule",
+        "priority",
+        "workload",
+        "alert_time",
+        "incident_id",
+        "acknowledged_at",
+        "remediated_at",
+        "minutes_to_remediate",
+        "correlation",
+    ] {
+        assert!(
+            alerts.iter().all(|r| r.get(field).is_some()),
+            "{field} missing"
+        );
+    }
     let unknown = evlake(&clean, &["ask", "q9"]);
     assert_eq!(unknown.status.code(), Some(4));
     assert!(text(&unknown.stderr).contains("no question 'q9'"));

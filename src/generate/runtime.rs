@@ -421,7 +421,7 @@ pub fn generate(
     fs::create_dir_all(&pd_dir)?;
     let mut count = 0;
     for (day, mut events) in pagerduty {
-        events.sort_by(|a, b| a.0.cmp(&b.0));
+        events.sort_by_key(|e| e.0);
         let mut file = BufWriter::new(File::create(pd_dir.join(format!("{day}.jsonl")))?);
         for (_, event) in &events {
             serde_json::to_writer(&mut file, event)?;
