@@ -77,6 +77,7 @@ fn measure(rows: u64, dir: &str) {
             serde_json::json!({
                 "rows": rows, "commits": commits, "json_mb": json_bytes as f64 / 1e6,
                 "generate_s": generate_s, "append_s": append_s, "peak_rss_mib": rss,
+                "cpu_seconds": support::cpu_seconds(),
                 "small_commit_ms_median": latencies[latencies.len() / 2],
                 "files": summary.files, "lake_mb": summary.bytes as f64 / 1e6,
             })

@@ -22,7 +22,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, SecondsFormat, Utc, Weekda
 use serde::Serialize;
 use serde_json::{Value, json};
 
-mod runtime;
+pub mod runtime;
 
 pub use runtime::{PlantedAlert, RuntimeTruth};
 

@@ -455,6 +455,46 @@ pub fn generate(
     })
 }
 
+/// Writes `total` Falco alerts spread evenly over `days` days from `start` across
+/// `services` namespaces, one JSON Lines file per day in `dir` (the load of the ingest
+/// benchmark); returns the bytes written.
+pub fn falco_events(
+    dir: &Path,
+    total: u64,
+    services: u32,
+    start: NaiveDate,
+    days: u32,
+    seed: u64,
+) -> std::io::Result<u64> {
+    fs::create_dir_all(dir)?;
+    let mut rng = Rng(seed ^ 0xFA1C_0000_0000_0003);
+    let per_day = total.div_ceil(u64::from(days.max(1)));
+    let (mut written, mut bytes) = (0u64, 0u64);
+    for day in start.iter_days().take(days as usize) {
+        let path = dir.join(format!("{day}.jsonl"));
+        let mut file = BufWriter::new(File::create(&path)?);
+        let midnight = day.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+        let n = per_day.min(total - written);
+        for i in 0..n {
+            let rule = &RULES[rng.below(RULES.len() as u64) as usize];
+            let ns = format!("svc-{:04}", rng.below(u64::from(services.max(1))));
+            let pod = format!(
+                "{ns}-{:08x}-{:05x}",
+                (rng.next() >> 40) as u32,
+                rng.next() & 0xfffff
+            );
+            let at = midnight + Duration::microseconds((i * 86_400_000_000 / n.max(1)) as i64);
+            let (_, line) = falco_line(&mut rng, rule, at, &ns, &pod);
+            serde_json::to_writer(&mut file, &line)?;
+            file.write_all(b"\n")?;
+        }
+        file.flush()?;
+        written += n;
+        bytes += fs::metadata(&path)?.len();
+    }
+    Ok(bytes)
+}
+
 fn line_time(line: &Value) -> DateTime<Utc> {
     evlake_core::time::parse_timestamp(line["time"].as_str().expect("a time"))
         .expect("the generator writes RFC 3339")

@@ -1,0 +1,321 @@
+//! q2 at scale, each beside DuckDB doing the same work in the same run:
+//!
+//! 1. Falco ingest: 10 M generated alerts (`EVLAKE_BENCH_FALCO_EVENTS`) over a year, one
+//!    JSON Lines file per day, ingested by a child process through the `falco` kind:
+//!    events/s, MB/s, MB/s per CPU second, peak RSS. DuckDB (`duckdb` from PyPI, via
+//!    `EVLAKE_PYTHON`) reads the same files with `read_json` and writes day-partitioned zstd
+//!    Parquet.
+//! 2. q2 latency: a year of a 1,000-service organisation's runtime evidence
+//!    (`EVLAKE_BENCH_SERVICES`, `EVLAKE_BENCH_DAYS`) — Falco alerts, PagerDuty webhook events,
+//!    Jira issues — ingested into one lake with 12 months and one with the last 3; a child asks
+//!    q2 over each (median of 5 after a warm-up), and DuckDB runs the same SQL files
+//!    (parameters as literals) over the same lake's Parquet files; evidence rows compared.
+//!
+//! Run: `cargo bench --bench q2`. Results and their reading: `docs/benchmarks.md`.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use evlake::generate::runtime;
+use evlake_ingest::IngestRun;
+use evlake_query::{EVIDENCE_MARGIN_DAYS, QuerySession, Rubric, catalog};
+use evlake_store::Lake;
+use serde_json::{Map, json};
+
+const END: &str = "2026-11-20";
+
+fn end() -> NaiveDate {
+    END.parse().unwrap()
+}
+
+fn as_of() -> DateTime<Utc> {
+    evlake_core::time::parse_instant(END).unwrap()
+}
+
+/// Files under `path` whose name starts with a day on or after `from`, in order.
+fn files_from(path: &Path, from: NaiveDate) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(path)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.get(..10))
+                .and_then(|d| d.parse::<NaiveDate>().ok())
+                .is_some_and(|d| d >= from)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The child: ingest each `kind:dir` (files from `from` on) into `lake`.
+fn ingest(lake: &str, from: NaiveDate, sources: &[String]) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let lake = Lake::open(lake).unwrap();
+        let began = Instant::now();
+        let (mut records, mut bytes) = (0u64, 0u64);
+        for source in sources {
+            let (kind, dir) = source.split_once(':').unwrap();
+            let summary = IngestRun::new(lake.clone(), kind, kind, &Map::new())
+                .unwrap()
+                .ingest_paths(&files_from(Path::new(dir), from))
+                .await
+                .unwrap();
+            assert_eq!(summary.quarantined, 0);
+            records += summary.records;
+            bytes += summary.bytes;
+        }
+        println!(
+            "RESULT {}",
+            json!({"seconds": began.elapsed().as_secs_f64(), "records": records, "bytes": bytes,
+                "cpu_seconds": support::cpu_seconds(), "peak_rss_mib": support::peak_rss_mib()})
+        );
+    });
+}
+
+/// The child: q2 over `lake`, median of 5 after a warm-up.
+fn ask(lake: &str) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let lake = Lake::open(lake).unwrap();
+        let mut latencies = Vec::new();
+        let mut rows = 0;
+        for i in 0..6 {
+            let began = Instant::now();
+            let session = QuerySession::builder(lake.clone()).build().await.unwrap();
+            let answer = session.ask("q2", Some(as_of())).await.unwrap();
+            if i > 0 {
+                latencies.push(began.elapsed().as_secs_f64() * 1000.0);
+            }
+            rows = answer.evidence.len();
+        }
+        latencies.sort_by(f64::total_cmp);
+        println!(
+            "RESULT {}",
+            json!({"median_ms": latencies[latencies.len() / 2], "evidence_rows": rows,
+                "peak_rss_mib": support::peak_rss_mib()})
+        );
+    });
+}
+
+const DUCKDB_FALCO: &str = r#"
+import duckdb, json, resource, sys, time
+src, out = sys.argv[1], sys.argv[2]
+con = duckdb.connect()
+con.execute("SET preserve_insertion_order = false")
+t = time.perf_counter()
+con.execute(f"""CREATE TEMP TABLE staged AS
+  SELECT *, CAST(CAST(time AS TIMESTAMPTZ) AS DATE) AS event_date
+  FROM read_json('{src}/*.jsonl', format='newline_delimited')""")
+rows = con.execute("SELECT count(*) FROM staged").fetchone()[0]
+con.execute(f"COPY staged TO '{out}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (event_date))")
+elapsed = time.perf_counter() - t
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print("RESULT " + json.dumps({"seconds": elapsed, "records": rows,
+      "cpu_seconds": usage.ru_utime + usage.ru_stime, "peak_rss_mib": usage.ru_maxrss / 1024}))
+"#;
+
+const DUCKDB_Q2: &str = r#"
+import duckdb, json, resource, sys, time
+lake, script = sys.argv[1], json.loads(sys.argv[2])
+con = duckdb.connect()
+for table in ["runtime_alerts", "incidents"]:
+    con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{lake}/{table}/*/*.parquet', hive_partitioning=true, union_by_name=true)")
+latencies, rows = [], 0
+for i in range(6):
+    t = time.perf_counter()
+    for view in script["views"]:
+        con.execute(view)
+    # Timestamps stay in DuckDB (fetching them needs pytz); every row is still produced.
+    rows = len(con.execute(f"SELECT alert_id, CAST(remediated_at AS VARCHAR) FROM ({script['evidence']})").fetchall())
+    con.execute(script["metrics"]).fetchall()
+    if i > 0:
+        latencies.append((time.perf_counter() - t) * 1000)
+latencies.sort()
+print("RESULT " + json.dumps({"median_ms": latencies[len(latencies) // 2], "evidence_rows": rows,
+      "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"#;
+
+/// The q2 SQL for DuckDB: the views it needs and both queries, parameters as literals.
+fn duckdb_script() -> String {
+    let spec = Rubric::builtin().question("q2").unwrap();
+    let literal =
+        |t: DateTime<Utc>| format!("TIMESTAMPTZ '{}'", t.format("%Y-%m-%d %H:%M:%S%.6f+00"));
+    let lookback = i64::from(spec.lookback_days);
+    let substitute = |sql: &str| {
+        let mut sql = sql
+            .replace("$as_of", &literal(as_of()))
+            .replace(
+                "$window_start",
+                &literal(as_of() - Duration::days(spec.window_days.into())),
+            )
+            .replace(
+                "$lookback_start",
+                &literal(as_of() - Duration::days(lookback)),
+            )
+            .replace(
+                "$evidence_start",
+                &literal(as_of() - Duration::days(lookback + EVIDENCE_MARGIN_DAYS)),
+            );
+        for (name, value) in &spec.parameters {
+            sql = sql.replace(&format!("${name}"), &value.to_string());
+        }
+        sql
+    };
+    let views: Vec<String> = catalog::VIEWS
+        .iter()
+        .filter(|v| {
+            matches!(
+                v.stem(),
+                "incident_alert_refs" | "incident_timeline" | "runtime_alert_incidents"
+            )
+        })
+        .map(|v| {
+            format!(
+                "CREATE OR REPLACE VIEW {} AS {}",
+                v.stem(),
+                substitute(v.text.trim().trim_end_matches(';'))
+            )
+        })
+        .collect();
+    let file = |p: &str| substitute(catalog::question_file(p).unwrap().text);
+    json!({
+        "views": views,
+        "evidence": file(&spec.sql),
+        "metrics": file(&spec.metrics_sql),
+    })
+    .to_string()
+}
+
+fn child(args: &[&str]) -> serde_json::Value {
+    support::result_of(
+        &Command::new(std::env::current_exe().unwrap())
+            .args(args)
+            .output()
+            .unwrap(),
+    )
+}
+
+fn python(script: &str, args: &[&str]) -> serde_json::Value {
+    support::result_of(
+        &Command::new(support::python())
+            .arg("-c")
+            .arg(script)
+            .args(args)
+            .output()
+            .unwrap(),
+    )
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(pos) = args.iter().position(|a| a == "--ingest") {
+        ingest(
+            &args[pos + 1],
+            args[pos + 2].parse().unwrap(),
+            &args[pos + 3..],
+        );
+        return;
+    }
+    if let Some(pos) = args.iter().position(|a| a == "--ask") {
+        ask(&args[pos + 1]);
+        return;
+    }
+    let env = |k: &str, d: u64| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let (events, services, days) = (
+        env("EVLAKE_BENCH_FALCO_EVENTS", 10_000_000),
+        env("EVLAKE_BENCH_SERVICES", 1000) as u32,
+        env("EVLAKE_BENCH_DAYS", 365) as u32,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let start = end() - Duration::days(i64::from(days) - 1);
+
+    // 1. Falco ingest.
+    let falco = dir.path().join("falco");
+    let began = Instant::now();
+    let bytes = runtime::falco_events(&falco, events, services, start, days, 1).unwrap();
+    let mb = bytes as f64 / 1e6;
+    println!(
+        "generated {events} Falco alerts ({mb:.0} MB) in {:.1}s",
+        began.elapsed().as_secs_f64()
+    );
+    let falco_source = format!("falco:{}", falco.display());
+    let ours = child(&[
+        "--ingest",
+        dir.path().join("lake-falco").to_str().unwrap(),
+        &start.to_string(),
+        &falco_source,
+    ]);
+    std::fs::remove_dir_all(dir.path().join("lake-falco")).unwrap();
+    let duck_out = dir.path().join("duck-falco");
+    let duck = python(
+        DUCKDB_FALCO,
+        &[falco.to_str().unwrap(), duck_out.to_str().unwrap()],
+    );
+    std::fs::remove_dir_all(&falco).unwrap();
+    let _ = std::fs::remove_dir_all(&duck_out);
+    println!(
+        "\n| Falco ingest | seconds | events | events/s | MB/s | MB per CPU second | peak RSS MiB |\n|---|---|---|---|---|---|---|"
+    );
+    for (label, r) in [("evlake", &ours), ("DuckDB read_json → Parquet", &duck)] {
+        let secs = r["seconds"].as_f64().unwrap();
+        println!(
+            "| {label} | {secs:.1} | {} | {:.0} | {:.1} | {:.1} | {:.0} |",
+            r["records"],
+            r["records"].as_f64().unwrap() / secs,
+            mb / secs,
+            mb / r["cpu_seconds"].as_f64().unwrap(),
+            r["peak_rss_mib"].as_f64().unwrap()
+        );
+    }
+
+    // 2. q2 over a generated year of runtime evidence.
+    let evidence = dir.path().join("org");
+    let truth = runtime::generate(&evidence, services, start, days, 1).unwrap();
+    println!(
+        "\ngenerated {services} services × {days} days of runtime evidence: {:?}",
+        truth.files
+    );
+    let sources: Vec<String> = ["falco", "pagerduty", "jira"]
+        .iter()
+        .map(|k| format!("{k}:{}", evidence.join(k).display()))
+        .collect();
+    let (full, recent) = (dir.path().join("lake-12m"), dir.path().join("lake-3m"));
+    for (lake, from) in [(&full, start), (&recent, end() - Duration::days(89))] {
+        let mut args = vec![
+            "--ingest".to_string(),
+            lake.display().to_string(),
+            from.to_string(),
+        ];
+        args.extend(sources.iter().cloned());
+        child(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+    let script = duckdb_script();
+    println!(
+        "\n| q2 over | evlake median ms | evidence rows | RSS MiB | DuckDB median ms | DuckDB rows | DuckDB RSS MiB |\n|---|---|---|---|---|---|---|"
+    );
+    for (label, lake) in [("3 months", &recent), ("12 months", &full)] {
+        let ask = child(&["--ask", lake.to_str().unwrap()]);
+        let duck = python(DUCKDB_Q2, &[lake.to_str().unwrap(), &script]);
+        println!(
+            "| {label} | {:.0} | {} | {:.0} | {:.0} | {} | {:.0} |",
+            ask["median_ms"].as_f64().unwrap(),
+            ask["evidence_rows"],
+            ask["peak_rss_mib"].as_f64().unwrap(),
+            duck["median_ms"].as_f64().unwrap(),
+            duck["evidence_rows"],
+            duck["peak_rss_mib"].as_f64().unwrap()
+        );
+    }
+}
