@@ -23,7 +23,7 @@ use std::time::Instant;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use evlake::generate::{GenerateOptions, generate, ingest_config};
 use evlake_ingest::{IngestConfig, IngestRun};
-use evlake_query::{EVIDENCE_MARGIN_DAYS, QuerySession, catalog};
+use evlake_query::{EVIDENCE_MARGIN_DAYS, catalog};
 use evlake_store::Lake;
 
 const END: &str = "2026-11-20";
@@ -89,30 +89,6 @@ fn ingest(evidence: &Path, lake: &str, from: NaiveDate) {
             "RESULT {}",
             serde_json::json!({"seconds": seconds, "records": records, "bytes": bytes,
                 "cpu_seconds": support::cpu_seconds(), "peak_rss_mib": support::peak_rss_mib()})
-        );
-    });
-}
-
-/// The child: q1 over `lake`, median of 5 after a warm-up.
-fn ask(lake: &str) {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let lake = Lake::open(lake).unwrap();
-        let mut latencies = Vec::new();
-        let mut rows = 0;
-        for i in 0..6 {
-            let began = Instant::now();
-            let session = QuerySession::builder(lake.clone()).build().await.unwrap();
-            let answer = session.ask("q1", Some(as_of())).await.unwrap();
-            if i > 0 {
-                latencies.push(began.elapsed().as_secs_f64() * 1000.0);
-            }
-            rows = answer.evidence.len();
-        }
-        latencies.sort_by(f64::total_cmp);
-        println!(
-            "RESULT {}",
-            serde_json::json!({"median_ms": latencies[latencies.len() / 2], "evidence_rows": rows, "peak_rss_mib": support::peak_rss_mib()})
         );
     });
 }
@@ -193,15 +169,6 @@ fn duckdb_script() -> String {
     .to_string()
 }
 
-fn child(args: &[&str]) -> serde_json::Value {
-    support::result_of(
-        &Command::new(std::env::current_exe().unwrap())
-            .args(args)
-            .output()
-            .unwrap(),
-    )
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(pos) = args.iter().position(|a| a == "--ingest") {
@@ -213,7 +180,7 @@ fn main() {
         return;
     }
     if let Some(pos) = args.iter().position(|a| a == "--ask") {
-        ask(&args[pos + 1]);
+        support::ask(&args[pos + 1], "q1", as_of());
         return;
     }
     let env = |k: &str, d: u32| {
@@ -248,13 +215,13 @@ fn main() {
     let full = dir.path().join("lake-12m");
     let recent = dir.path().join("lake-3m");
     let start = end() - Duration::days(i64::from(days));
-    let ours = child(&[
+    let ours = support::child(&[
         "--ingest",
         evidence.to_str().unwrap(),
         full.to_str().unwrap(),
         &start.to_string(),
     ]);
-    child(&[
+    support::child(&[
         "--ingest",
         evidence.to_str().unwrap(),
         recent.to_str().unwrap(),
@@ -299,7 +266,7 @@ fn main() {
         "\n| q1 over | evlake median ms | evidence rows | RSS MiB | DuckDB median ms | DuckDB rows | DuckDB RSS MiB |\n|---|---|---|---|---|---|---|"
     );
     for (label, lake) in [("3 months", &recent), ("12 months", &full)] {
-        let ask = child(&["--ask", lake.to_str().unwrap()]);
+        let ask = support::child(&["--ask", lake.to_str().unwrap()]);
         let duck = support::result_of(
             &Command::new(&python)
                 .args(["-c", DUCKDB_Q1, lake.to_str().unwrap(), &script])

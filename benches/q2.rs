@@ -22,7 +22,7 @@ use std::time::Instant;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use evlake::generate::runtime;
 use evlake_ingest::IngestRun;
-use evlake_query::{EVIDENCE_MARGIN_DAYS, QuerySession, Rubric, catalog};
+use evlake_query::{EVIDENCE_MARGIN_DAYS, Rubric, catalog};
 use evlake_store::Lake;
 use serde_json::{Map, json};
 
@@ -75,31 +75,6 @@ fn ingest(lake: &str, from: NaiveDate, sources: &[String]) {
             "RESULT {}",
             json!({"seconds": began.elapsed().as_secs_f64(), "records": records, "bytes": bytes,
                 "cpu_seconds": support::cpu_seconds(), "peak_rss_mib": support::peak_rss_mib()})
-        );
-    });
-}
-
-/// The child: q2 over `lake`, median of 5 after a warm-up.
-fn ask(lake: &str) {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let lake = Lake::open(lake).unwrap();
-        let mut latencies = Vec::new();
-        let mut rows = 0;
-        for i in 0..6 {
-            let began = Instant::now();
-            let session = QuerySession::builder(lake.clone()).build().await.unwrap();
-            let answer = session.ask("q2", Some(as_of())).await.unwrap();
-            if i > 0 {
-                latencies.push(began.elapsed().as_secs_f64() * 1000.0);
-            }
-            rows = answer.evidence.len();
-        }
-        latencies.sort_by(f64::total_cmp);
-        println!(
-            "RESULT {}",
-            json!({"median_ms": latencies[latencies.len() / 2], "evidence_rows": rows,
-                "peak_rss_mib": support::peak_rss_mib()})
         );
     });
 }
@@ -193,15 +168,6 @@ fn duckdb_script() -> String {
     .to_string()
 }
 
-fn child(args: &[&str]) -> serde_json::Value {
-    support::result_of(
-        &Command::new(std::env::current_exe().unwrap())
-            .args(args)
-            .output()
-            .unwrap(),
-    )
-}
-
 fn python(script: &str, args: &[&str]) -> serde_json::Value {
     support::result_of(
         &Command::new(support::python())
@@ -224,7 +190,7 @@ fn main() {
         return;
     }
     if let Some(pos) = args.iter().position(|a| a == "--ask") {
-        ask(&args[pos + 1]);
+        support::ask(&args[pos + 1], "q2", as_of());
         return;
     }
     let env = |k: &str, d: u64| {
@@ -251,7 +217,7 @@ fn main() {
         began.elapsed().as_secs_f64()
     );
     let falco_source = format!("falco:{}", falco.display());
-    let ours = child(&[
+    let ours = support::child(&[
         "--ingest",
         dir.path().join("lake-falco").to_str().unwrap(),
         &start.to_string(),
@@ -299,14 +265,14 @@ fn main() {
             from.to_string(),
         ];
         args.extend(sources.iter().cloned());
-        child(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        support::child(&args.iter().map(String::as_str).collect::<Vec<_>>());
     }
     let script = duckdb_script();
     println!(
         "\n| q2 over | evlake median ms | evidence rows | RSS MiB | DuckDB median ms | DuckDB rows | DuckDB RSS MiB |\n|---|---|---|---|---|---|---|"
     );
     for (label, lake) in [("3 months", &recent), ("12 months", &full)] {
-        let ask = child(&["--ask", lake.to_str().unwrap()]);
+        let ask = support::child(&["--ask", lake.to_str().unwrap()]);
         let duck = python(DUCKDB_Q2, &[lake.to_str().unwrap(), &script]);
         println!(
             "| {label} | {:.0} | {} | {:.0} | {:.0} | {} | {:.0} |",

@@ -352,6 +352,12 @@ fn every_example_config_loads() {
                 "{} has no sources",
                 path.display()
             );
+            // Each source's settings are valid for its kind (parser and puller build).
+            for (name, source) in &config.sources {
+                let lake = Lake::open("memory://").unwrap();
+                IngestRun::new(lake, &source.kind, name, &source.settings)
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            }
             loaded += 1;
         }
     }

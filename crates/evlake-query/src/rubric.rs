@@ -259,19 +259,23 @@ mod tests {
                 .iter()
                 .any(|a| a.uuid == "ac8730a2-ccc0-465c-9550-d91edae9d5ee")
         );
-        let sql = crate::catalog::question_file(&q1.metrics_sql).unwrap().text;
-        let conditions = q1
-            .levels
-            .iter()
-            .flat_map(|l| &l.when)
-            .chain(&q1.verdict.no_data)
-            .chain(&q1.verdict.contradicted)
-            .chain(&q1.verdict.evidenced);
-        for c in conditions {
-            assert!(
-                sql.contains(&format!("AS {}", c.metric())),
-                "{c} is not a metric"
-            );
+        for id in ["q1", "q2"] {
+            let q = rubric.question(id).unwrap();
+            assert!(!q.activities.is_empty(), "{id} cites DSOMM activities");
+            let sql = crate::catalog::question_file(&q.metrics_sql).unwrap().text;
+            let conditions = q
+                .levels
+                .iter()
+                .flat_map(|l| &l.when)
+                .chain(&q.verdict.no_data)
+                .chain(&q.verdict.contradicted)
+                .chain(&q.verdict.evidenced);
+            for c in conditions {
+                assert!(
+                    sql.contains(&format!("AS {}", c.metric())),
+                    "{id}: {c} is not a metric"
+                );
+            }
         }
         let err = rubric.question("q9").unwrap_err().to_string();
         assert!(err.contains("q9") && err.contains("q1"), "{err}");
@@ -311,5 +315,33 @@ mod tests {
         assert_eq!((q.level(&m), q.verdict(&m)), (0, Verdict::NoData));
         let err = Rubric::parse("[q]\ntitle = 1").unwrap_err().to_string();
         assert!(err.contains("title"), "{err}");
+    }
+
+    #[test]
+    fn q2_climbs_from_alerts_to_tracked_remediation_within_target() {
+        let q2 = Rubric::builtin().question("q2").unwrap();
+        let mut m = metrics(&[
+            ("sources_missing", json!(0)),
+            ("alerts", json!(40)),
+            ("alerts_with_incident", json!(0)),
+            ("remediated", json!(0)),
+            ("routed_share", json!(0.0)),
+            ("remediated_periods", json!(0)),
+            ("p90_minutes_to_remediate_lookback", Value::Null),
+        ]);
+        // Alerts fire, none reaches anyone: audit-only detection.
+        assert_eq!((q2.verdict(&m), q2.level(&m)), (Verdict::Contradicted, 1));
+        m.insert("alerts_with_incident".into(), json!(25));
+        m.insert("routed_share".into(), json!(0.6));
+        m.insert("remediated".into(), json!(20));
+        assert_eq!((q2.verdict(&m), q2.level(&m)), (Verdict::Evidenced, 2));
+        m.insert("routed_share".into(), json!(0.95));
+        m.insert("remediated_periods".into(), json!(3));
+        m.insert("p90_minutes_to_remediate_lookback".into(), json!(2880.0));
+        assert_eq!(q2.level(&m), 3, "tracked, but the p90 misses a day");
+        m.insert("p90_minutes_to_remediate_lookback".into(), json!(600.0));
+        assert_eq!(q2.level(&m), 4);
+        m.insert("sources_missing".into(), json!(1));
+        assert_eq!(q2.verdict(&m), Verdict::NoData);
     }
 }

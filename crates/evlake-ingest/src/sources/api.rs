@@ -24,3 +24,12 @@ pub(crate) fn resume_from(
         .and_then(|c| parse_iso(&c))
         .map_or(since, |c| c - Duration::days(1))
 }
+
+/// The whole-second middle of (`from`, `to`), when the window is wide enough to split: how
+/// a window holding more records than an API returns for one query is narrowed.
+pub(crate) fn midpoint(from: DateTime<Utc>, to: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    (to - from > Duration::seconds(1)).then(|| {
+        let mid = from + (to - from) / 2;
+        DateTime::from_timestamp(mid.timestamp(), 0).unwrap_or(mid)
+    })
+}

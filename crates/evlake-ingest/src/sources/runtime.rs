@@ -1,5 +1,7 @@
-//! What the runtime-detection kinds (`falco`, `tetragon`) share: the workload an alert names
-//! and the order of priorities.
+//! What the runtime-detection kinds (`falco`, `tetragon`) share: the workload an alert names,
+//! the order of priorities and the columns of a `runtime_alerts` row.
+
+use serde_json::{Map, Value, json};
 
 /// Falco's priorities, most severe first (Tetragon alerts take one from their settings).
 pub(crate) const PRIORITIES: &[&str] = &[
@@ -60,5 +62,40 @@ impl Workload {
             (Some(one), None) | (None, Some(one)) => Some(one),
             (None, None) => self.host.as_ref().map(|h| format!("host:{h}")),
         }
+    }
+}
+
+/// The own columns of a `runtime_alerts` row.
+#[derive(Debug, Clone)]
+pub(crate) struct AlertRow<'a> {
+    pub alert_id: &'a str,
+    pub engine: &'static str,
+    pub rule: &'a str,
+    pub priority: Option<&'a str>,
+    pub workload: &'a Workload,
+    pub process: Option<&'a str>,
+    pub tags: Vec<Value>,
+    pub output: Option<&'a str>,
+}
+
+impl AlertRow<'_> {
+    /// The row's fields, for the emitter.
+    pub(crate) fn fields(self) -> Map<String, Value> {
+        let w = self.workload;
+        Map::from_iter([
+            ("alert_id".to_string(), json!(self.alert_id)),
+            ("engine".to_string(), json!(self.engine)),
+            ("rule".to_string(), json!(self.rule)),
+            ("priority".to_string(), json!(self.priority)),
+            ("hostname".to_string(), json!(w.host)),
+            ("namespace".to_string(), json!(w.namespace)),
+            ("pod".to_string(), json!(w.pod)),
+            ("container_image".to_string(), json!(w.image)),
+            ("image_digest".to_string(), json!(w.digest)),
+            ("workload".to_string(), json!(w.name())),
+            ("process".to_string(), json!(self.process)),
+            ("tags".to_string(), Value::Array(self.tags)),
+            ("output".to_string(), json!(self.output)),
+        ])
     }
 }

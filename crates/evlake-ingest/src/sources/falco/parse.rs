@@ -4,12 +4,12 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::FalcoConfig;
 use crate::emit::{Document, Emitter, sha256_hex};
 use crate::registry::{Framing, Parser};
-use crate::sources::runtime::{Workload, priority_rank};
+use crate::sources::runtime::{AlertRow, Workload, priority_rank};
 
 /// One alert as Falco (and Falcosidekick, which adds `uuid`) writes it.
 #[derive(Deserialize)]
@@ -127,21 +127,18 @@ impl Parser for FalcoParser {
         if let Some(source) = alert.source.as_deref() {
             tags.push(json!(format!("source:{source}")));
         }
-        let fields = Map::from_iter([
-            ("alert_id".to_string(), json!(alert_id)),
-            ("engine".to_string(), json!("falco")),
-            ("rule".to_string(), json!(rule)),
-            ("priority".to_string(), json!(priority)),
-            ("hostname".to_string(), json!(hostname)),
-            ("namespace".to_string(), json!(workload.namespace)),
-            ("pod".to_string(), json!(workload.pod)),
-            ("container_image".to_string(), json!(workload.image)),
-            ("image_digest".to_string(), json!(workload.digest)),
-            ("workload".to_string(), json!(workload.name())),
-            ("process".to_string(), json!(field("proc.cmdline"))),
-            ("tags".to_string(), Value::Array(tags)),
-            ("output".to_string(), json!(output)),
-        ]);
+        let process = field("proc.cmdline");
+        let fields = AlertRow {
+            alert_id: &alert_id,
+            engine: "falco",
+            rule,
+            priority: priority.as_deref(),
+            workload: &workload,
+            process: process.as_deref(),
+            tags,
+            output,
+        }
+        .fields();
         out.row(
             "runtime_alerts",
             time,

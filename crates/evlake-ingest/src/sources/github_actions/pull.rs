@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use super::GithubApiConfig;
 use crate::registry::{FollowUp, HttpSettings, PullRequest, PullStart, Puller};
-use crate::sources::api::{iso, parse_iso, resume_from};
+use crate::sources::api::{iso, midpoint, parse_iso, resume_from};
 
 /// The most runs one `created` query returns.
 const SEARCH_CAP: u64 = 1000;
@@ -108,10 +108,8 @@ impl Puller for GithubPuller {
                 let first_page = !request.url.contains("&page=");
                 if let (true, true, Some(from), Some(to)) =
                     (first_page, total > SEARCH_CAP, from, to)
-                    && to - from > chrono::Duration::seconds(1)
+                    && let Some(mid) = midpoint(from, to)
                 {
-                    let mid = from + (to - from) / 2;
-                    let mid = DateTime::from_timestamp(mid.timestamp(), 0).unwrap_or(mid);
                     return FollowUp {
                         parse: false,
                         next_page: false,

@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use super::PagerdutyApiConfig;
 use crate::registry::{FollowUp, HttpSettings, PullRequest, PullStart, Puller};
-use crate::sources::api::{iso, parse_iso, resume_from};
+use crate::sources::api::{iso, midpoint, parse_iso, resume_from};
 
 /// The most records offset paging reaches.
 const OFFSET_CAP: u64 = 10_000;
@@ -105,10 +105,8 @@ impl Puller for PagerdutyPuller {
         let offset: u64 = offset.parse().unwrap_or(0);
         let total = page["total"].as_u64().unwrap_or(0);
         if let (0, true, Some(from), Some(to)) = (offset, total > OFFSET_CAP, from, to)
-            && to - from > chrono::Duration::seconds(1)
+            && let Some(mid) = midpoint(from, to)
         {
-            let mid = from + (to - from) / 2;
-            let mid = DateTime::from_timestamp(mid.timestamp(), 0).unwrap_or(mid);
             return FollowUp {
                 parse: false,
                 next_page: false,

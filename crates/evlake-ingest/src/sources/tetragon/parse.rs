@@ -1,13 +1,13 @@
 //! Parsing Tetragon events.
 
 use globset::GlobSet;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::TetragonConfig;
 use crate::emit::{Document, Emitter};
 use crate::registry::{Framing, Parser};
 use crate::sources::json::{globs, text};
-use crate::sources::runtime::{Workload, priority_rank};
+use crate::sources::runtime::{AlertRow, Workload, priority_rank};
 
 /// The `tetragon` parser.
 #[derive(Debug, Clone)]
@@ -136,21 +136,17 @@ impl Parser for TetragonParser {
         tags.extend(action.map(|a| json!(a)));
         // Tetragon's own key: the kind, the process's cluster-unique exec id and the time.
         let alert_id = format!("{kind}:{exec_id}:{time_text}");
-        let fields = Map::from_iter([
-            ("alert_id".to_string(), json!(alert_id)),
-            ("engine".to_string(), json!("tetragon")),
-            ("rule".to_string(), json!(rule)),
-            ("priority".to_string(), json!(self.priority)),
-            ("hostname".to_string(), json!(workload.host)),
-            ("namespace".to_string(), json!(workload.namespace)),
-            ("pod".to_string(), json!(workload.pod)),
-            ("container_image".to_string(), json!(workload.image)),
-            ("image_digest".to_string(), json!(workload.digest)),
-            ("workload".to_string(), json!(workload.name())),
-            ("process".to_string(), json!(process)),
-            ("tags".to_string(), Value::Array(tags)),
-            ("output".to_string(), json!(output)),
-        ]);
+        let fields = AlertRow {
+            alert_id: &alert_id,
+            engine: "tetragon",
+            rule: &rule,
+            priority: Some(&self.priority),
+            workload: &workload,
+            process: process.as_deref(),
+            tags,
+            output: Some(&output),
+        }
+        .fields();
         out.row(
             "runtime_alerts",
             time,
