@@ -14,6 +14,8 @@
 //!
 //! Run: `cargo bench --bench q1`. Results and their reading: `docs/benchmarks.md`.
 
+#[path = "support/question.rs"]
+mod question;
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -180,7 +182,7 @@ fn main() {
         return;
     }
     if let Some(pos) = args.iter().position(|a| a == "--ask") {
-        support::ask(&args[pos + 1], "q1", as_of());
+        question::ask(&args[pos + 1], "q1", as_of());
         return;
     }
     let env = |k: &str, d: u32| {
@@ -215,13 +217,13 @@ fn main() {
     let full = dir.path().join("lake-12m");
     let recent = dir.path().join("lake-3m");
     let start = end() - Duration::days(i64::from(days));
-    let ours = support::child(&[
+    let ours = question::child(&[
         "--ingest",
         evidence.to_str().unwrap(),
         full.to_str().unwrap(),
         &start.to_string(),
     ]);
-    support::child(&[
+    question::child(&[
         "--ingest",
         evidence.to_str().unwrap(),
         recent.to_str().unwrap(),
@@ -266,7 +268,7 @@ fn main() {
         "\n| q1 over | evlake median ms | evidence rows | RSS MiB | DuckDB median ms | DuckDB rows | DuckDB RSS MiB |\n|---|---|---|---|---|---|---|"
     );
     for (label, lake) in [("3 months", &recent), ("12 months", &full)] {
-        let ask = support::child(&["--ask", lake.to_str().unwrap()]);
+        let ask = question::child(&["--ask", lake.to_str().unwrap()]);
         let duck = support::result_of(
             &Command::new(&python)
                 .args(["-c", DUCKDB_Q1, lake.to_str().unwrap(), &script])

@@ -13,6 +13,8 @@
 //!
 //! Run: `cargo bench --bench q2`. Results and their reading: `docs/benchmarks.md`.
 
+#[path = "support/question.rs"]
+mod question;
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -190,7 +192,7 @@ fn main() {
         return;
     }
     if let Some(pos) = args.iter().position(|a| a == "--ask") {
-        support::ask(&args[pos + 1], "q2", as_of());
+        question::ask(&args[pos + 1], "q2", as_of());
         return;
     }
     let env = |k: &str, d: u64| {
@@ -217,7 +219,7 @@ fn main() {
         began.elapsed().as_secs_f64()
     );
     let falco_source = format!("falco:{}", falco.display());
-    let ours = support::child(&[
+    let ours = question::child(&[
         "--ingest",
         dir.path().join("lake-falco").to_str().unwrap(),
         &start.to_string(),
@@ -265,14 +267,14 @@ fn main() {
             from.to_string(),
         ];
         args.extend(sources.iter().cloned());
-        support::child(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        question::child(&args.iter().map(String::as_str).collect::<Vec<_>>());
     }
     let script = duckdb_script();
     println!(
         "\n| q2 over | evlake median ms | evidence rows | RSS MiB | DuckDB median ms | DuckDB rows | DuckDB RSS MiB |\n|---|---|---|---|---|---|---|"
     );
     for (label, lake) in [("3 months", &recent), ("12 months", &full)] {
-        let ask = support::child(&["--ask", lake.to_str().unwrap()]);
+        let ask = question::child(&["--ask", lake.to_str().unwrap()]);
         let duck = python(DUCKDB_Q2, &[lake.to_str().unwrap(), &script]);
         println!(
             "| {label} | {:.0} | {} | {:.0} | {:.0} | {} | {:.0} |",
