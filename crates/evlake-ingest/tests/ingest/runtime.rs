@@ -226,3 +226,43 @@ async fn a_growing_falco_file_is_read_on_from_its_offset_and_a_rotated_one_is_no
         ])
     );
 }
+
+#[tokio::test]
+async fn falco_objects_under_a_prefix_are_read_whole_and_once() {
+    let bucket = tempfile::tempdir().unwrap();
+    let prefix = bucket.path().join("falco/2026/11");
+    std::fs::create_dir_all(&prefix).unwrap();
+    std::fs::write(
+        prefix.join("a.jsonl"),
+        falco_line(1, "web-1") + &falco_line(2, "web-1"),
+    )
+    .unwrap();
+    // An object cannot grow: a value it leaves unfinished is bad, not pending.
+    let cut = falco_line(4, "web-2");
+    std::fs::write(prefix.join("b.jsonl"), falco_line(3, "web-2") + &cut[..40]).unwrap();
+    let url = format!("file://{}", bucket.path().join("falco").display());
+    let lake = Lake::open("memory://").unwrap();
+    let run = IngestRun::new(lake.clone(), "falco", "falco", &Map::new()).unwrap();
+    let first = run.ingest_paths(&[url.clone().into()]).await.unwrap();
+    assert_eq!((first.files, first.records, first.quarantined), (2, 3, 1));
+    let bad = rows(&lake, "SELECT location, reason FROM _quarantine").await;
+    assert!(
+        bad[0]["location"]
+            .as_str()
+            .unwrap()
+            .ends_with("2026/11/b.jsonl:2"),
+        "{bad:?}"
+    );
+    assert_eq!(bad[0]["reason"], "the input ends inside a JSON value");
+    let refs = rows(
+        &lake,
+        "SELECT source_ref FROM runtime_alerts ORDER BY alert_id LIMIT 1",
+    )
+    .await;
+    assert_eq!(
+        refs[0]["source_ref"],
+        json!(format!("{url}/2026/11/a.jsonl:1"))
+    );
+    let second = run.ingest_paths(&[url.into()]).await.unwrap();
+    assert_eq!((second.unchanged_files, second.records), (2, 0));
+}
