@@ -12,7 +12,7 @@ use evlake_core::tables;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::{Error, Result};
+use crate::rows::{Given, TableRows};
 
 /// One input handed to a parser: a whole file, or one line of a JSON Lines file.
 #[derive(Debug, Clone, Copy)]
@@ -31,7 +31,7 @@ pub struct Emitter {
     source: String,
     source_name: String,
     now: DateTime<Utc>,
-    pub(crate) rows: BTreeMap<&'static str, Vec<Map<String, Value>>>,
+    rows: BTreeMap<&'static str, TableRows>,
     pub(crate) rejected: Vec<Rejected>,
     pub(crate) accepted: u64,
     pub(crate) skipped: u64,
@@ -70,7 +70,8 @@ impl Emitter {
     }
 
     /// Adds a row to `table`: its own `fields`, and the provenance columns from the rest.
-    /// A row lacking a required column is rejected instead, naming the column.
+    /// A row lacking a required column, or with a value that does not fit its column, is
+    /// rejected instead, naming the column.
     pub fn row(
         &mut self,
         table: &'static str,
@@ -80,34 +81,40 @@ impl Emitter {
         raw: &[u8],
         fields: Map<String, Value>,
     ) {
-        let spec = tables::get(table).expect("parsers name lake tables");
         let Ok(raw_text) = std::str::from_utf8(raw) else {
             return self.reject(&location, "the record is not UTF-8 text", raw);
         };
-        let mut row = Map::new();
-        row.insert(tables::EVENT_TIME.into(), timestamp(event_time));
-        row.insert(tables::SOURCE.into(), Value::String(self.source.clone()));
-        row.insert(
-            "source_name".into(),
-            Value::String(self.source_name.clone()),
-        );
-        row.insert(tables::SOURCE_ID.into(), Value::String(source_id));
-        row.insert("source_ref".into(), Value::String(location.clone()));
-        row.insert("record_sha256".into(), Value::String(sha256_hex(raw)));
-        row.extend(fields);
-        row.insert(tables::RAW.into(), Value::String(raw_text.to_string()));
-        for field in spec.input_schema().fields() {
-            let present = row.get(field.name()).is_some_and(|v| !v.is_null());
-            if !field.is_nullable() && !present {
-                return self.reject(
-                    &location,
-                    format!("required field '{}' is missing", field.name()),
-                    raw,
-                );
-            }
+        let record_sha256 = sha256_hex(raw);
+        let micros = event_time.timestamp_micros();
+        let Emitter {
+            source,
+            source_name,
+            rows,
+            ..
+        } = self;
+        let rows = rows.entry(table).or_insert_with(|| {
+            TableRows::new(
+                tables::get(table)
+                    .expect("parsers name lake tables")
+                    .input_schema(),
+            )
+        });
+        let pushed = rows.push(|name| {
+            Some(match name {
+                tables::EVENT_TIME => Given::Micros(micros),
+                tables::SOURCE => Given::Text(source),
+                "source_name" => Given::Text(source_name),
+                tables::SOURCE_ID => Given::Text(&source_id),
+                "source_ref" => Given::Text(&location),
+                "record_sha256" => Given::Text(&record_sha256),
+                tables::RAW => Given::Text(raw_text),
+                own => Given::Json(fields.get(own)?),
+            })
+        });
+        match pushed {
+            Ok(()) => self.accepted += 1,
+            Err(reason) => self.reject(&location, reason, raw),
         }
-        self.accepted += 1;
-        self.rows.entry(table).or_default().push(row);
     }
 
     /// Counts a well-formed record the source's settings leave out (e.g. below its priority).
@@ -126,34 +133,22 @@ impl Emitter {
 
     /// Rows buffered, across tables and quarantine.
     pub(crate) fn buffered(&self) -> usize {
-        self.rows.values().map(Vec::len).sum::<usize>() + self.rejected.len()
+        self.rows.values().map(TableRows::len).sum::<usize>() + self.rejected.len()
     }
 
     /// Takes the buffered rows as one batch per table, quarantine included.
-    pub(crate) fn drain(&mut self) -> Result<Vec<(&'static str, RecordBatch)>> {
-        let mut out = Vec::new();
-        for (table, rows) in std::mem::take(&mut self.rows) {
-            let schema = tables::get(table)
-                .expect("parsers name lake tables")
-                .input_schema();
-            let rows_err = |e: arrow::error::ArrowError| Error::Rows {
-                table: table.to_string(),
-                reason: e.to_string(),
-            };
-            let mut decoder = arrow::json::ReaderBuilder::new(schema)
-                .with_batch_size(rows.len().max(1))
-                .build_decoder()
-                .map_err(rows_err)?;
-            decoder.serialize(&rows).map_err(rows_err)?;
-            if let Some(batch) = decoder.flush().map_err(rows_err)? {
-                out.push((table, batch));
-            }
-        }
+    pub(crate) fn drain(&mut self) -> Vec<(&'static str, RecordBatch)> {
+        let mut out: Vec<(&'static str, RecordBatch)> = self
+            .rows
+            .iter_mut()
+            .filter(|(_, rows)| rows.len() > 0)
+            .map(|(table, rows)| (*table, rows.finish()))
+            .collect();
         let rejected = std::mem::take(&mut self.rejected);
         if !rejected.is_empty() {
             out.push(("_quarantine", self.quarantine_batch(&rejected)));
         }
-        Ok(out)
+        out
     }
 
     fn quarantine_batch(&self, rejected: &[Rejected]) -> RecordBatch {
@@ -237,7 +232,7 @@ mod tests {
             fields(Value::Null),
         );
         assert_eq!(out.accepted, 1);
-        let batches = out.drain().unwrap();
+        let batches = out.drain();
         assert_eq!(batches.len(), 2);
         let (table, findings) = &batches[0];
         assert_eq!((*table, findings.num_rows()), ("scan_findings", 1));

@@ -58,14 +58,6 @@ pub enum Error {
     /// An error from the lake.
     #[error(transparent)]
     Store(#[from] evlake_store::Error),
-    /// Rows that Arrow could not take (a parser bug: parsers check what they emit).
-    #[error("building rows for '{table}': {reason}")]
-    Rows {
-        /// The table.
-        table: String,
-        /// Arrow's account.
-        reason: String,
-    },
 }
 
 /// Result alias for `evlake-ingest`.

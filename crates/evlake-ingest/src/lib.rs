@@ -14,6 +14,7 @@ mod error;
 mod http;
 mod input;
 mod registry;
+mod rows;
 mod run;
 pub mod sources;
 mod stream;

@@ -427,7 +427,7 @@ impl IngestRun {
     async fn flush(&self, out: &mut Emitter, summary: &mut IngestSummary) -> Result<()> {
         summary.records += std::mem::take(&mut out.accepted);
         summary.skipped += std::mem::take(&mut out.skipped);
-        for (table, batch) in out.drain()? {
+        for (table, batch) in out.drain() {
             if table == "_quarantine" {
                 summary.quarantined += batch.num_rows() as u64;
             }
