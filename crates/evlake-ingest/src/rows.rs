@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, ListBuilder,
-    RecordBatch, StringBuilder, TimestampMicrosecondBuilder,
+    ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, ListBuilder, RecordBatch,
+    StringBuilder, TimestampMicrosecondBuilder,
 };
 use arrow::datatypes::{DataType, SchemaRef, TimeUnit};
 use serde_json::Value;
@@ -155,9 +155,11 @@ fn convert<'a>(column: &Column, v: &'a Value) -> Option<Cell<'a>> {
         (Column::Text(_), Value::String(s)) => Cell::Text(Cow::Borrowed(s)),
         (Column::Text(_), Value::Number(n)) => Cell::Text(Cow::Owned(n.to_string())),
         (Column::Text(_), Value::Bool(b)) => Cell::Text(Cow::Owned(b.to_string())),
-        (Column::Time(_), Value::String(s)) => {
-            Cell::Micros(evlake_core::time::parse_timestamp(s).ok()?.timestamp_micros())
-        }
+        (Column::Time(_), Value::String(s)) => Cell::Micros(
+            evlake_core::time::parse_timestamp(s)
+                .ok()?
+                .timestamp_micros(),
+        ),
         (Column::Int(_), Value::Number(n)) => Cell::Int(n.as_i64()?),
         (Column::Int(_), Value::String(s)) => Cell::Int(s.parse().ok()?),
         (Column::Float(_), Value::Number(n)) => Cell::Float(n.as_f64()?),
@@ -218,10 +220,14 @@ mod tests {
         });
         rows.push(|name| row.get(name).map(Given::Json)).unwrap();
         let missing = json!({"event_time": "2026-11-20T10:00:00Z"});
-        let err = rows.push(|name| missing.get(name).map(Given::Json)).unwrap_err();
+        let err = rows
+            .push(|name| missing.get(name).map(Given::Json))
+            .unwrap_err();
         assert_eq!(err, "required field 'source' is missing");
         let misfit = json!({"event_time": true});
-        let err = rows.push(|name| misfit.get(name).map(Given::Json)).unwrap_err();
+        let err = rows
+            .push(|name| misfit.get(name).map(Given::Json))
+            .unwrap_err();
         assert!(err.starts_with("field 'event_time'"), "{err}");
         assert_eq!(rows.len(), 1, "a rejected row leaves nothing behind");
         let batch = rows.finish();
