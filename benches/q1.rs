@@ -22,21 +22,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use evlake::generate::{GenerateOptions, generate, ingest_config};
 use evlake_ingest::{IngestConfig, IngestRun};
-use evlake_query::{EVIDENCE_MARGIN_DAYS, catalog};
 use evlake_store::Lake;
-
-const END: &str = "2026-11-20";
-
-fn end() -> NaiveDate {
-    END.parse().unwrap()
-}
-
-fn as_of() -> DateTime<Utc> {
-    evlake_core::time::parse_instant(END).unwrap()
-}
+use question::{as_of, end};
 
 /// Files under `path`, in order.
 fn files(path: &Path) -> Vec<PathBuf> {
@@ -139,45 +129,6 @@ print("RESULT " + json.dumps({"median_ms": latencies[len(latencies) // 2], "evid
       "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 "#;
 
-/// The q1 SQL for DuckDB: the views and both queries, with parameters as literals.
-fn duckdb_script() -> String {
-    let literal =
-        |t: DateTime<Utc>| format!("TIMESTAMPTZ '{}'", t.format("%Y-%m-%d %H:%M:%S%.6f+00"));
-    let substitute = |sql: &str| {
-        sql.replace("$as_of", &literal(as_of()))
-            .replace("$window_start", &literal(as_of() - Duration::days(7)))
-            .replace("$lookback_start", &literal(as_of() - Duration::days(90)))
-            .replace(
-                "$evidence_start",
-                &literal(as_of() - Duration::days(90 + EVIDENCE_MARGIN_DAYS)),
-            )
-    };
-    // The views q1 reads (the others read tables this script does not register).
-    let views: Vec<String> = catalog::VIEWS
-        .iter()
-        .filter(|v| {
-            matches!(
-                v.stem(),
-                "ci_gates" | "deployment_outcomes" | "exceptions_current" | "prod_deploy_attempts"
-            )
-        })
-        .map(|v| {
-            format!(
-                "CREATE OR REPLACE VIEW {} AS {}",
-                v.stem(),
-                substitute(v.text.trim().trim_end_matches(';'))
-            )
-        })
-        .collect();
-    let file = |p: &str| substitute(catalog::question_file(p).unwrap().text);
-    serde_json::json!({
-        "views": views,
-        "evidence": file("q1_sast_blocked_deploy.sql"),
-        "metrics": file("q1_sast_blocked_deploy.metrics.sql"),
-    })
-    .to_string()
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(pos) = args.iter().position(|a| a == "--ingest") {
@@ -270,7 +221,15 @@ fn main() {
         duck["peak_rss_mib"].as_f64().unwrap()
     );
 
-    let script = duckdb_script();
+    let script = question::duckdb_script(
+        "q1",
+        &[
+            "ci_gates",
+            "deployment_outcomes",
+            "exceptions_current",
+            "prod_deploy_attempts",
+        ],
+    );
     println!(
         "\n| q1 over | evlake median ms | evidence rows | RSS MiB | DuckDB median ms | DuckDB rows | DuckDB RSS MiB |\n|---|---|---|---|---|---|---|"
     );

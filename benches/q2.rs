@@ -21,22 +21,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use evlake::generate::runtime;
 use evlake_ingest::IngestRun;
-use evlake_query::{EVIDENCE_MARGIN_DAYS, Rubric, catalog};
 use evlake_store::Lake;
+use question::{as_of, end};
 use serde_json::{Map, json};
-
-const END: &str = "2026-11-20";
-
-fn end() -> NaiveDate {
-    END.parse().unwrap()
-}
-
-fn as_of() -> DateTime<Utc> {
-    evlake_core::time::parse_instant(END).unwrap()
-}
 
 /// Files under `path` whose name starts with a day on or after `from`, in order.
 fn files_from(path: &Path, from: NaiveDate) -> Vec<PathBuf> {
@@ -118,57 +108,6 @@ latencies.sort()
 print("RESULT " + json.dumps({"median_ms": latencies[len(latencies) // 2], "evidence_rows": rows,
       "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 "#;
-
-/// The q2 SQL for DuckDB: the views it needs and both queries, parameters as literals.
-fn duckdb_script() -> String {
-    let spec = Rubric::builtin().question("q2").unwrap();
-    let literal =
-        |t: DateTime<Utc>| format!("TIMESTAMPTZ '{}'", t.format("%Y-%m-%d %H:%M:%S%.6f+00"));
-    let lookback = i64::from(spec.lookback_days);
-    let substitute = |sql: &str| {
-        let mut sql = sql
-            .replace("$as_of", &literal(as_of()))
-            .replace(
-                "$window_start",
-                &literal(as_of() - Duration::days(spec.window_days.into())),
-            )
-            .replace(
-                "$lookback_start",
-                &literal(as_of() - Duration::days(lookback)),
-            )
-            .replace(
-                "$evidence_start",
-                &literal(as_of() - Duration::days(lookback + EVIDENCE_MARGIN_DAYS)),
-            );
-        for (name, value) in &spec.parameters {
-            sql = sql.replace(&format!("${name}"), &value.to_string());
-        }
-        sql
-    };
-    let views: Vec<String> = catalog::VIEWS
-        .iter()
-        .filter(|v| {
-            matches!(
-                v.stem(),
-                "incident_alert_refs" | "incident_timeline" | "runtime_alert_incidents"
-            )
-        })
-        .map(|v| {
-            format!(
-                "CREATE OR REPLACE VIEW {} AS {}",
-                v.stem(),
-                substitute(v.text.trim().trim_end_matches(';'))
-            )
-        })
-        .collect();
-    let file = |p: &str| substitute(catalog::question_file(p).unwrap().text);
-    json!({
-        "views": views,
-        "evidence": file(&spec.sql),
-        "metrics": file(&spec.metrics_sql),
-    })
-    .to_string()
-}
 
 fn python(script: &str, args: &[&str]) -> serde_json::Value {
     support::result_of(
@@ -269,7 +208,14 @@ fn main() {
         args.extend(sources.iter().cloned());
         question::child(&args.iter().map(String::as_str).collect::<Vec<_>>());
     }
-    let script = duckdb_script();
+    let script = question::duckdb_script(
+        "q2",
+        &[
+            "incident_alert_refs",
+            "incident_timeline",
+            "runtime_alert_incidents",
+        ],
+    );
     println!(
         "\n| q2 over | evlake median ms | evidence rows | RSS MiB | DuckDB median ms | DuckDB rows | DuckDB RSS MiB |\n|---|---|---|---|---|---|---|"
     );
