@@ -60,7 +60,7 @@ incident_source AS (
   SELECT COUNT(*) AS incident_records FROM incidents WHERE event_time <= $as_of
 )
 SELECT
-  t.alerts,
+  COALESCE(t.alerts, 0) AS alerts,
   COALESCE(t.alerts_with_incident, 0) AS alerts_with_incident,
   COALESCE(t.remediated, 0) AS remediated,
   ROUND(t.median_minutes_to_remediate, 1) AS median_minutes_to_remediate,

@@ -346,6 +346,12 @@ async fn a_question_over_an_empty_lake_is_no_data() {
             .sql
             .contains("-- queries/q1_sast_blocked_deploy.metrics.sql")
     );
+    let q2 = session.ask("q2", None).await.unwrap();
+    assert_eq!((q2.verdict, q2.level), (evlake_query::Verdict::NoData, 0));
+    assert_eq!(q2.window_start, t("2026-10-23T12:00:00Z"));
+    assert_eq!(q2.metrics["alerts"], 0);
+    assert_eq!(q2.metrics["sources_missing"], 2);
+    assert!(q2.sql.contains("CREATE VIEW runtime_alert_incidents AS"));
     let err = session.ask("q7", None).await.unwrap_err().to_string();
     assert!(err.contains("no question 'q7'"), "{err}");
 }
