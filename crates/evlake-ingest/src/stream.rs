@@ -60,6 +60,16 @@ pub(crate) fn split(buf: &[u8], at_end: bool) -> Split {
             }
         };
         line += newlines(pos..start);
+        // JSON Lines: a whole line from `{` to `}` is taken as one value without a validating
+        // pass — the parser reads it anyway, and quarantines it if it is not JSON after all.
+        if let Some(end) = json_line(&buf[start..]) {
+            pieces.push(Piece::Value {
+                range: start..start + end,
+                line,
+            });
+            pos = start + end;
+            continue;
+        }
         let mut values =
             serde_json::Deserializer::from_slice(&buf[start..]).into_iter::<IgnoredAny>();
         let bad_reason = match values.next() {
@@ -105,6 +115,19 @@ pub(crate) fn split(buf: &[u8], at_end: bool) -> Split {
         consumed: pos,
         lines: line,
     }
+}
+
+/// The length of the object that fills the first line of `rest`, if the line (up to its
+/// newline) starts with `{` and ends with `}`.
+fn json_line(rest: &[u8]) -> Option<usize> {
+    if rest.first() != Some(&b'{') {
+        return None;
+    }
+    let newline = rest.iter().position(|b| *b == b'\n')?;
+    let end = rest[..newline]
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())?;
+    (rest[end] == b'}').then_some(end + 1)
 }
 
 #[cfg(test)]
