@@ -32,8 +32,47 @@ pub struct HttpSettings {
     pub token_prefix: &'static str,
     /// The environment variable holding the token; none is sent when it is unset.
     pub token_env: String,
+    /// With a user (the environment variable holding it): HTTP Basic authentication of
+    /// `user:token` in `Authorization` instead (Jira Cloud's e-mail address and API token).
+    pub user_env: Option<String>,
     /// The longest a rate limit is waited out before the run fails.
     pub max_rate_limit_wait: Duration,
+}
+
+/// The header that authenticates, from the environment variables `settings` name (`env`
+/// looks one up); none when the token is unset. The value is marked sensitive, so it is
+/// never logged.
+fn auth_header(
+    settings: &HttpSettings,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Option<(HeaderName, HeaderValue)>> {
+    let Some(token) = env(&settings.token_env) else {
+        return Ok(None);
+    };
+    let (name, text) = match &settings.user_env {
+        Some(user_env) => {
+            use base64::Engine;
+            let user = env(user_env).ok_or_else(|| Error::Http {
+                url: String::new(),
+                reason: format!(
+                    "${} is set but ${user_env} (the user) is not",
+                    settings.token_env
+                ),
+            })?;
+            let pair = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{token}"));
+            (reqwest::header::AUTHORIZATION, format!("Basic {pair}"))
+        }
+        None => (
+            HeaderName::from_static(settings.token_header),
+            format!("{}{token}", settings.token_prefix),
+        ),
+    };
+    let mut value = HeaderValue::from_str(&text).map_err(|_| Error::Http {
+        url: String::new(),
+        reason: format!("${} is not a valid header value", settings.token_env),
+    })?;
+    value.set_sensitive(true);
+    Ok(Some((name, value)))
 }
 
 /// A client for one source's API.
@@ -46,14 +85,8 @@ pub(crate) struct Http {
 impl Http {
     pub(crate) fn new(settings: HttpSettings) -> Result<Self> {
         let mut headers = HeaderMap::new();
-        if let Ok(token) = std::env::var(&settings.token_env) {
-            let mut value = HeaderValue::from_str(&format!("{}{token}", settings.token_prefix))
-                .map_err(|_| Error::Http {
-                    url: String::new(),
-                    reason: format!("${} is not a valid header value", settings.token_env),
-                })?;
-            value.set_sensitive(true);
-            headers.insert(HeaderName::from_static(settings.token_header), value);
+        if let Some((name, value)) = auth_header(&settings, |k| std::env::var(k).ok())? {
+            headers.insert(name, value);
         }
         headers.insert(
             reqwest::header::ACCEPT,
@@ -180,6 +213,38 @@ fn next_page(url: &str, headers: &HeaderMap) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_token_is_sent_as_configured_or_as_basic_auth_with_a_user() {
+        let settings = |user_env: Option<&str>| HttpSettings {
+            token_header: "authorization",
+            token_prefix: "Bearer ",
+            token_env: "T".into(),
+            user_env: user_env.map(str::to_string),
+            max_rate_limit_wait: Duration::from_secs(1),
+        };
+        let env = |k: &str| match k {
+            "T" => Some("s3cret".to_string()),
+            "U" => Some("ops@acme.example".to_string()),
+            _ => None,
+        };
+        let (name, value) = auth_header(&settings(None), env).unwrap().unwrap();
+        assert_eq!(
+            (name.as_str(), value.to_str().unwrap()),
+            ("authorization", "Bearer s3cret")
+        );
+        assert!(value.is_sensitive());
+        let (name, value) = auth_header(&settings(Some("U")), env).unwrap().unwrap();
+        assert_eq!(name, reqwest::header::AUTHORIZATION);
+        // base64("ops@acme.example:s3cret")
+        assert_eq!(
+            value.to_str().unwrap(),
+            "Basic b3BzQGFjbWUuZXhhbXBsZTpzM2NyZXQ="
+        );
+        let err = auth_header(&settings(Some("MISSING")), env).unwrap_err();
+        assert!(err.to_string().contains("$MISSING"), "{err}");
+        assert!(auth_header(&settings(None), |_| None).unwrap().is_none());
+    }
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         pairs

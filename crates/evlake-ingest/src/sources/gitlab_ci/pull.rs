@@ -50,6 +50,7 @@ impl Puller for GitlabPuller {
             token_header: "private-token",
             token_prefix: "",
             token_env: self.config.token_env.clone(),
+            user_env: None,
             max_rate_limit_wait: Duration::from_secs(self.config.max_rate_limit_wait_secs),
         }
     }

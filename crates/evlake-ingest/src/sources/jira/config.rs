@@ -35,10 +35,13 @@ pub struct JiraApiConfig {
     /// `/rest/api/2/search` (paged by `startAt`, as Jira Data Center serves it).
     #[serde(default = "default_search")]
     pub search: String,
-    /// The environment variable that holds the token, sent as `Bearer` (a personal access
-    /// token or an OAuth access token).
+    /// The environment variable that holds the token: sent as `Bearer` (a Data Center
+    /// personal access token or an OAuth access token), or with `user_env` as HTTP Basic.
     #[serde(default = "default_token_env")]
     pub token_env: String,
+    /// The environment variable that holds the user (Jira Cloud: the account's e-mail address,
+    /// with an API token in `token_env`): the two are sent as HTTP Basic authentication.
+    pub user_env: Option<String>,
     /// Where the first pull starts (RFC 3339 or a date); later pulls start at the cursor.
     pub since: String,
     /// How long a rate limit may be waited out before the run fails, in seconds.

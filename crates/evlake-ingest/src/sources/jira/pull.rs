@@ -85,6 +85,7 @@ impl Puller for JiraPuller {
             token_header: "authorization",
             token_prefix: "Bearer ",
             token_env: self.config.token_env.clone(),
+            user_env: self.config.user_env.clone(),
             max_rate_limit_wait: Duration::from_secs(self.config.max_rate_limit_wait_secs),
         }
     }

@@ -70,6 +70,7 @@ impl Puller for PagerdutyPuller {
             token_header: "authorization",
             token_prefix: "Token token=",
             token_env: self.config.token_env.clone(),
+            user_env: None,
             max_rate_limit_wait: Duration::from_secs(self.config.max_rate_limit_wait_secs),
         }
     }
