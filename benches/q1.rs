@@ -108,27 +108,6 @@ print("RESULT " + json.dumps({"seconds": elapsed, "records": rows,
       "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 "#;
 
-const DUCKDB_Q1: &str = r#"
-import duckdb, json, resource, sys, time
-lake, script = sys.argv[1], json.loads(sys.argv[2])
-con = duckdb.connect()
-for table in ["ci_jobs", "deployments", "scan_findings", "exceptions"]:
-    con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{lake}/{table}/*/*.parquet', hive_partitioning=true, union_by_name=true)")
-latencies, rows = [], 0
-for i in range(6):
-    t = time.perf_counter()
-    for view in script["views"]:
-        con.execute(view)
-    # Timestamps stay in DuckDB (fetching them needs pytz); every row is still produced.
-    rows = len(con.execute(f"SELECT deploy_id, class, CAST(event_time AS VARCHAR) FROM ({script['evidence']})").fetchall())
-    con.execute(script["metrics"]).fetchall()
-    if i > 0:
-        latencies.append((time.perf_counter() - t) * 1000)
-latencies.sort()
-print("RESULT " + json.dumps({"median_ms": latencies[len(latencies) // 2], "evidence_rows": rows,
-      "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-"#;
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(pos) = args.iter().position(|a| a == "--ingest") {
@@ -221,34 +200,15 @@ fn main() {
         duck["peak_rss_mib"].as_f64().unwrap()
     );
 
-    let script = question::duckdb_script(
+    question::latency_table(
         "q1",
+        &["ci_jobs", "deployments", "scan_findings", "exceptions"],
         &[
             "ci_gates",
             "deployment_outcomes",
             "exceptions_current",
             "prod_deploy_attempts",
         ],
+        &[("3 months", &recent), ("12 months", &full)],
     );
-    println!(
-        "\n| q1 over | evlake median ms | evidence rows | RSS MiB | DuckDB median ms | DuckDB rows | DuckDB RSS MiB |\n|---|---|---|---|---|---|---|"
-    );
-    for (label, lake) in [("3 months", &recent), ("12 months", &full)] {
-        let ask = question::child(&["--ask", lake.to_str().unwrap()]);
-        let duck = support::result_of(
-            &Command::new(&python)
-                .args(["-c", DUCKDB_Q1, lake.to_str().unwrap(), &script])
-                .output()
-                .unwrap(),
-        );
-        println!(
-            "| {label} | {:.0} | {} | {:.0} | {:.0} | {} | {:.0} |",
-            ask["median_ms"].as_f64().unwrap(),
-            ask["evidence_rows"],
-            ask["peak_rss_mib"].as_f64().unwrap(),
-            duck["median_ms"].as_f64().unwrap(),
-            duck["evidence_rows"],
-            duck["peak_rss_mib"].as_f64().unwrap()
-        );
-    }
 }

@@ -88,27 +88,6 @@ print("RESULT " + json.dumps({"seconds": elapsed, "records": rows,
       "cpu_seconds": usage.ru_utime + usage.ru_stime, "peak_rss_mib": usage.ru_maxrss / 1024}))
 "#;
 
-const DUCKDB_Q2: &str = r#"
-import duckdb, json, resource, sys, time
-lake, script = sys.argv[1], json.loads(sys.argv[2])
-con = duckdb.connect()
-for table in ["runtime_alerts", "incidents"]:
-    con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{lake}/{table}/*/*.parquet', hive_partitioning=true, union_by_name=true)")
-latencies, rows = [], 0
-for i in range(6):
-    t = time.perf_counter()
-    for view in script["views"]:
-        con.execute(view)
-    # Timestamps stay in DuckDB (fetching them needs pytz); every row is still produced.
-    rows = len(con.execute(f"SELECT alert_id, CAST(remediated_at AS VARCHAR) FROM ({script['evidence']})").fetchall())
-    con.execute(script["metrics"]).fetchall()
-    if i > 0:
-        latencies.append((time.perf_counter() - t) * 1000)
-latencies.sort()
-print("RESULT " + json.dumps({"median_ms": latencies[len(latencies) // 2], "evidence_rows": rows,
-      "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-"#;
-
 fn python(script: &str, args: &[&str]) -> serde_json::Value {
     support::result_of(
         &Command::new(support::python())
@@ -208,28 +187,14 @@ fn main() {
         args.extend(sources.iter().cloned());
         question::child(&args.iter().map(String::as_str).collect::<Vec<_>>());
     }
-    let script = question::duckdb_script(
+    question::latency_table(
         "q2",
+        &["runtime_alerts", "incidents"],
         &[
             "incident_alert_refs",
             "incident_timeline",
             "runtime_alert_incidents",
         ],
+        &[("3 months", &recent), ("12 months", &full)],
     );
-    println!(
-        "\n| q2 over | evlake median ms | evidence rows | RSS MiB | DuckDB median ms | DuckDB rows | DuckDB RSS MiB |\n|---|---|---|---|---|---|---|"
-    );
-    for (label, lake) in [("3 months", &recent), ("12 months", &full)] {
-        let ask = question::child(&["--ask", lake.to_str().unwrap()]);
-        let duck = python(DUCKDB_Q2, &[lake.to_str().unwrap(), &script]);
-        println!(
-            "| {label} | {:.0} | {} | {:.0} | {:.0} | {} | {:.0} |",
-            ask["median_ms"].as_f64().unwrap(),
-            ask["evidence_rows"],
-            ask["peak_rss_mib"].as_f64().unwrap(),
-            duck["median_ms"].as_f64().unwrap(),
-            duck["evidence_rows"],
-            duck["peak_rss_mib"].as_f64().unwrap()
-        );
-    }
 }

@@ -7,7 +7,7 @@ use super::PagerdutyConfig;
 use crate::emit::{Document, Emitter};
 use crate::registry::Parser;
 use crate::sources::incident::ClueFinder;
-use crate::sources::json::{each_body, emit_record, text, time};
+use crate::sources::json::{each_body, emit_record, raw, text, time};
 
 /// The `pagerduty` parser.
 #[derive(Debug, Clone)]
@@ -69,11 +69,7 @@ impl PagerdutyParser {
     fn webhook(&self, body: &Value, location: &str, out: &mut Emitter) {
         let event = &body["event"];
         let Some(event_type) = text(event, "/event_type") else {
-            return out.reject(
-                location,
-                "a webhook event has an 'event_type'",
-                &json_bytes(body),
-            );
+            return out.reject(location, "a webhook event has an 'event_type'", &raw(body));
         };
         if !event_type.starts_with("incident.") {
             // Services, schedules, … are not incidents.
@@ -125,7 +121,7 @@ impl PagerdutyParser {
             "trigger" => "triggered".to_string(),
             "acknowledge" => "acknowledged".to_string(),
             "resolve" => "resolved".to_string(),
-            "" => return out.reject(location, "a log entry has a 'type'", &json_bytes(entry)),
+            "" => return out.reject(location, "a log entry has a 'type'", &raw(entry)),
             other => other.to_string(),
         };
         let incident = &entry["incident"];
@@ -150,10 +146,6 @@ impl PagerdutyParser {
     }
 }
 
-fn json_bytes(v: &Value) -> Vec<u8> {
-    crate::sources::json::raw(v)
-}
-
 impl Parser for PagerdutyParser {
     fn parse(&self, doc: Document<'_>, out: &mut Emitter) {
         each_body(doc, out, |body, at, out| {
@@ -176,7 +168,7 @@ impl Parser for PagerdutyParser {
                 out.reject(
                     at,
                     "not a PagerDuty webhook event ('event') or API page ('incidents', 'log_entries')",
-                    &json_bytes(body),
+                    &raw(body),
                 );
             }
         });
