@@ -203,12 +203,6 @@ fn main() {
     question::latency_table(
         "q1",
         &["ci_jobs", "deployments", "scan_findings", "exceptions"],
-        &[
-            "ci_gates",
-            "deployment_outcomes",
-            "exceptions_current",
-            "prod_deploy_attempts",
-        ],
         &[("3 months", &recent), ("12 months", &full)],
     );
 }

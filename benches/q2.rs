@@ -190,11 +190,6 @@ fn main() {
     question::latency_table(
         "q2",
         &["runtime_alerts", "incidents"],
-        &[
-            "incident_alert_refs",
-            "incident_timeline",
-            "runtime_alert_incidents",
-        ],
         &[("3 months", &recent), ("12 months", &full)],
     );
 }

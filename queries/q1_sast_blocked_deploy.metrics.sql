@@ -40,7 +40,7 @@ gates AS (
 ci AS (
   SELECT COUNT(*) AS ci_records
   FROM ci_jobs
-  WHERE event_time > $window_start AND event_time <= $as_of
+  WHERE event_time > $window_start AND event_time <= $as_of AND ingested_at <= $known_at
 ),
 open_exceptions AS (
   SELECT

@@ -57,7 +57,9 @@ totals AS (
   FROM ranked
 ),
 incident_source AS (
-  SELECT COUNT(*) AS incident_records FROM incidents WHERE event_time <= $as_of
+  SELECT COUNT(*) AS incident_records
+  FROM incidents
+  WHERE event_time <= $as_of AND ingested_at <= $known_at
 )
 SELECT
   COALESCE(t.alerts, 0) AS alerts,

@@ -17,7 +17,8 @@ const EXIT_CODES: &str = "Exit codes:
   2  the command line is invalid
   3  the SQL was refused: it is not a read-only query over the lake
   4  the lake could not be opened or read, or a query failed (time or memory limit, bad SQL)
-  5  ingest quarantined more than the allowed share of records (the good ones were kept)";
+  5  ingest quarantined more than the allowed share of records (the good ones were kept)
+  6  reproduce: the re-run answer differs from the saved one";
 
 /// evlake — an evidence lake for DevSecOps audits.
 #[derive(Debug, Parser)]
@@ -111,13 +112,25 @@ enum Command {
         /// default now.
         #[arg(long, value_parser = parse_instant)]
         as_of: Option<DateTime<Utc>>,
-        /// Read the lake as it was then (transaction time): what could have been answered on
-        /// that day. Default now.
+        /// Read only what the lake had ingested by then (transaction time, by each row's
+        /// `ingested_at`): what could have been answered on that day. Default now.
         #[arg(long, value_parser = parse_instant)]
         known_at: Option<DateTime<Utc>>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = AnswerFormat::Table)]
         format: AnswerFormat,
+    },
+    /// Re-run a saved answer (the JSON of `ask --format json`) at the table versions,
+    /// instants and rubric it recorded, and say `identical` or which rows, metrics, verdict
+    /// or level differ; tables that have moved on since (later ingests) are listed. Exits 6
+    /// when the answer differs.
+    #[command(after_help = EXIT_CODES)]
+    Reproduce {
+        /// The saved answer.
+        answer: std::path::PathBuf,
+        /// Output format (table: a summary in words; json: every difference).
+        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+        format: ReportFormat,
     },
     /// Write a synthetic organisation's evidence in the sources' real formats (GitHub Actions
     /// API bodies, SARIF, an exceptions register, Falco alerts, PagerDuty webhook events,
@@ -163,6 +176,13 @@ enum AnswerFormat {
     Table,
     Json,
     Md,
+}
+
+/// How a report in words is printed.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Table,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -324,13 +344,30 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             known_at,
             format,
         } => {
-            let mut builder = session(Lake::open(&cli.lake)?);
-            if let Some(t) = known_at {
-                builder = builder.with_known_at(*t);
-            }
-            let answer = builder.build().await?.ask(question, *as_of).await?;
+            let session = session(Lake::open(&cli.lake)?).build().await?;
+            let answer = session.ask(question, *as_of, *known_at).await?;
             print!("{}", render_answer(&answer, *format));
             Ok(0)
+        }
+        Command::Reproduce { answer, format } => {
+            let text = std::fs::read_to_string(answer)
+                .map_err(|e| format!("{}: {e}", answer.display()))?;
+            let saved: Answer = serde_json::from_str(&text).map_err(|e| Failure {
+                code: 2,
+                message: format!("{}: not an evlake answer: {e}", answer.display()),
+            })?;
+            let lake = Lake::open(&cli.lake)?;
+            let current = session(lake.clone()).build().await?;
+            let pinned = session(lake)
+                .with_versions(saved.lake_version.clone())
+                .build()
+                .await?;
+            let result = pinned.reproduce(&saved, current.lake_versions()).await?;
+            match format {
+                ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&result)?),
+                ReportFormat::Table => print!("{}", result.to_text(&saved)),
+            }
+            Ok(if result.identical { 0 } else { 6 })
         }
         Command::Generate {
             out,
@@ -462,7 +499,7 @@ async fn demo(
         (5, "q2", "The second"),
     ] {
         println!("{step}. {what}, as of now:\n");
-        let answer = session.ask(question, None).await?;
+        let answer = session.ask(question, None, None).await?;
         println!("{}", render_answer(&answer, AnswerFormat::Table));
     }
     println!(

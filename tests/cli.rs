@@ -454,3 +454,116 @@ fn a_crash_mid_ingest_then_a_rerun_gives_the_rows_of_an_uninterrupted_run() {
         assert!(verify.status.success(), "{point}: {}", text(&verify.stdout));
     }
 }
+
+#[test]
+fn an_answer_is_byte_identical_twice_and_reproduce_says_so_or_names_what_moved() {
+    let dir = tempfile::tempdir().unwrap();
+    let org = dir.path().join("org");
+    let lake = dir.path().join("lake");
+    let generate = evlake(
+        &lake,
+        &[
+            "generate",
+            "--out",
+            org.to_str().unwrap(),
+            "--services",
+            "8",
+            "--days",
+            "20",
+            "--end",
+            "2026-11-20",
+        ],
+    );
+    assert!(generate.status.success(), "{}", text(&generate.stderr));
+    let config = org.join("ingest.toml");
+    let ingest = |source: &str| {
+        let out = evlake(
+            &lake,
+            &[
+                "ingest",
+                "--config",
+                config.to_str().unwrap(),
+                "--source",
+                source,
+            ],
+        );
+        assert!(out.status.success(), "{source}: {}", text(&out.stderr));
+    };
+    for source in ["github", "scans", "register"] {
+        ingest(source);
+    }
+    let ask = || {
+        let out = evlake(
+            &lake,
+            &[
+                "ask",
+                "q1",
+                "--as-of",
+                "2026-11-20",
+                "--known-at",
+                "2030-01-01",
+                "--format",
+                "json",
+            ],
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        out.stdout
+    };
+    let first = ask();
+    assert_eq!(first, ask(), "the same question twice gives the same bytes");
+    let answer: serde_json::Value = serde_json::from_slice(&first).unwrap();
+    assert_eq!(
+        answer["parameters"]["known_at"],
+        "2030-01-01T23:59:59.999999Z"
+    );
+    assert_eq!(
+        answer["parameters"]["window_start"],
+        "2026-11-13T23:59:59.999999Z"
+    );
+    assert_eq!(answer["rubric_sha256"].as_str().map(str::len), Some(64));
+    assert_eq!(answer["evlake_version"], env!("CARGO_PKG_VERSION"));
+    let saved = dir.path().join("answer.json");
+    std::fs::write(&saved, &first).unwrap();
+
+    let reproduce = |file: &Path| evlake(&lake, &["reproduce", file.to_str().unwrap()]);
+    let out = reproduce(&saved);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    assert!(report.starts_with("identical: q1"), "{report}");
+    assert!(!report.contains("moved since"), "{report}");
+
+    // A later ingest moves a table on; the answer, pinned to its versions, still reproduces.
+    ingest("falco");
+    let out = reproduce(&saved);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    assert!(report.starts_with("identical: q1"), "{report}");
+    assert!(
+        report.contains("moved since: runtime_alerts absent → v1"),
+        "{report}"
+    );
+
+    // An answer edited after the fact does not reproduce, and says where.
+    assert!(
+        !answer["evidence"].as_array().unwrap().is_empty(),
+        "{answer}"
+    );
+    let mut edited = answer.clone();
+    let deploys = edited["metrics"]["prod_deploys"].as_i64().unwrap();
+    edited["metrics"]["prod_deploys"] = (deploys + 1).into();
+    edited["evidence"].as_array_mut().unwrap().pop();
+    let forged = dir.path().join("forged.json");
+    std::fs::write(&forged, edited.to_string()).unwrap();
+    let out = reproduce(&forged);
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out.stdout));
+    let report = text(&out.stdout);
+    assert!(report.starts_with("DIFFERS: q1"), "{report}");
+    assert!(
+        report.contains(&format!(
+            "metric prod_deploys: saved {}, now {deploys}",
+            deploys + 1
+        )),
+        "{report}"
+    );
+    assert!(report.contains("row added now:"), "{report}");
+}

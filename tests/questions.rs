@@ -9,6 +9,8 @@ use evlake::generate::{GenerateOptions, Truth, generate, ingest_config};
 use evlake_ingest::{IngestConfig, IngestRun};
 use evlake_store::Lake;
 
+#[path = "questions/bound.rs"]
+mod bound;
 #[path = "questions/q1.rs"]
 mod q1;
 #[path = "questions/q2.rs"]

@@ -4,8 +4,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
-use evlake_query::{EVIDENCE_MARGIN_DAYS, QuerySession, Rubric, catalog};
+use chrono::{DateTime, NaiveDate, Utc};
+use evlake_query::{BoundQuestion, QuerySession, Rubric};
 use evlake_store::Lake;
 
 use crate::support::{peak_rss_mib, result_of};
@@ -45,7 +45,7 @@ pub fn ask(lake: &str, question: &str, as_of: DateTime<Utc>) {
         for i in 0..6 {
             let began = Instant::now();
             let session = QuerySession::builder(lake.clone()).build().await.unwrap();
-            let answer = session.ask(question, Some(as_of)).await.unwrap();
+            let answer = session.ask(question, Some(as_of), None).await.unwrap();
             if i > 0 {
                 latencies.push(began.elapsed().as_secs_f64() * 1000.0);
             }
@@ -60,56 +60,19 @@ pub fn ask(lake: &str, question: &str, as_of: DateTime<Utc>) {
     });
 }
 
-/// A question's SQL for DuckDB, as of [`as_of`]: the `views` it reads (the others may read
-/// tables the DuckDB script does not register) and its evidence and metrics queries, with
-/// every parameter — instants and the rubric's `parameters` — as a literal.
-fn duckdb_script(question: &str, views: &[&str]) -> String {
-    let spec = Rubric::builtin().question(question).unwrap();
-    let literal =
-        |t: DateTime<Utc>| format!("TIMESTAMPTZ '{}'", t.format("%Y-%m-%d %H:%M:%S%.6f+00"));
-    let lookback = i64::from(spec.lookback_days);
-    let substitute = |sql: &str| {
-        let mut sql = sql
-            .replace("$as_of", &literal(as_of()))
-            .replace(
-                "$window_start",
-                &literal(as_of() - Duration::days(spec.window_days.into())),
-            )
-            .replace(
-                "$lookback_start",
-                &literal(as_of() - Duration::days(lookback)),
-            )
-            .replace(
-                "$evidence_start",
-                &literal(as_of() - Duration::days(lookback + EVIDENCE_MARGIN_DAYS)),
-            );
-        for (name, value) in &spec.parameters {
-            sql = sql.replace(&format!("${name}"), &value.to_string());
-        }
-        sql
-    };
-    let views: Vec<String> = catalog::VIEWS
-        .iter()
-        .filter(|v| views.contains(&v.stem()))
-        .map(|v| {
-            format!(
-                "CREATE OR REPLACE VIEW {} AS {}",
-                v.stem(),
-                substitute(v.text.trim().trim_end_matches(';'))
-            )
-        })
-        .collect();
-    let file = |p: &str| substitute(catalog::question_file(p).unwrap().text);
+/// A question's SQL for DuckDB, as of [`as_of`] and known now (after the bench's ingest): the
+/// bound question's evidence and metrics statements with every parameter a literal, exactly
+/// as its answer's `sql` records them.
+fn duckdb_script(question: &str) -> serde_json::Value {
+    let bound = BoundQuestion::new(Rubric::builtin(), question, as_of(), Utc::now()).unwrap();
     serde_json::json!({
-        "views": views,
-        "evidence": file(&spec.sql),
-        "metrics": file(&spec.metrics_sql),
+        "evidence": bound.literal(bound.evidence()),
+        "metrics": bound.literal(bound.metrics()),
     })
-    .to_string()
 }
 
 /// DuckDB asking a question: the lake's `tables` as views over their Parquet files, then six
-/// times the question's views, evidence and metrics; the median of the last five.
+/// times the question's evidence and metrics; the median of the last five.
 const DUCKDB_ASK: &str = r#"
 import duckdb, json, resource, sys, time
 lake, script = sys.argv[1], json.loads(sys.argv[2])
@@ -119,8 +82,6 @@ for table in script["tables"]:
 latencies, rows = [], 0
 for i in range(6):
     t = time.perf_counter()
-    for view in script["views"]:
-        con.execute(view)
     # Every value of every row is fetched, as text (fetching timestamps needs pytz).
     rows = len(con.execute(f"SELECT CAST(COLUMNS(*) AS VARCHAR) FROM ({script['evidence']})").fetchall())
     con.execute(script["metrics"]).fetchall()
@@ -132,11 +93,10 @@ print("RESULT " + json.dumps({"median_ms": latencies[len(latencies) // 2], "evid
 "#;
 
 /// Prints the latency table of `question` over each `(label, lake)`: evlake in a measuring
-/// child (this binary with `--ask LAKE`) beside DuckDB running the same SQL files over the
-/// lake's Parquet files, with `tables` registered and the question's `views` created.
-pub fn latency_table(question: &str, tables: &[&str], views: &[&str], lakes: &[(&str, &Path)]) {
-    let mut script: serde_json::Value =
-        serde_json::from_str(&duckdb_script(question, views)).unwrap();
+/// child (this binary with `--ask LAKE`) beside DuckDB running the same statements over the
+/// lake's Parquet files, with `tables` registered.
+pub fn latency_table(question: &str, tables: &[&str], lakes: &[(&str, &Path)]) {
+    let mut script = duckdb_script(question);
     script["tables"] = serde_json::json!(tables);
     let script = script.to_string();
     println!(

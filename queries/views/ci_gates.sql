@@ -1,8 +1,8 @@
 -- Every CI record that implements a gate (`sast`, `sca`, `iac`, `container`, `deploy`, as the
 -- source's `gates` setting maps job and check names), with whether it failed or succeeded.
 -- GitHub reports `conclusion`; GitLab only `status` (copied into `conclusion` at ingest).
--- Like every view, it reads the evidence in ($evidence_start, $as_of], which evlake binds to
--- each question's lookback.
+-- Like every view, it reads the evidence in ($evidence_start, $as_of] that the lake had
+-- ingested by $known_at (transaction time), which evlake binds to each question.
 SELECT
   provider, repo, record_kind, run_id, run_attempt, workflow, job_id, job_name, gate,
   commit_sha, environment, status, conclusion,
@@ -14,6 +14,7 @@ SELECT
   event_time, ingested_at, source, source_name, source_id, record_sha256
 FROM ci_jobs
 WHERE gate IS NOT NULL AND event_time > $evidence_start AND event_time <= $as_of
+  AND ingested_at <= $known_at
   -- Only concluded records: one read while it was still running is kept in the lake, but
   -- its finished record (a separate row) is the one that says what the gate did.
   AND conclusion IS NOT NULL

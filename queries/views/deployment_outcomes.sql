@@ -1,5 +1,5 @@
 -- One row per deployment: where it went, which commit and run, and its newest status as of
--- $as_of (records in ($evidence_start, $as_of]).
+-- $as_of (records in ($evidence_start, $as_of] ingested by $known_at).
 -- GitHub keeps the deployment and each status as separate records (the deployment has the
 -- commit, a status set by a workflow names the run and job); GitLab sends the deployment with its
 -- current status. The provenance columns are those of the newest status.
@@ -13,7 +13,7 @@ WITH facts AS (
     MAX(job_id) AS job_id,
     MIN(COALESCE(created_at, event_time)) AS created_at
   FROM deployments
-  WHERE event_time > $evidence_start AND event_time <= $as_of
+  WHERE event_time > $evidence_start AND event_time <= $as_of AND ingested_at <= $known_at
   GROUP BY provider, repo, deploy_id
 ),
 newest AS (
@@ -24,7 +24,7 @@ newest AS (
       PARTITION BY provider, repo, deploy_id ORDER BY event_time DESC, source_id DESC
     ) AS n
   FROM deployments
-  WHERE event_time > $evidence_start AND event_time <= $as_of
+  WHERE event_time > $evidence_start AND event_time <= $as_of AND ingested_at <= $known_at
 )
 SELECT
   f.provider, f.repo, f.deploy_id, f.environment, f.production, f.commit_sha, f.run_id,

@@ -1,5 +1,5 @@
 -- One row per incident (a PagerDuty incident, a Jira issue) from its events in
--- ($evidence_start, $as_of]: when it opened, was first acknowledged (PagerDuty's
+-- ($evidence_start, $as_of] ingested by $known_at: when it opened, was first acknowledged (PagerDuty's
 -- acknowledgement, or a Jira issue's first status change) and first remediated (PagerDuty's
 -- resolution, or a Jira issue entering a remediated status), with the event that proves each;
 -- and the rule and workload it names, for correlating alerts to it.
@@ -12,7 +12,7 @@ WITH events AS (
       ELSE event_type
     END AS step
   FROM incidents
-  WHERE event_time > $evidence_start AND event_time <= $as_of
+  WHERE event_time > $evidence_start AND event_time <= $as_of AND ingested_at <= $known_at
 ),
 firsts AS (
   SELECT

@@ -86,6 +86,7 @@ findings AS (
     ON f.repo = s.repo AND f.commit_sha = s.commit_sha
    AND COALESCE(f.scan_time, f.event_time) <= s.started_at
    AND f.event_time > $evidence_start AND f.event_time <= $as_of
+   AND f.ingested_at <= $known_at
   GROUP BY
     s.provider, s.repo, s.deploy_id, s.environment, s.commit_sha, s.run_id, s.deploy_job,
     s.started_at, s.deployed, s.event_time, s.ingested_at, s.source, s.source_name,

@@ -1,4 +1,4 @@
--- Every runtime alert in ($evidence_start, $as_of] with the incident it led to, if any, by
+-- Every runtime alert in ($evidence_start, $as_of] ingested by $known_at with the incident it led to, if any, by
 -- the first correlation strategy that finds one (docs/correlation.md):
 --   `alert_id`       the incident carries the alert's id                        confidence `high`
 --   `rule_workload`  an incident naming the same rule and pod (or, for alerts without a pod,
@@ -7,7 +7,8 @@
 -- Several incidents found by one strategy: the first opened. $correlation_window_minutes = 0
 -- turns the second strategy off.
 WITH alerts AS (
-  SELECT * FROM runtime_alerts WHERE event_time > $evidence_start AND event_time <= $as_of
+  SELECT * FROM runtime_alerts
+  WHERE event_time > $evidence_start AND event_time <= $as_of AND ingested_at <= $known_at
 ),
 by_id AS (
   SELECT

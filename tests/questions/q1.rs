@@ -2,8 +2,11 @@
 
 use std::path::Path;
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Utc};
 use evlake::generate::Truth;
+use evlake_core::FixedClock;
 use evlake_query::{Answer, QuerySession, Verdict};
 use evlake_store::Lake;
 
@@ -104,7 +107,7 @@ async fn q1_equals_the_planted_truth_for_several_seeds_and_dates() {
         let session = QuerySession::builder(lake).build().await.unwrap();
         for as_of in ["2026-11-20", "2026-10-28T12:00:00Z"] {
             let as_of = end_of(as_of);
-            let answer = session.ask("q1", Some(as_of)).await.unwrap();
+            let answer = session.ask("q1", Some(as_of), None).await.unwrap();
             assert_matches(&answer, &truth, as_of);
             let leaks = truth.in_window("advisory_leak", as_of - Duration::days(7), as_of);
             let expected = if leaks.is_empty() {
@@ -131,8 +134,12 @@ async fn q1_equals_the_planted_truth_for_several_seeds_and_dates() {
 async fn as_of_and_known_at_bound_what_the_answer_sees() {
     let dir = tempfile::tempdir().unwrap();
     let truth = organisation(dir.path(), 11, 12, 30);
-    let lake = Lake::open(&dir.path().join("lake").display().to_string()).unwrap();
-    // First everything up to 2026-11-10, later the rest: the late days arrive afterwards.
+    // The lake's clock stamps `ingested_at`: first everything up to 2026-11-10, ingested on
+    // 11-11; the rest arrives on 11-21.
+    let clock = Arc::new(FixedClock::new(end_of("2026-11-11")));
+    let lake = Lake::open(&dir.path().join("lake").display().to_string())
+        .unwrap()
+        .with_clock(clock.clone());
     let early = |p: &Path| {
         p.to_string_lossy().split('/').any(|part| {
             part.get(..10)
@@ -143,9 +150,8 @@ async fn as_of_and_known_at_bound_what_the_answer_sees() {
         !runtime_source(name) && (name == "register" || early(p))
     })
     .await;
-    std::thread::sleep(std::time::Duration::from_millis(1100));
-    let between = Utc::now();
-    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let between = end_of("2026-11-15");
+    clock.set(end_of("2026-11-21"));
     ingest(&lake, dir.path(), |name, p| {
         !runtime_source(name) && name != "register" && !early(p)
     })
@@ -153,13 +159,13 @@ async fn as_of_and_known_at_bound_what_the_answer_sees() {
 
     let as_of = end_of("2026-11-20");
     let now = QuerySession::builder(lake.clone()).build().await.unwrap();
-    let full = now.ask("q1", Some(as_of)).await.unwrap();
+    let full = now.ask("q1", Some(as_of), None).await.unwrap();
     assert_matches(&full, &truth, as_of);
 
     // An as-of before a deploy does not see it.
     let last = truth.planted.last().unwrap();
     let before = now
-        .ask("q1", Some(last.event_time - Duration::seconds(1)))
+        .ask("q1", Some(last.event_time - Duration::seconds(1)), None)
         .await
         .unwrap();
     assert!(
@@ -168,7 +174,7 @@ async fn as_of_and_known_at_bound_what_the_answer_sees() {
             .iter()
             .all(|r| r["deploy_id"] != last.deploy_id.as_str())
     );
-    let at = now.ask("q1", Some(last.event_time)).await.unwrap();
+    let at = now.ask("q1", Some(last.event_time), None).await.unwrap();
     assert!(
         at.evidence
             .iter()
@@ -176,12 +182,7 @@ async fn as_of_and_known_at_bound_what_the_answer_sees() {
     );
 
     // Known at `between`, the lake held nothing after 2026-11-10: no CI data in the window.
-    let then = QuerySession::builder(lake)
-        .with_known_at(between)
-        .build()
-        .await
-        .unwrap();
-    let answer = then.ask("q1", Some(as_of)).await.unwrap();
+    let answer = now.ask("q1", Some(as_of), Some(between)).await.unwrap();
     assert_eq!(answer.known_at, between);
     assert_eq!(answer.verdict, Verdict::NoData);
     assert!(
@@ -190,6 +191,9 @@ async fn as_of_and_known_at_bound_what_the_answer_sees() {
             .iter()
             .all(|r| r["event_time"].as_str().unwrap() < "2026-11-11")
     );
-    let early_answer = then.ask("q1", Some(end_of("2026-11-10"))).await.unwrap();
+    let early_answer = now
+        .ask("q1", Some(end_of("2026-11-10")), Some(between))
+        .await
+        .unwrap();
     assert_matches(&early_answer, &truth, end_of("2026-11-10"));
 }

@@ -198,7 +198,7 @@ async fn q2_equals_the_planted_truth_for_several_seeds_and_dates() {
         let session = QuerySession::builder(lake).build().await.unwrap();
         for as_of in ["2026-11-20", "2026-11-02T06:00:00Z"] {
             let as_of = end_of(as_of);
-            let answer = session.ask("q2", Some(as_of)).await.unwrap();
+            let answer = session.ask("q2", Some(as_of), None).await.unwrap();
             assert_matches(&answer, &truth, as_of);
         }
         // One second before a remediation, it has not happened yet.
@@ -209,7 +209,7 @@ async fn q2_equals_the_planted_truth_for_several_seeds_and_dates() {
             .unwrap();
         let when = remediated.remediated_at.unwrap();
         for as_of in [when - Duration::seconds(1), when] {
-            let answer = session.ask("q2", Some(as_of)).await.unwrap();
+            let answer = session.ask("q2", Some(as_of), None).await.unwrap();
             assert_matches(&answer, &truth, as_of);
         }
     }
@@ -332,7 +332,10 @@ async fn each_correlation_strategy_matches_what_it_should_and_nothing_else() {
         assert_eq!(summary.quarantined, 0, "{kind}");
     }
     let session = QuerySession::builder(lake).build().await.unwrap();
-    let answer = session.ask("q2", Some(end_of("2026-11-11"))).await.unwrap();
+    let answer = session
+        .ask("q2", Some(end_of("2026-11-11")), None)
+        .await
+        .unwrap();
     let by_alert = |n: u32| {
         answer
             .evidence

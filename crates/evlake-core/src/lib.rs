@@ -11,3 +11,10 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Error, Result};
 pub use failpoint::failpoint;
 pub use tables::{Partitioning, TableKind, TableSpec};
+
+use sha2::{Digest, Sha256};
+
+/// SHA-256 of `bytes`, in lower-case hex: how evlake names every record, file and commit.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}

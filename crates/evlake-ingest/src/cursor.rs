@@ -15,7 +15,7 @@ use evlake_store::Lake;
 use serde_json::Value;
 
 use crate::Result;
-use crate::emit::sha256_hex;
+use evlake_core::sha256_hex;
 
 const TABLE: &str = "_cursors";
 

@@ -8,9 +8,9 @@ use arrow::array::{
     ArrayRef, BinaryBuilder, RecordBatch, StringBuilder, TimestampMicrosecondArray,
 };
 use chrono::{DateTime, Utc};
+use evlake_core::sha256_hex;
 use evlake_core::tables;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 use crate::rows::{Given, TableRows};
 
@@ -48,11 +48,6 @@ pub(crate) struct Rejected {
 /// Formats an instant as the lake's JSON timestamp text.
 pub fn timestamp(t: DateTime<Utc>) -> Value {
     Value::String(t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
-}
-
-/// SHA-256 of `bytes`, in hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
 }
 
 impl Emitter {

@@ -95,7 +95,7 @@ impl Input {
             Some(n) => &head[..=n],
             None => &head[..],
         };
-        let checksum = &crate::emit::sha256_hex(first_line)[..16];
+        let checksum = &evlake_core::sha256_hex(first_line)[..16];
         Ok(Some(format!(
             "stream:{}:{checksum}",
             file_identity(path, &self.location)?

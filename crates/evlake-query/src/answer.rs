@@ -70,8 +70,16 @@ pub struct Answer {
     pub metrics: BTreeMap<String, Value>,
     /// The DSOMM activities the question samples, by UUID.
     pub activities: Vec<ActivityRef>,
-    /// The exact query text that produced the answer: the views, the evidence query and the
-    /// metrics query.
+    /// Every value the question was bound with: its instants (RFC 3339) and the rubric's
+    /// parameters, by name.
+    pub parameters: BTreeMap<String, Value>,
+    /// SHA-256 of the rubric (`queries/rubric.toml`) that gave the verdict and the level.
+    pub rubric_sha256: String,
+    /// The evlake version that answered.
+    pub evlake_version: String,
+    /// The exact statements that produced the evidence and the metrics, every parameter a
+    /// literal and the views they read in front of each as common table expressions: runnable
+    /// unchanged by DuckDB or Spark SQL over the same tables.
     pub sql: String,
     /// The table versions read.
     pub lake_version: Vec<LakeTableVersion>,
@@ -259,6 +267,9 @@ mod tests {
                 name: "Require status checks to pass".into(),
                 level: 3,
             }],
+            parameters: BTreeMap::from([("as_of".to_string(), json!("2026-11-22T00:00:00Z"))]),
+            rubric_sha256: "00".into(),
+            evlake_version: "0.1.0".into(),
             sql: "SELECT 1".into(),
             lake_version: vec![LakeTableVersion {
                 table: "ci_jobs".into(),

@@ -77,4 +77,32 @@ mod tests {
         questions.sort();
         assert_eq!(on_disk("."), questions);
     }
+
+    /// Known-at is transaction time as a column filter, so that every engine running the
+    /// same SQL over a copied lake gives the same answer: each read of a lake table needs
+    /// its own `ingested_at <= $known_at`.
+    #[test]
+    fn every_read_of_a_lake_table_is_filtered_by_known_at() {
+        for file in VIEWS.iter().chain(QUESTIONS) {
+            let words: Vec<&str> = file
+                .text
+                .lines()
+                .map(|l| l.split("--").next().unwrap_or(""))
+                .flat_map(str::split_whitespace)
+                .collect();
+            let reads = words
+                .windows(2)
+                .filter(|w| {
+                    matches!(w[0].to_ascii_uppercase().as_str(), "FROM" | "JOIN")
+                        && evlake_core::tables::all().iter().any(|t| t.name == w[1])
+                })
+                .count();
+            let filters = file.text.matches("ingested_at <= $known_at").count();
+            assert!(
+                filters >= reads,
+                "{}: {reads} reads of lake tables, {filters} known-at filters",
+                file.path
+            );
+        }
+    }
 }

@@ -1,23 +1,28 @@
-//! Questions over the lake: a DataFusion session with every lake table and the shared
-//! views registered, named-parameter SQL, a memory limit and a per-query timeout, the
-//! read-only guard for user SQL, and the [`Answer`] record with its renderings.
+//! Questions over the lake: one shared, read-only DataFusion session with every lake table
+//! registered, a memory limit and a per-query timeout; questions bound to their instants
+//! ([`BoundQuestion`]) that carry the views they read; the read-only guard for user SQL; and
+//! the [`Answer`] record with its renderings.
 
 mod answer;
 mod ask;
+mod bound;
 pub mod catalog;
 mod error;
 mod guard;
 mod render;
+mod reproduce;
 mod rubric;
 mod session;
 
 pub use answer::{Answer, LakeTableVersion, Verdict};
-pub use ask::EVIDENCE_MARGIN_DAYS;
+pub use bound::{BoundQuery, BoundQuestion, EVIDENCE_MARGIN_DAYS, ParamValue};
 pub use error::{Error, Result};
 pub use guard::check_read_only;
 pub use render::{OutputFormat, batches_to_rows, render_batches};
+pub use reproduce::{MetricChange, Reproduction, TableMove};
 pub use rubric::{ActivityRef, Condition, LevelRule, QuestionRubric, Rubric, VerdictRules};
-pub use session::{Params, QuerySession, QuerySessionBuilder};
+pub use session::{QuerySession, QuerySessionBuilder};
 
 pub use datafusion::arrow::record_batch::RecordBatch;
+pub use datafusion::common::ParamValues;
 pub use datafusion::scalar::ScalarValue;

@@ -9,15 +9,20 @@ use serde_json::Value;
 
 use crate::{Error, Result, Verdict};
 
-/// Every question's rubric, by question id (`q1` …).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(transparent)]
-pub struct Rubric(BTreeMap<String, QuestionRubric>);
+/// Every question's rubric, by question id (`q1` …), with the SHA-256 of its text.
+#[derive(Debug, Clone)]
+pub struct Rubric {
+    questions: BTreeMap<String, QuestionRubric>,
+    sha256: String,
+}
 
 impl Rubric {
     /// Parses a rubric; an error names the key that is wrong.
     pub fn parse(text: &str) -> Result<Self> {
-        toml::from_str(text).map_err(|e| Error::Rubric(e.to_string()))
+        Ok(Self {
+            questions: toml::from_str(text).map_err(|e| Error::Rubric(e.to_string()))?,
+            sha256: evlake_core::sha256_hex(text.as_bytes()),
+        })
     }
 
     /// The rubric compiled into evlake (`queries/rubric.toml`), parsed once.
@@ -28,18 +33,33 @@ impl Rubric {
         })
     }
 
-    /// Every question's named parameters, for sessions not bound to one question (a name
-    /// two questions share takes the later question's value).
+    /// SHA-256 of the rubric's text, which an answer records.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    /// Every question's named parameters, for the views of ad-hoc SQL (a name two questions
+    /// share takes the later question's value).
     pub fn parameters(&self) -> BTreeMap<String, i64> {
-        self.0.values().flat_map(|q| q.parameters.clone()).collect()
+        self.questions
+            .values()
+            .flat_map(|q| q.parameters.clone())
+            .collect()
     }
 
     /// The rubric of `question`.
     pub fn question(&self, question: &str) -> Result<&QuestionRubric> {
-        self.0.get(question).ok_or_else(|| Error::UnknownQuestion {
-            question: question.to_string(),
-            known: self.0.keys().cloned().collect::<Vec<_>>().join(", "),
-        })
+        self.questions
+            .get(question)
+            .ok_or_else(|| Error::UnknownQuestion {
+                question: question.to_string(),
+                known: self
+                    .questions
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
     }
 }
 

@@ -1,6 +1,5 @@
 //! The DataFusion session over the lake.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,46 +11,11 @@ use datafusion::error::DataFusionError;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
-use datafusion::scalar::ScalarValue;
 use evlake_core::tables;
 use evlake_store::{Lake, TableVersion};
 
 use crate::answer::LakeTableVersion;
 use crate::{Error, Result, check_read_only};
-
-/// Named query parameters (`$as_of`, `$window_days`, …), by name without the `$`.
-#[derive(Debug, Clone, Default)]
-pub struct Params(HashMap<String, ScalarValue>);
-
-impl Params {
-    /// No parameters.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Adds an instant parameter, typed as a UTC microsecond timestamp like the lake's columns.
-    pub fn instant(mut self, name: &str, value: DateTime<Utc>) -> Self {
-        self.0.insert(
-            name.to_string(),
-            ScalarValue::TimestampMicrosecond(Some(value.timestamp_micros()), Some("UTC".into())),
-        );
-        self
-    }
-
-    /// Adds an integer parameter.
-    pub fn int(mut self, name: &str, value: i64) -> Self {
-        self.0
-            .insert(name.to_string(), ScalarValue::Int64(Some(value)));
-        self
-    }
-
-    /// Adds a text parameter.
-    pub fn text(mut self, name: &str, value: &str) -> Self {
-        self.0
-            .insert(name.to_string(), ScalarValue::Utf8(Some(value.to_string())));
-        self
-    }
-}
 
 /// Builds a [`QuerySession`].
 #[derive(Debug)]
@@ -59,7 +23,7 @@ pub struct QuerySessionBuilder {
     lake: Lake,
     memory_limit: usize,
     timeout: Duration,
-    known_at: Option<DateTime<Utc>>,
+    versions: Option<Vec<LakeTableVersion>>,
 }
 
 impl QuerySessionBuilder {
@@ -75,17 +39,17 @@ impl QuerySessionBuilder {
         self
     }
 
-    /// Reads every table as it was at `known_at` (transaction time): the newest version
-    /// committed at or before it, so the session answers as the lake could have then.
-    pub fn with_known_at(mut self, known_at: DateTime<Utc>) -> Self {
-        self.known_at = Some(known_at);
+    /// Reads every table at the version recorded in `versions` (an answer's `lake_version`),
+    /// a table recorded as absent as empty: how a saved answer is reproduced.
+    pub fn with_versions(mut self, versions: Vec<LakeTableVersion>) -> Self {
+        self.versions = Some(versions);
         self
     }
 
     /// Opens the session: registers every table of the lake (an empty one for each table
-    /// not yet created, so queries see "no rows" rather than "no table") and the shared
-    /// views of `queries/views/` over the last 365 days up to now (a question re-binds them
-    /// to its own as-of and lookback).
+    /// not yet created, so queries see "no rows" rather than "no table"), and, for ad-hoc
+    /// SQL, the shared views of `queries/views/` over the last 365 days up to now. Questions
+    /// never change it: each brings its views with it ([`crate::BoundQuestion`]).
     pub async fn build(self) -> Result<QuerySession> {
         // No spilling: a query over the limit fails with a clear error instead of filling
         // the disk, and memory stays bounded by the limit.
@@ -101,19 +65,22 @@ impl QuerySessionBuilder {
         let ctx = SessionContext::new_with_config_rt(config, runtime);
         let mut versions = Vec::new();
         for spec in tables::all() {
-            let version = match self.known_at {
-                Some(t) => TableVersion::At(t),
-                None => TableVersion::Latest,
-            };
-            let table = match self.lake.table(spec.name, version).await {
-                Ok(t) => Some(t),
-                Err(evlake_store::Error::NoSuchTable(_)) => None,
-                // A table created after `known_at` did not exist then.
-                Err(evlake_store::Error::Delta(_)) if self.known_at.is_some() => None,
-                Err(e) => return Err(e.into()),
+            let pinned = self.versions.as_ref().map(|v| {
+                v.iter()
+                    .find(|v| v.table == spec.name)
+                    .and_then(|v| v.version)
+            });
+            let table = match pinned {
+                Some(None) => None,
+                Some(Some(v)) => Some(self.lake.table(spec.name, TableVersion::Version(v)).await?),
+                None => match self.lake.table(spec.name, TableVersion::Latest).await {
+                    Ok(t) => Some(t),
+                    Err(evlake_store::Error::NoSuchTable(_)) => None,
+                    Err(e) => return Err(e.into()),
+                },
             };
             match table {
-                Some(table) if self.known_at.is_none_or(|t| created_by(&table, t)) => {
+                Some(table) => {
                     table.update_datafusion_session(&ctx.state())?;
                     ctx.register_table(spec.name, table.table_provider().await?)?;
                     let version = table.version().unwrap_or_default();
@@ -123,7 +90,7 @@ impl QuerySessionBuilder {
                         chain_head: Some(self.lake.commit_sha256(spec.name, version).await?),
                     });
                 }
-                _ => {
+                None => {
                     ctx.register_table(
                         spec.name,
                         Arc::new(MemTable::try_new(spec.schema(), vec![vec![]])?),
@@ -136,35 +103,23 @@ impl QuerySessionBuilder {
                 }
             }
         }
-        let session = QuerySession {
+        let opened_at = self.lake.clock().now();
+        for (name, text) in crate::bound::adhoc_views(crate::Rubric::builtin(), opened_at) {
+            ctx.sql(&format!("CREATE VIEW \"{name}\" AS {text}"))
+                .await
+                .map_err(|e| Error::View {
+                    name: name.to_string(),
+                    reason: e.to_string(),
+                })?;
+        }
+        Ok(QuerySession {
             ctx,
             timeout: self.timeout,
             memory_limit: self.memory_limit,
             versions,
-            opened_at: self.lake.clock().now(),
-            known_at: self.known_at,
-        };
-        // Ad-hoc SQL sees the views over the last year (the default retention) up to now,
-        // with the rubric's parameters.
-        session
-            .register_views(
-                session.opened_at,
-                session.opened_at - chrono::Duration::days(365),
-                &crate::rubric::Rubric::builtin().parameters(),
-            )
-            .await?;
-        Ok(session)
+            opened_at,
+        })
     }
-}
-
-/// Whether `table`'s loaded version was committed at or before `t` (Delta's time travel
-/// falls back to version 0 for instants before the table existed).
-fn created_by(table: &deltalake::DeltaTable, t: DateTime<Utc>) -> bool {
-    table
-        .snapshot()
-        .ok()
-        .and_then(|s| s.version_timestamp(s.version()))
-        .is_none_or(|ms| ms <= t.timestamp_millis())
 }
 
 /// A DataFusion session over the lake.
@@ -174,8 +129,7 @@ pub struct QuerySession {
     memory_limit: usize,
     versions: Vec<LakeTableVersion>,
     /// "Now" by the lake's clock when the session opened: the default as-of and known-at.
-    pub(crate) opened_at: DateTime<Utc>,
-    pub(crate) known_at: Option<DateTime<Utc>>,
+    opened_at: DateTime<Utc>,
 }
 
 impl std::fmt::Debug for QuerySession {
@@ -195,7 +149,7 @@ impl QuerySession {
             lake,
             memory_limit: 1 << 30,
             timeout: Duration::from_secs(60),
-            known_at: None,
+            versions: None,
         }
     }
 
@@ -204,51 +158,15 @@ impl QuerySession {
         &self.versions
     }
 
-    /// (Re)registers the shared views over the evidence in (`evidence_start`, `as_of`]: the
-    /// views' `$evidence_start` and `$as_of` become literals, so every scan under them is
-    /// bounded in time and a question's cost follows its window, not the lake's history;
-    /// so do the named integer `parameters` (longest name first, so no name eats another).
-    pub(crate) async fn register_views(
-        &self,
-        as_of: DateTime<Utc>,
-        evidence_start: DateTime<Utc>,
-        parameters: &std::collections::BTreeMap<String, i64>,
-    ) -> Result<()> {
-        let mut names: Vec<(&String, &i64)> = parameters.iter().collect();
-        names.sort_by_key(|(name, _)| std::cmp::Reverse(name.len()));
-        let literal = |t: DateTime<Utc>| {
-            format!(
-                "arrow_cast('{}', 'Timestamp(Microsecond, Some(\"UTC\"))')",
-                t.format("%Y-%m-%dT%H:%M:%S%.6fZ")
-            )
-        };
-        for view in crate::catalog::VIEWS {
-            let mut body = view
-                .text
-                .trim()
-                .trim_end_matches(';')
-                .replace("$evidence_start", &literal(evidence_start))
-                .replace("$as_of", &literal(as_of));
-            for (name, value) in &names {
-                body = body.replace(&format!("${name}"), &value.to_string());
-            }
-            self.ctx
-                .sql(&format!(
-                    "CREATE OR REPLACE VIEW \"{}\" AS {body}",
-                    view.stem()
-                ))
-                .await
-                .map_err(|e| Error::View {
-                    name: view.stem().to_string(),
-                    reason: e.to_string(),
-                })?;
-        }
-        Ok(())
+    /// "Now" by the lake's clock when the session opened: a question's default as-of and
+    /// known-at instants.
+    pub fn opened_at(&self) -> DateTime<Utc> {
+        self.opened_at
     }
 
     /// Runs trusted SQL (the project's own `queries/`) with named parameters.
-    pub async fn query(&self, sql: &str, params: &Params) -> Result<Vec<RecordBatch>> {
-        self.run(sql, params, SQLOptions::new()).await
+    pub async fn query(&self, sql: &str, params: &ParamValues) -> Result<Vec<RecordBatch>> {
+        self.run(sql, Some(params), SQLOptions::new()).await
     }
 
     /// Runs a user's SQL: refused unless read-only, bounded in memory and time.
@@ -258,19 +176,19 @@ impl QuerySession {
             .with_allow_ddl(false)
             .with_allow_dml(false)
             .with_allow_statements(false);
-        self.run(sql, &Params::new(), options).await
+        self.run(sql, None, options).await
     }
 
     async fn run(
         &self,
         sql: &str,
-        params: &Params,
+        params: Option<&ParamValues>,
         options: SQLOptions,
     ) -> Result<Vec<RecordBatch>> {
         let work = async {
             let mut frame = self.ctx.sql_with_options(sql, options).await?;
-            if !params.0.is_empty() {
-                frame = frame.with_param_values(ParamValues::from(params.0.clone()))?;
+            if let Some(params) = params {
+                frame = frame.with_param_values(params.clone())?;
             }
             frame.collect().await
         };

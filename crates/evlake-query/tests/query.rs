@@ -7,7 +7,7 @@ use std::time::Duration;
 use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
 use chrono::{DateTime, Utc};
 use evlake_core::FixedClock;
-use evlake_query::{Error, OutputFormat, Params, QuerySession, render_batches};
+use evlake_query::{Error, OutputFormat, ParamValues, QuerySession, ScalarValue, render_batches};
 use evlake_store::Lake;
 
 fn t(text: &str) -> DateTime<Utc> {
@@ -73,9 +73,16 @@ async fn named_parameters_views_and_empty_tables() {
     .unwrap();
     let session = QuerySession::builder(lake).build().await.unwrap();
 
-    let params = Params::new()
-        .instant("as_of", t("2026-11-01T23:59:59Z"))
-        .int("min_ms", 10);
+    let params = ParamValues::from(vec![
+        (
+            "as_of",
+            ScalarValue::TimestampMicrosecond(
+                Some(t("2026-11-01T23:59:59Z").timestamp_micros()),
+                Some("UTC".into()),
+            ),
+        ),
+        ("min_ms", ScalarValue::Int64(Some(10))),
+    ]);
     let sql =
         "SELECT count(*) FROM access_log WHERE event_time <= $as_of AND duration_ms >= $min_ms";
     assert_eq!(count(&session.query(sql, &params).await.unwrap()), 14);
@@ -113,74 +120,11 @@ async fn named_parameters_views_and_empty_tables() {
     );
 
     let err = session
-        .query(sql, &Params::new())
+        .query(sql, &ParamValues::from(Vec::<(&str, ScalarValue)>::new()))
         .await
         .unwrap_err()
         .to_string();
     assert!(err.contains("as_of"), "a missing parameter is named: {err}");
-}
-
-#[tokio::test]
-async fn known_at_reads_the_lake_as_it_was() {
-    let clock = Arc::new(FixedClock::new(t("2026-11-02T00:00:00Z")));
-    let lake = Lake::open("memory://").unwrap().with_clock(clock.clone());
-    lake.append(
-        "access_log",
-        vec![requests(0..10, t("2026-11-01T00:00:00Z"))],
-    )
-    .unwrap()
-    .execute()
-    .await
-    .unwrap();
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    let between = Utc::now();
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    lake.append(
-        "access_log",
-        vec![requests(10..30, t("2026-11-01T00:00:00Z"))],
-    )
-    .unwrap()
-    .execute()
-    .await
-    .unwrap();
-
-    let then = QuerySession::builder(lake.clone())
-        .with_known_at(between)
-        .build()
-        .await
-        .unwrap();
-    assert_eq!(
-        count(
-            &then
-                .user_query("SELECT count(*) FROM access_log")
-                .await
-                .unwrap()
-        ),
-        10
-    );
-    let now = QuerySession::builder(lake.clone()).build().await.unwrap();
-    assert_eq!(
-        count(
-            &now.user_query("SELECT count(*) FROM access_log")
-                .await
-                .unwrap()
-        ),
-        30
-    );
-    let before = QuerySession::builder(lake)
-        .with_known_at(t("2020-01-01T00:00:00Z"))
-        .build()
-        .await
-        .unwrap();
-    assert_eq!(
-        count(
-            &before
-                .user_query("SELECT count(*) FROM access_log")
-                .await
-                .unwrap()
-        ),
-        0
-    );
 }
 
 #[tokio::test]
@@ -332,7 +276,7 @@ async fn a_question_over_an_empty_lake_is_no_data() {
         .unwrap()
         .with_clock(Arc::new(FixedClock::new(t("2026-11-22T12:00:00Z"))));
     let session = QuerySession::builder(lake).build().await.unwrap();
-    let answer = session.ask("q1", None).await.unwrap();
+    let answer = session.ask("q1", None, None).await.unwrap();
     assert_eq!(answer.verdict, evlake_query::Verdict::NoData);
     assert_eq!(answer.level, 0);
     assert_eq!(answer.as_of, t("2026-11-22T12:00:00Z"));
@@ -340,18 +284,25 @@ async fn a_question_over_an_empty_lake_is_no_data() {
     assert!(answer.evidence.is_empty());
     assert_eq!(answer.metrics["prod_deploys"], 0);
     assert!(answer.metrics["blocking_repo_share"].is_null());
-    assert!(answer.sql.contains("CREATE VIEW prod_deploy_attempts AS"));
     assert!(
         answer
             .sql
-            .contains("-- queries/q1_sast_blocked_deploy.metrics.sql")
+            .contains("prod_deploy_attempts AS (\n-- queries/views/")
     );
-    let q2 = session.ask("q2", None).await.unwrap();
+    assert!(
+        answer
+            .sql
+            .contains("-- metrics: queries/q1_sast_blocked_deploy.metrics.sql")
+    );
+    let q2 = session.ask("q2", None, None).await.unwrap();
     assert_eq!((q2.verdict, q2.level), (evlake_query::Verdict::NoData, 0));
     assert_eq!(q2.window_start, t("2026-10-23T12:00:00Z"));
     assert_eq!(q2.metrics["alerts"], 0);
     assert_eq!(q2.metrics["sources_missing"], 2);
-    assert!(q2.sql.contains("CREATE VIEW runtime_alert_incidents AS"));
-    let err = session.ask("q7", None).await.unwrap_err().to_string();
+    assert!(
+        q2.sql
+            .contains("runtime_alert_incidents AS (\n-- queries/views/")
+    );
+    let err = session.ask("q7", None, None).await.unwrap_err().to_string();
     assert!(err.contains("no question 'q7'"), "{err}");
 }

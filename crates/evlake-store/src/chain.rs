@@ -84,11 +84,6 @@ pub(crate) fn actions_digest(files: &[AddedFile]) -> String {
     hex::encode(hasher.finalize())
 }
 
-/// SHA-256 of `bytes`, in hex.
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
-
 /// The path of a commit file relative to the table root.
 pub(crate) fn commit_path(version: u64) -> Path {
     Path::from(format!("_delta_log/{version:020}.json"))

@@ -81,10 +81,10 @@ impl Default for LakeConfig {
 pub enum TableVersion {
     /// The newest committed version.
     Latest,
-    /// A given Delta version.
+    /// A given Delta version (an answer's `lake_version` pins these). There is no "as of an
+    /// instant": commit files' modification times change when a lake is copied, so
+    /// transaction time is the `ingested_at` column instead.
     Version(u64),
-    /// The newest version committed at or before an instant.
-    At(DateTime<Utc>),
 }
 
 /// What one table holds, for `evlake tables`.
@@ -222,7 +222,6 @@ impl Lake {
         match version {
             TableVersion::Latest => table.load().await?,
             TableVersion::Version(v) => table.load_version(v).await?,
-            TableVersion::At(t) => table.load_with_datetime(t).await?,
         }
         Ok(table)
     }
@@ -357,7 +356,7 @@ impl Lake {
             .await?
             .bytes()
             .await?;
-        Ok(chain::sha256_hex(&bytes))
+        Ok(evlake_core::sha256_hex(&bytes))
     }
 }
 

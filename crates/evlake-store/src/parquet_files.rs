@@ -26,7 +26,7 @@ use parquet::file::properties::WriterProperties;
 use serde_json::{Map, Value, json};
 
 use crate::Result;
-use crate::chain::sha256_hex;
+use evlake_core::sha256_hex;
 
 /// Longest string whose min/max go into the statistics; longer ones would need truncation
 /// rules, and the columns readers filter on (ids, names, kinds) are short.

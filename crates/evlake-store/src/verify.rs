@@ -287,7 +287,7 @@ fn parse_commit(path: &str, bytes: &[u8]) -> Result<Commit> {
         reason,
     };
     let mut commit = Commit {
-        sha256: chain::sha256_hex(bytes),
+        sha256: evlake_core::sha256_hex(bytes),
         prev: None,
         actions_sha256: None,
         adds: Vec::new(),

@@ -5,8 +5,9 @@ use evlake_core::time::{parse_instant, parse_timestamp};
 use serde_json::{Map, Value, json};
 
 use super::ExceptionsConfig;
-use crate::emit::{Document, Emitter, sha256_hex, timestamp};
+use crate::emit::{Document, Emitter, timestamp};
 use crate::registry::Parser;
+use evlake_core::sha256_hex;
 
 const SCOPE_KINDS: &[&str] = &["repo", "service", "person", "environment", "team"];
 

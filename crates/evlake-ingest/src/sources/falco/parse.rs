@@ -7,9 +7,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::FalcoConfig;
-use crate::emit::{Document, Emitter, sha256_hex};
+use crate::emit::{Document, Emitter};
 use crate::registry::{Framing, Parser};
 use crate::sources::runtime::{AlertRow, Workload, priority_rank};
+use evlake_core::sha256_hex;
 
 /// One alert as Falco (and Falcosidekick, which adds `uuid`) writes it.
 #[derive(Deserialize)]

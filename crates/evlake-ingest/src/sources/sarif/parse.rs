@@ -4,9 +4,10 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use super::SarifConfig;
-use crate::emit::{Document, Emitter, sha256_hex, timestamp};
+use crate::emit::{Document, Emitter, timestamp};
 use crate::registry::Parser;
 use crate::sources::json::text;
+use evlake_core::sha256_hex;
 
 /// Severity from SARIF: the `security-severity` score GitHub code scanning uses (on the
 /// result or its rule) when there is one — ≥ 9.0 critical, ≥ 7.0 high, ≥ 4.0 medium, else
