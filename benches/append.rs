@@ -18,8 +18,8 @@ use std::process::Command;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use evlake::synthetic::IamEvents;
 use evlake_store::Lake;
+use evlake_synth::IamEvents;
 
 const BATCH: usize = 100_000;
 const DAYS: u32 = 365;

@@ -23,9 +23,9 @@ use std::process::Command;
 use std::time::Instant;
 
 use chrono::{Duration, NaiveDate};
-use evlake::generate::{GenerateOptions, generate, ingest_config};
 use evlake_ingest::{IngestConfig, IngestRun};
 use evlake_store::Lake;
+use evlake_synth::{GenerateOptions, generate, ingest_config};
 use question::{as_of, end};
 
 /// Files under `path`, in order.

@@ -22,9 +22,9 @@ use std::process::Command;
 use std::time::Instant;
 
 use chrono::{Duration, NaiveDate};
-use evlake::generate::runtime;
 use evlake_ingest::IngestRun;
 use evlake_store::Lake;
+use evlake_synth::runtime;
 use question::{as_of, end};
 use serde_json::{Map, json};
 

@@ -5,11 +5,12 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
-use evlake_ingest::{IngestConfig, IngestRun, IngestSummary, SourceConfig};
+use evlake_ingest::{IngestConfig, IngestJob, IngestSummary, Progress, ProgressSink, SourceConfig};
 use evlake_query::{Answer, OutputFormat, QuerySession, render_batches};
 use evlake_store::{FindingKind, Lake, TableSummary, VerifyReport};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::generate::{GenerateOptions, generate, ingest_config};
+use evlake_synth::{GenerateOptions, generate, ingest_config};
 
 const EXIT_CODES: &str = "Exit codes:
   0  success
@@ -419,29 +420,63 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
     }
 }
 
-/// Runs each configured source in turn; true when one quarantined over its allowed share.
+/// Runs each configured source in turn through the ingest library, printing each summary as
+/// its run ends; true when one quarantined over its allowed share.
 async fn ingest_sources(
     lake: &Lake,
     runs: Vec<(String, SourceConfig)>,
     format: Format,
 ) -> Result<bool, Failure> {
-    let mut over = false;
-    for (name, source) in runs {
-        let run = IngestRun::new(lake.clone(), &source.kind, &name, &source.settings)?
-            .with_max_quarantine_share(source.max_quarantine_share);
-        let mut summaries = Vec::new();
-        if !source.paths.is_empty() {
-            summaries.push(run.ingest_paths(&source.paths).await?);
+    let mut rendered = Ok(());
+    let report = IngestJob::new(lake.clone(), runs)
+        .with_progress(progress_bars())
+        .run(|summary| {
+            if rendered.is_ok() {
+                rendered = render_ingest(summary, format).map(|text| print!("{text}"));
+            }
+        })
+        .await?;
+    rendered?;
+    Ok(report.over_quarantine_limit())
+}
+
+/// Draws the library's progress events as one bar per source on a terminal's stderr (nothing
+/// elsewhere: logs carry the same counts).
+fn progress_bars() -> ProgressSink {
+    let bar: std::sync::Mutex<Option<ProgressBar>> = std::sync::Mutex::new(None);
+    std::sync::Arc::new(move |event: &Progress| {
+        let mut bar = bar.lock().expect("progress lock poisoned");
+        match event {
+            Progress::Started {
+                source_name,
+                total_bytes,
+            } => {
+                let template = match total_bytes {
+                    Some(_) => {
+                        "{prefix} {bar:30} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}"
+                    }
+                    None => "{prefix} {spinner} {pos} pages {msg}",
+                };
+                let new = ProgressBar::with_draw_target(*total_bytes, ProgressDrawTarget::stderr())
+                    .with_style(
+                        ProgressStyle::with_template(template).expect("a valid progress template"),
+                    );
+                new.set_prefix(source_name.clone());
+                *bar = Some(new);
+            }
+            Progress::Advanced { done, records, .. } => {
+                if let Some(bar) = bar.as_ref() {
+                    bar.set_position(*done);
+                    bar.set_message(format!("{records} records"));
+                }
+            }
+            Progress::Finished { .. } => {
+                if let Some(bar) = bar.take() {
+                    bar.finish_and_clear();
+                }
+            }
         }
-        if run.pulls() {
-            summaries.push(run.pull().await?);
-        }
-        for summary in summaries {
-            print!("{}", render_ingest(&summary, format)?);
-            over |= summary.over_quarantine_limit();
-        }
-    }
-    Ok(over)
+    })
 }
 
 async fn demo(

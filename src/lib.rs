@@ -1,5 +1,4 @@
-//! The `evlake` command line and the synthetic evidence it demonstrates and benchmarks with.
+//! The `evlake` command line: argument parsing, rendering and exit codes over the library
+//! crates.
 
 pub mod cli;
-pub mod generate;
-pub mod synthetic;

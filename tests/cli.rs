@@ -4,8 +4,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use chrono::{DateTime, Utc};
-use evlake::synthetic::IamEvents;
 use evlake_store::{Lake, TableVersion};
+use evlake_synth::IamEvents;
 
 fn start() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-10-01T00:00:00Z")

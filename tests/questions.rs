@@ -5,9 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use evlake::generate::{GenerateOptions, Truth, generate, ingest_config};
 use evlake_ingest::{IngestConfig, IngestRun};
 use evlake_store::Lake;
+use evlake_synth::{GenerateOptions, Truth, generate, ingest_config};
 
 #[path = "questions/bound.rs"]
 mod bound;

@@ -5,10 +5,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use evlake::generate::Truth;
 use evlake_core::FixedClock;
 use evlake_query::{Answer, QuerySession, Verdict};
 use evlake_store::Lake;
+use evlake_synth::Truth;
 
 use super::{end_of, ingest, organisation, runtime_source};
 

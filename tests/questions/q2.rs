@@ -2,10 +2,10 @@
 //! correlation strategy on hand-written evidence.
 
 use chrono::{DateTime, Duration, Utc};
-use evlake::generate::{PlantedAlert, Truth};
 use evlake_ingest::IngestRun;
 use evlake_query::{Answer, QuerySession, Verdict};
 use evlake_store::Lake;
+use evlake_synth::{PlantedAlert, Truth};
 use serde_json::{Map, Value, json};
 
 use super::{end_of, ingest, organisation, runtime_source};

@@ -13,6 +13,8 @@ mod emit;
 mod error;
 mod http;
 mod input;
+mod job;
+mod progress;
 mod registry;
 mod rows;
 mod run;
@@ -22,6 +24,8 @@ mod stream;
 pub use config::{IngestConfig, SourceConfig};
 pub use emit::{Document, Emitter};
 pub use error::{Error, Result};
+pub use job::{IngestJob, IngestReport};
+pub use progress::{Progress, ProgressSink};
 pub use registry::{
     BuildParser, BuildPuller, FollowUp, Framing, HttpSettings, Kind, Parser, PullRequest,
     PullStart, Puller, kinds,

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use evlake_store::Lake;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -13,6 +12,7 @@ use crate::cursor::Cursors;
 use crate::emit::{Document, Emitter};
 use crate::http::Http;
 use crate::input::StreamPosition;
+use crate::progress::{ProgressSink, Ticker};
 use crate::registry::{Framing, Kind, Parser, Puller, kind};
 use crate::stream::{self, Piece};
 use crate::{Error, Result, input};
@@ -82,6 +82,7 @@ pub struct IngestRun {
     puller: Option<Box<dyn Puller>>,
     batch_rows: usize,
     max_quarantine_share: f64,
+    progress: Option<ProgressSink>,
 }
 
 impl std::fmt::Debug for IngestRun {
@@ -120,6 +121,7 @@ impl IngestRun {
             puller,
             batch_rows: 50_000,
             max_quarantine_share: 0.01,
+            progress: None,
         })
     }
 
@@ -136,6 +138,12 @@ impl IngestRun {
         self
     }
 
+    /// Sends the run's progress to `sink`.
+    pub fn with_progress(mut self, sink: ProgressSink) -> Self {
+        self.progress = Some(sink);
+        self
+    }
+
     /// Reads `paths`: files, directories (recursively, in path order) and object-store
     /// prefixes (`s3://bucket/prefix`, …, in key order).
     pub async fn ingest_paths(&self, paths: &[PathBuf]) -> Result<IngestSummary> {
@@ -144,16 +152,8 @@ impl IngestRun {
         let mut out = Emitter::new(self.kind.name, &self.source_name, self.lake.clock().now());
         let mut cursors = Cursors::load(&self.lake, self.kind.name, &self.source_name).await?;
         let inputs = input::inputs(paths).await?;
-        // Shown on a terminal only; logs carry the same counts elsewhere.
         let total: u64 = inputs.iter().map(|i| i.size).sum();
-        let progress = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr())
-            .with_style(
-            ProgressStyle::with_template(
-                "{prefix} {bar:30} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}",
-            )
-            .expect("a valid progress template"),
-        );
-        progress.set_prefix(self.source_name.clone());
+        let mut progress = Ticker::start(self.progress.as_ref(), &self.source_name, Some(total));
         for input in inputs {
             if self.parser.framing() == Framing::JsonValues
                 && let Some(key) = input.stream_key()?
@@ -169,12 +169,12 @@ impl IngestRun {
                 }
                 if from.offset == input.size {
                     summary.unchanged_files += 1;
-                    progress.inc(input.size);
+                    progress.advance(input.size, summary.records);
                     continue;
                 }
-                progress.inc(from.offset);
+                progress.advance(from.offset, summary.records);
                 let to = self
-                    .read_stream(&input, from, &mut out, &mut summary, &progress)
+                    .read_stream(&input, from, &mut out, &mut summary, &mut progress)
                     .await?;
                 summary.files += 1;
                 cursors.set(
@@ -186,7 +186,7 @@ impl IngestRun {
             // An input is read again only when it changed (size, modification time, e-tag).
             if cursors.get(&input.key) == Some(input.seen.as_str()) {
                 summary.unchanged_files += 1;
-                progress.inc(input.size);
+                progress.advance(input.size, summary.records);
                 continue;
             }
             let bytes = input.read().await?;
@@ -195,8 +195,7 @@ impl IngestRun {
             summary.bytes += bytes.len() as u64;
             self.parse_input(location, &bytes, input.modified, &mut out, &mut summary)
                 .await?;
-            progress.inc(bytes.len() as u64);
-            progress.set_message(format!("{} records", summary.records + out.accepted));
+            progress.advance(bytes.len() as u64, summary.records + out.accepted);
             tracing::debug!(
                 source = %self.source_name,
                 file = %location,
@@ -211,7 +210,7 @@ impl IngestRun {
         // The rows are committed, the cursor that covers them is not.
         evlake_core::failpoint("ingest.before_cursor");
         cursors.commit(&self.lake).await?;
-        progress.finish_and_clear();
+        progress.finish();
         summary.seconds = began.elapsed().as_secs_f64();
         Ok(summary)
     }
@@ -240,12 +239,7 @@ impl IngestRun {
         let start = puller.start(self.lake.clock().now(), &|key| {
             cursors.get(key).map(str::to_string)
         });
-        let progress = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
-            .with_style(
-                ProgressStyle::with_template("{prefix} {spinner} {pos} pages {bytes} {msg}")
-                    .expect("a valid progress template"),
-            );
-        progress.set_prefix(self.source_name.clone());
+        let mut progress = Ticker::start(self.progress.as_ref(), &self.source_name, None);
         let mut queue: std::collections::VecDeque<_> = start.requests.into();
         while let Some(request) = queue.pop_front() {
             let page = http.get(&request.url).await?;
@@ -264,8 +258,7 @@ impl IngestRun {
                 });
             }
             queue.extend(follow.requests);
-            progress.inc(1);
-            progress.set_message(format!("{} records", summary.records + out.accepted));
+            progress.advance(1, summary.records + out.accepted);
             tracing::debug!(
                 source = %self.source_name,
                 url = %request.url,
@@ -280,7 +273,7 @@ impl IngestRun {
         }
         evlake_core::failpoint("ingest.before_cursor");
         cursors.commit(&self.lake).await?;
-        progress.finish_and_clear();
+        progress.finish();
         summary.seconds = began.elapsed().as_secs_f64();
         Ok(summary)
     }
@@ -327,7 +320,7 @@ impl IngestRun {
         from: StreamPosition,
         out: &mut Emitter,
         summary: &mut IngestSummary,
-        progress: &ProgressBar,
+        progress: &mut Ticker<'_>,
     ) -> Result<StreamPosition> {
         const CHUNK: usize = 8 << 20;
         let Some(mut file) = input.open_at(from.offset)? else {
@@ -359,7 +352,7 @@ impl IngestRun {
             .await?;
             at.offset += split.consumed as u64;
             at.lines += split.lines;
-            progress.inc(split.consumed as u64);
+            progress.advance(split.consumed as u64, summary.records + out.accepted);
             buf.drain(..split.consumed);
             if at_end {
                 return Ok(at);

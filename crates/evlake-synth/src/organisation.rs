@@ -1,4 +1,4 @@
-//! `evlake generate`: a synthetic organisation's evidence in the sources' real formats —
+//! A synthetic organisation's evidence in the sources' real formats —
 //! GitHub Actions REST bodies (workflow runs, jobs, deployments, deployment statuses), a
 //! SARIF log per SAST scan, an exceptions register, and (in [`runtime`]) Falco alerts with
 //! the PagerDuty incidents and Jira issues they led to — with the `ingest.toml` that reads
@@ -22,9 +22,8 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, SecondsFormat, Utc, Weekda
 use serde::Serialize;
 use serde_json::{Value, json};
 
-pub mod runtime;
-
-pub use runtime::{PlantedAlert, RuntimeTruth};
+use crate::runtime::{self, RuntimeTruth};
+use crate::{Rng, ts as rfc3339};
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -101,33 +100,6 @@ impl Truth {
     }
 }
 
-/// SplitMix64: small, fast and deterministic; quality is ample for synthetic data.
-#[derive(Debug, Clone)]
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A uniform draw in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn chance(&mut self, p: f64) -> bool {
-        self.unit() < p
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Gate {
     Blocking,
@@ -196,16 +168,17 @@ impl Sink {
     }
 }
 
+/// GitHub's REST API writes instants to the second.
 fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+    rfc3339(t, SecondsFormat::Secs)
 }
 
 fn sha(rng: &mut Rng) -> String {
     format!(
         "{:016x}{:016x}{:08x}",
-        rng.next(),
-        rng.next(),
-        rng.next() as u32
+        rng.bits(),
+        rng.bits(),
+        rng.bits() as u32
     )
 }
 
@@ -214,7 +187,7 @@ fn sha(rng: &mut Rng) -> String {
 pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
     let out = &options.out;
     fs::create_dir_all(out)?;
-    let mut rng = Rng(options.seed ^ 0xE71A_4E00_0000_0001);
+    let mut rng = Rng::new(options.seed ^ 0xE71A_4E00_0000_0001);
     let start = options.end - Duration::days(i64::from(options.days.max(1)) - 1);
     let history_start = start.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
     let history_end = options

@@ -1,11 +1,12 @@
 //! Synthetic `iam_events` rows, deterministic for a seed: the load for the append
-//! benchmark and for the demo until real sources are generated.
+//! benchmark and the command-line tests.
 
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch, StringBuilder, TimestampMicrosecondArray};
 use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
+
+use crate::Rng;
 
 const PROVIDERS: &[&str] = &["aws", "okta", "gcp"];
 const ACTIONS: &[(&str, &str, &str)] = &[
@@ -57,13 +58,10 @@ impl IamEvents {
     }
 
     fn pick(&self, i: u64, salt: u64, n: usize) -> usize {
-        // SplitMix64: cheap, well spread and deterministic.
-        let mut z = i
+        let key = i
             .wrapping_add(self.seed)
             .wrapping_add(salt.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) % n as u64) as usize
+        (Rng::mix(key) % n as u64) as usize
     }
 }
 
@@ -97,7 +95,7 @@ impl Iterator for IamEvents {
                     .expect("in range")
                     .to_rfc3339()
             );
-            let sha = hex::encode(Sha256::digest(raw.as_bytes()));
+            let sha = evlake_core::sha256_hex(raw.as_bytes());
             let values = [
                 provider.to_string(),
                 "synthetic".to_string(),

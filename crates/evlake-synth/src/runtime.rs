@@ -27,7 +27,7 @@ use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::Rng;
+use crate::{Rng, ts as rfc3339};
 
 /// A rule the generator fires, and where its alerts go.
 struct Rule {
@@ -136,12 +136,13 @@ impl RuntimeTruth {
     }
 }
 
+/// Falco, PagerDuty and Jira write instants to the millisecond.
 fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+    rfc3339(t, SecondsFormat::Millis)
 }
 
 fn uuid(rng: &mut Rng) -> String {
-    let (a, b) = (rng.next(), rng.next());
+    let (a, b) = (rng.bits(), rng.bits());
     format!(
         "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
         a >> 32,
@@ -173,7 +174,7 @@ fn falco_line(
     // Microseconds: the lake keeps time to the microsecond.
     let nanos = at.timestamp_nanos_opt().unwrap_or_default() + rng.below(1_000) as i64 * 1_000;
     let time = DateTime::from_timestamp_nanos(nanos);
-    let container = format!("{:012x}", rng.next() & 0xffff_ffff_ffff);
+    let container = format!("{:012x}", rng.bits() & 0xffff_ffff_ffff);
     let line = json!({
         "uuid": id,
         "output": format!(
@@ -235,7 +236,7 @@ pub fn generate(
     days: u32,
     seed: u64,
 ) -> std::io::Result<RuntimeTruth> {
-    let mut rng = Rng(seed ^ 0xFA1C_0000_0000_0002);
+    let mut rng = Rng::new(seed ^ 0xFA1C_0000_0000_0002);
     let history_end = (start + Duration::days(i64::from(days) - 1))
         .and_hms_opt(23, 59, 59)
         .expect("a time")
@@ -255,8 +256,8 @@ pub fn generate(
             let ns = format!("svc-{service:04}");
             let pod = format!(
                 "{ns}-{:08x}-{:05x}",
-                rng.next() as u32,
-                rng.next() & 0xfffff
+                rng.bits() as u32,
+                rng.bits() & 0xfffff
             );
             let draw = rng.unit();
             let mut acc = 0.0;
@@ -273,8 +274,8 @@ pub fn generate(
                 // The decoy: the same rule minutes earlier in another pod of the namespace.
                 let other = format!(
                     "{ns}-{:08x}-{:05x}",
-                    rng.next() as u32,
-                    rng.next() & 0xfffff
+                    rng.bits() as u32,
+                    rng.bits() & 0xfffff
                 );
                 let decoy_at = at - Duration::seconds(60 + rng.below(600) as i64);
                 let (id, line) = falco_line(&mut rng, rule, decoy_at, &ns, &other);
@@ -467,7 +468,7 @@ pub fn falco_events(
     seed: u64,
 ) -> std::io::Result<u64> {
     fs::create_dir_all(dir)?;
-    let mut rng = Rng(seed ^ 0xFA1C_0000_0000_0003);
+    let mut rng = Rng::new(seed ^ 0xFA1C_0000_0000_0003);
     let per_day = total.div_ceil(u64::from(days.max(1)));
     let (mut written, mut bytes) = (0u64, 0u64);
     for day in start.iter_days().take(days as usize) {
@@ -480,8 +481,8 @@ pub fn falco_events(
             let ns = format!("svc-{:04}", rng.below(u64::from(services.max(1))));
             let pod = format!(
                 "{ns}-{:08x}-{:05x}",
-                (rng.next() >> 40) as u32,
-                rng.next() & 0xfffff
+                (rng.bits() >> 40) as u32,
+                rng.bits() & 0xfffff
             );
             let at = midnight + Duration::microseconds((i * 86_400_000_000 / n.max(1)) as i64);
             let (_, line) = falco_line(&mut rng, rule, at, &ns, &pod);

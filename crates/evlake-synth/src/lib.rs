@@ -1,0 +1,60 @@
+//! Synthetic evidence in the sources' real formats, for the demo, the tests of every crate
+//! and the benchmarks: a whole organisation's CI, SAST, exceptions and runtime evidence
+//! with `truth.json`, the answers it planted ([`generate`]), and a stream of IAM events as
+//! lake rows ([`IamEvents`]). Deterministic for a seed: one random number generator
+//! ([`Rng`]) and one time format for each source's own precision.
+
+mod iam;
+mod organisation;
+pub mod runtime;
+
+pub use iam::IamEvents;
+pub use organisation::{GenerateOptions, PlantedDeploy, Truth, generate, ingest_config};
+pub use runtime::{PlantedAlert, RuntimeTruth};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+/// SplitMix64: small, fast and deterministic; its quality is ample for synthetic data.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator from `seed`.
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn bits(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        Self::mix(self.0)
+    }
+
+    /// SplitMix64's finaliser: `z` well spread, for draws keyed by an index instead of a
+    /// sequence.
+    pub fn mix(mut z: u64) -> u64 {
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A uniform draw in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.bits() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// True with probability `p`.
+    pub fn chance(&mut self, p: f64) -> bool {
+        self.unit() < p
+    }
+
+    /// A draw in [0, n).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.bits() % n.max(1)
+    }
+}
+
+/// An instant in RFC 3339 UTC (`Z`) at the precision a source writes.
+fn ts(t: DateTime<Utc>, precision: SecondsFormat) -> String {
+    t.to_rfc3339_opts(precision, true)
+}
