@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::input::is_url;
-use crate::registry::kind;
+use crate::sources::kind;
 use crate::{Error, Result};
 
 /// A parsed ingest configuration file.
@@ -90,19 +90,16 @@ impl IngestConfig {
                 _ => return Err(bad(&name, "settings must be a table".into())),
             };
             let kind = kind(&common.kind).map_err(|e| bad(&name, e.to_string()))?;
-            (kind.parser)(&settings).map_err(|reason| bad(&name, reason))?;
-            let pulls = match kind.puller {
-                Some(build) => build(&settings)
-                    .map_err(|reason| bad(&name, reason))?
-                    .is_some(),
-                None => false,
-            };
+            let pulls = (kind.build)(&settings)
+                .map_err(|e| bad(&name, e.to_string()))?
+                .puller
+                .is_some();
             if common.paths.is_empty() && !pulls {
                 return Err(bad(
                     &name,
                     format!(
                         "nothing to read: give `paths`{}",
-                        if kind.puller.is_some() {
+                        if kind.pulls {
                             ", or an `api` table to pull from"
                         } else {
                             ""

@@ -108,7 +108,7 @@ impl Emitter {
         });
         match pushed {
             Ok(()) => self.accepted += 1,
-            Err(reason) => self.reject(&location, reason, raw),
+            Err(reason) => self.reject(&location, reason.to_string(), raw),
         }
     }
 

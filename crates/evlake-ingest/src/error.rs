@@ -21,6 +21,27 @@ pub enum Error {
         /// What is wrong, naming the key.
         reason: String,
     },
+    /// A source kind's setting that is unknown or has the wrong form, before the source it
+    /// belongs to is known (an [`IngestRun`](crate::IngestRun) names it, as [`Error::Config`]).
+    #[error("{reason}")]
+    Setting {
+        /// What is wrong, naming the key.
+        reason: String,
+    },
+    /// A value that does not fit its column: the record is quarantined with this reason.
+    #[error("field '{field}': {reason}")]
+    Field {
+        /// The column.
+        field: String,
+        /// What is wrong with the value.
+        reason: String,
+    },
+    /// A required value a record lacks: the record is quarantined with this reason.
+    #[error("required field '{field}' is missing")]
+    MissingField {
+        /// The column.
+        field: String,
+    },
     /// An ingest configuration file that is not valid.
     #[error("{path}: {}{reason}", if source_name.is_empty() { String::new() } else { format!("[sources.{source_name}]: ") })]
     ConfigFile {
@@ -58,6 +79,15 @@ pub enum Error {
     /// An error from the lake.
     #[error(transparent)]
     Store(#[from] evlake_store::Error),
+}
+
+impl Error {
+    /// A wrong setting, `reason` naming the key.
+    pub(crate) fn setting(reason: impl std::fmt::Display) -> Self {
+        Error::Setting {
+            reason: reason.to_string(),
+        }
+    }
 }
 
 /// Result alias for `evlake-ingest`.

@@ -2,7 +2,7 @@
 //!
 //! A source kind is a folder under `sources/` with its configuration (serde,
 //! `deny_unknown_fields`) and its parser, which turns one input document into normalised rows
-//! for lake tables; kinds are registered in one table ([`kinds`]). [`IngestRun`] reads the
+//! for lake tables; kinds are registered in one table ([`kinds`], in `sources/mod.rs`). [`IngestRun`] reads the
 //! inputs, hands each document to the parser, sends rows to the lake through its one commit
 //! path in bounded batches, and sends every record that cannot be ingested to `_quarantine`
 //! with the reason, its location and its raw bytes, keeping the good records around it.
@@ -14,8 +14,8 @@ mod error;
 mod http;
 mod input;
 mod job;
+mod kind;
 mod progress;
-mod registry;
 mod rows;
 mod run;
 pub mod sources;
@@ -25,9 +25,10 @@ pub use config::{IngestConfig, SourceConfig};
 pub use emit::{Document, Emitter};
 pub use error::{Error, Result};
 pub use job::{IngestJob, IngestReport};
-pub use progress::{Progress, ProgressSink};
-pub use registry::{
-    BuildParser, BuildPuller, FollowUp, Framing, HttpSettings, Kind, Parser, PullRequest,
-    PullStart, Puller, kinds,
+pub use kind::{
+    BuildSource, FollowUp, Framing, HttpSettings, Kind, Parser, PullRequest, PullStart, Puller,
+    Source,
 };
+pub use progress::{Progress, ProgressSink};
 pub use run::{IngestRun, IngestSummary, TableCounts};
+pub use sources::kinds;

@@ -93,23 +93,22 @@ impl TableRows {
     pub(crate) fn push<'a>(
         &mut self,
         value: impl Fn(&str) -> Option<Given<'a>>,
-    ) -> Result<(), String> {
+    ) -> crate::Result<()> {
         let mut cells = Vec::with_capacity(self.columns.len());
         for (field, column) in self.schema.fields().iter().zip(&self.columns) {
             let cell = match value(field.name()) {
                 None | Some(Given::Json(Value::Null)) => Cell::Null,
                 Some(Given::Text(s)) => Cell::Text(std::borrow::Cow::Borrowed(s)),
                 Some(Given::Micros(t)) => Cell::Micros(t),
-                Some(Given::Json(v)) => convert(column, v).ok_or_else(|| {
-                    format!(
-                        "field '{}': {v} does not fit a {} column",
-                        field.name(),
-                        field.data_type()
-                    )
+                Some(Given::Json(v)) => convert(column, v).ok_or_else(|| crate::Error::Field {
+                    field: field.name().clone(),
+                    reason: format!("{v} does not fit a {} column", field.data_type()),
                 })?,
             };
             if matches!(cell, Cell::Null) && !field.is_nullable() {
-                return Err(format!("required field '{}' is missing", field.name()));
+                return Err(crate::Error::MissingField {
+                    field: field.name().clone(),
+                });
             }
             cells.push(cell);
         }
@@ -223,12 +222,12 @@ mod tests {
         let err = rows
             .push(|name| missing.get(name).map(Given::Json))
             .unwrap_err();
-        assert_eq!(err, "required field 'source' is missing");
+        assert_eq!(err.to_string(), "required field 'source' is missing");
         let misfit = json!({"event_time": true});
         let err = rows
             .push(|name| misfit.get(name).map(Given::Json))
             .unwrap_err();
-        assert!(err.starts_with("field 'event_time'"), "{err}");
+        assert!(err.to_string().starts_with("field 'event_time'"), "{err}");
         assert_eq!(rows.len(), 1, "a rejected row leaves nothing behind");
         let batch = rows.finish();
         assert_eq!(batch.num_rows(), 1);

@@ -12,8 +12,9 @@ use crate::cursor::Cursors;
 use crate::emit::{Document, Emitter};
 use crate::http::Http;
 use crate::input::StreamPosition;
+use crate::kind::{Framing, Kind, Parser, Puller, Source};
 use crate::progress::{ProgressSink, Ticker};
-use crate::registry::{Framing, Kind, Parser, Puller, kind};
+use crate::sources::kind;
 use crate::stream::{self, Piece};
 use crate::{Error, Result, input};
 
@@ -103,16 +104,14 @@ impl IngestRun {
         settings: &Map<String, Value>,
     ) -> Result<Self> {
         let kind = kind(kind_name)?;
-        let config_err = |reason| Error::Config {
-            source_name: source_name.to_string(),
-            kind: kind.name.to_string(),
-            reason,
-        };
-        let parser = (kind.parser)(settings).map_err(config_err)?;
-        let puller = match kind.puller {
-            Some(build) => build(settings).map_err(config_err)?,
-            None => None,
-        };
+        let Source { parser, puller } = (kind.build)(settings).map_err(|e| match e {
+            Error::Setting { reason } => Error::Config {
+                source_name: source_name.to_string(),
+                kind: kind.name.to_string(),
+                reason,
+            },
+            other => other,
+        })?;
         Ok(Self {
             lake,
             kind,
@@ -252,7 +251,7 @@ impl IngestRun {
                     .await?;
             }
             if let (true, Some(next)) = (follow.next_page, page.next) {
-                queue.push_back(crate::registry::PullRequest {
+                queue.push_back(crate::kind::PullRequest {
                     url: next,
                     tag: request.tag.clone(),
                 });

@@ -12,11 +12,11 @@ pub(crate) struct Gates(Vec<(String, GlobSet)>);
 
 impl Gates {
     /// The gates of a `gates` setting; a bad glob is an error naming it.
-    pub(crate) fn new(config: &BTreeMap<String, Vec<String>>) -> Result<Self, String> {
+    pub(crate) fn new(config: &BTreeMap<String, Vec<String>>) -> crate::Result<Self> {
         config
             .iter()
             .map(|(gate, patterns)| Ok((gate.clone(), globs(patterns, &format!("gates.{gate}"))?)))
-            .collect::<Result<_, String>>()
+            .collect::<crate::Result<_>>()
             .map(Gates)
     }
 

@@ -44,9 +44,9 @@ pub(crate) struct ClueFinder {
 impl ClueFinder {
     /// A finder with the source's `title_pattern` (named groups `rule`, `namespace`, `pod`,
     /// `alert_id`, all optional); a bad pattern is an error naming the setting.
-    pub(crate) fn new(title_pattern: Option<&str>) -> Result<Self, String> {
+    pub(crate) fn new(title_pattern: Option<&str>) -> crate::Result<Self> {
         let title = Regex::new(title_pattern.unwrap_or(DEFAULT_TITLE_PATTERN))
-            .map_err(|e| format!("title_pattern: {e}"))?;
+            .map_err(|e| crate::Error::setting(format!("title_pattern: {e}")))?;
         Ok(Self {
             uuid: Regex::new(
                 r"(?i)\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b",

@@ -36,12 +36,13 @@ pub(crate) fn raw(record: &Value) -> Vec<u8> {
 }
 
 /// A set of name globs from a setting; a bad glob is an error naming the setting.
-pub(crate) fn globs(patterns: &[String], key: &str) -> Result<GlobSet, String> {
+pub(crate) fn globs(patterns: &[String], key: &str) -> crate::Result<GlobSet> {
     let mut set = GlobSetBuilder::new();
     for p in patterns {
-        set.add(Glob::new(p).map_err(|e| format!("{key}: '{p}': {e}"))?);
+        set.add(Glob::new(p).map_err(|e| crate::Error::setting(format!("{key}: '{p}': {e}")))?);
     }
-    set.build().map_err(|e| format!("{key}: {e}"))
+    set.build()
+        .map_err(|e| crate::Error::setting(format!("{key}: {e}")))
 }
 
 /// Hands each JSON document of `doc` (one, several concatenated, or JSON Lines — what

@@ -1,4 +1,5 @@
-//! Source kinds, one folder each: `config.rs` (its settings) and `parse.rs` (its parser).
+//! Source kinds, one folder each: `config.rs` (its settings), `parse.rs` (its parser), and
+//! for kinds that pull from an API `pull.rs`; and the one table of them, [`kinds`].
 
 mod api;
 pub mod exceptions;
@@ -13,3 +14,33 @@ pub mod pagerduty;
 mod runtime;
 pub mod sarif;
 pub mod tetragon;
+
+use crate::kind::Kind;
+use crate::{Error, Result};
+
+static KINDS: &[Kind] = &[
+    github_actions::KIND,
+    gitlab_ci::KIND,
+    sarif::KIND,
+    exceptions::KIND,
+    falco::KIND,
+    tetragon::KIND,
+    pagerduty::KIND,
+    jira::KIND,
+];
+
+/// Every registered source kind.
+pub fn kinds() -> &'static [Kind] {
+    KINDS
+}
+
+/// The kind called `name`.
+pub fn kind(name: &str) -> Result<&'static Kind> {
+    KINDS
+        .iter()
+        .find(|k| k.name == name)
+        .ok_or_else(|| Error::UnknownKind {
+            kind: name.to_string(),
+            known: KINDS.iter().map(|k| k.name).collect::<Vec<_>>().join(", "),
+        })
+}

@@ -7,16 +7,19 @@ mod parse;
 pub use config::ExceptionsConfig;
 pub use parse::ExceptionsParser;
 
-use crate::registry::Kind;
+use crate::kind::{Kind, Source};
 
 /// The registration of the `exceptions` kind.
 pub(crate) const KIND: Kind = Kind {
     name: "exceptions",
     description: "a register of overrides and break-glass exceptions, YAML or CSV",
     tables: &["exceptions"],
-    parser: |settings| {
-        let config: ExceptionsConfig = crate::registry::settings(settings)?;
-        Ok(Box::new(ExceptionsParser::new(config)))
+    pulls: false,
+    build: |settings| {
+        let config: ExceptionsConfig = crate::kind::settings(settings)?;
+        Ok(Source {
+            parser: Box::new(ExceptionsParser::new(config)),
+            puller: None,
+        })
     },
-    puller: None,
 };

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::ExceptionsConfig;
 use crate::emit::{Document, Emitter, timestamp};
-use crate::registry::Parser;
+use crate::kind::Parser;
 use evlake_core::sha256_hex;
 
 const SCOPE_KINDS: &[&str] = &["repo", "service", "person", "environment", "team"];

@@ -8,16 +8,19 @@ mod parse;
 pub use config::FalcoConfig;
 pub use parse::FalcoParser;
 
-use crate::registry::Kind;
+use crate::kind::{Kind, Source};
 
 /// The registration of the `falco` kind.
 pub(crate) const KIND: Kind = Kind {
     name: "falco",
     description: "Falco JSON alerts (file output or Falcosidekick), read on from the last offset",
     tables: &["runtime_alerts"],
-    parser: |settings| {
-        let config: FalcoConfig = crate::registry::settings(settings)?;
-        Ok(Box::new(FalcoParser::new(config)?))
+    pulls: false,
+    build: |settings| {
+        let config: FalcoConfig = crate::kind::settings(settings)?;
+        Ok(Source {
+            parser: Box::new(FalcoParser::new(config)?),
+            puller: None,
+        })
     },
-    puller: None,
 };

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::FalcoConfig;
 use crate::emit::{Document, Emitter};
-use crate::registry::{Framing, Parser};
+use crate::kind::{Framing, Parser};
 use crate::sources::runtime::{AlertRow, Workload, priority_rank};
 use evlake_core::sha256_hex;
 
@@ -43,11 +43,11 @@ pub struct FalcoParser {
 
 impl FalcoParser {
     /// A parser with `config`; an unknown `min_priority` is an error naming it.
-    pub fn new(config: FalcoConfig) -> Result<Self, String> {
+    pub fn new(config: FalcoConfig) -> crate::Result<Self> {
         let min_rank = match &config.min_priority {
-            Some(p) => Some(
-                priority_rank(p).ok_or_else(|| format!("min_priority: unknown priority '{p}'"))?,
-            ),
+            Some(p) => Some(priority_rank(p).ok_or_else(|| {
+                crate::Error::setting(format!("min_priority: unknown priority '{p}'"))
+            })?),
             None => None,
         };
         Ok(Self { min_rank })

@@ -14,23 +14,24 @@ pub use config::{GithubActionsConfig, GithubApiConfig};
 pub use parse::GithubActionsParser;
 pub use pull::GithubPuller;
 
-use crate::registry::Kind;
+use crate::kind::{Kind, Source};
 
 /// The registration of the `github-actions` kind.
 pub(crate) const KIND: Kind = Kind {
     name: "github-actions",
     description: "GitHub Actions runs, jobs, check runs, deployments and statuses (REST API bodies)",
     tables: &["ci_jobs", "deployments"],
-    parser: |settings| {
-        let config: GithubActionsConfig = crate::registry::settings(settings)?;
-        Ok(Box::new(GithubActionsParser::new(config)?))
-    },
-    puller: Some(|settings| {
-        let config: GithubActionsConfig = crate::registry::settings(settings)?;
+    pulls: true,
+    build: |settings| {
+        let mut config: GithubActionsConfig = crate::kind::settings(settings)?;
         let environments = config.production_environments.clone();
-        config
-            .api
-            .map(|api| GithubPuller::new(api, environments).map(|p| Box::new(p) as _))
-            .transpose()
-    }),
+        let puller = match config.api.take() {
+            Some(api) => Some(Box::new(GithubPuller::new(api, environments)?) as _),
+            None => None,
+        };
+        Ok(Source {
+            parser: Box::new(GithubActionsParser::new(config)?),
+            puller,
+        })
+    },
 };

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::GithubActionsConfig;
 use crate::emit::{Document, Emitter};
-use crate::registry::Parser;
+use crate::kind::Parser;
 use crate::sources::gates::Gates;
 use crate::sources::json::{ci_identity, each_body, emit_record, globs, id, raw, text, time, when};
 
@@ -20,7 +20,7 @@ pub struct GithubActionsParser {
 
 impl GithubActionsParser {
     /// A parser with `config`; a bad glob is an error naming it.
-    pub fn new(config: GithubActionsConfig) -> Result<Self, String> {
+    pub fn new(config: GithubActionsConfig) -> crate::Result<Self> {
         let gates = Gates::new(&config.gates)?;
         Ok(Self {
             gates,
@@ -343,6 +343,7 @@ mod tests {
                 ..GithubActionsConfig::default()
             })
             .unwrap_err()
+            .to_string()
             .contains("gates.sast")
         );
     }

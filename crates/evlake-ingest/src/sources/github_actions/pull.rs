@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::GithubApiConfig;
-use crate::registry::{FollowUp, HttpSettings, PullRequest, PullStart, Puller};
+use crate::kind::{FollowUp, HttpSettings, PullRequest, PullStart, Puller};
 use crate::sources::api::{iso, midpoint, parse_iso, resume_from};
 
 /// The most runs one `created` query returns.
@@ -34,11 +34,13 @@ pub struct GithubPuller {
 
 impl GithubPuller {
     /// A puller for `config`, pulling deployments of the exact names among `environments`.
-    pub fn new(config: GithubApiConfig, environments: Vec<String>) -> Result<Self, String> {
+    pub fn new(config: GithubApiConfig, environments: Vec<String>) -> crate::Result<Self> {
         let since = evlake_core::time::parse_timestamp(&config.since)
-            .map_err(|e| format!("api.since: {e}"))?;
+            .map_err(|e| crate::Error::setting(format!("api.since: {e}")))?;
         if config.repos.is_empty() {
-            return Err("api.repos: name at least one repository (owner/name)".into());
+            return Err(crate::Error::setting(
+                "api.repos: name at least one repository (owner/name)",
+            ));
         }
         let environments = environments
             .into_iter()

@@ -12,22 +12,23 @@ pub use config::{GitlabApiConfig, GitlabCiConfig};
 pub use parse::GitlabCiParser;
 pub use pull::GitlabPuller;
 
-use crate::registry::Kind;
+use crate::kind::{Kind, Source};
 
 /// The registration of the `gitlab-ci` kind.
 pub(crate) const KIND: Kind = Kind {
     name: "gitlab-ci",
     description: "GitLab CI pipelines, jobs and deployments (REST API v4 bodies)",
     tables: &["ci_jobs", "deployments"],
-    parser: |settings| {
-        let config: GitlabCiConfig = crate::registry::settings(settings)?;
-        Ok(Box::new(GitlabCiParser::new(config)?))
+    pulls: true,
+    build: |settings| {
+        let mut config: GitlabCiConfig = crate::kind::settings(settings)?;
+        let puller = match config.api.take() {
+            Some(api) => Some(Box::new(GitlabPuller::new(api)?) as _),
+            None => None,
+        };
+        Ok(Source {
+            parser: Box::new(GitlabCiParser::new(config)?),
+            puller,
+        })
     },
-    puller: Some(|settings| {
-        let config: GitlabCiConfig = crate::registry::settings(settings)?;
-        config
-            .api
-            .map(|api| GitlabPuller::new(api).map(|p| Box::new(p) as _))
-            .transpose()
-    }),
 };

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::GitlabCiConfig;
 use crate::emit::{Document, Emitter};
-use crate::registry::Parser;
+use crate::kind::Parser;
 use crate::sources::gates::Gates;
 use crate::sources::json::{ci_identity, each_body, emit_record, globs, id, raw, text, time, when};
 
@@ -20,7 +20,7 @@ pub struct GitlabCiParser {
 
 impl GitlabCiParser {
     /// A parser with `config`; a bad glob is an error naming it.
-    pub fn new(config: GitlabCiConfig) -> Result<Self, String> {
+    pub fn new(config: GitlabCiConfig) -> crate::Result<Self> {
         let gates = Gates::new(&config.gates)?;
         Ok(Self {
             gates,

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::GitlabApiConfig;
-use crate::registry::{FollowUp, HttpSettings, PullRequest, PullStart, Puller};
+use crate::kind::{FollowUp, HttpSettings, PullRequest, PullStart, Puller};
 use crate::sources::api::{iso, resume_from};
 
 /// The `gitlab-ci` puller.
@@ -25,11 +25,13 @@ pub struct GitlabPuller {
 
 impl GitlabPuller {
     /// A puller for `config`.
-    pub fn new(config: GitlabApiConfig) -> Result<Self, String> {
+    pub fn new(config: GitlabApiConfig) -> crate::Result<Self> {
         let since = evlake_core::time::parse_timestamp(&config.since)
-            .map_err(|e| format!("api.since: {e}"))?;
+            .map_err(|e| crate::Error::setting(format!("api.since: {e}")))?;
         if config.projects.is_empty() {
-            return Err("api.projects: name at least one project (group/project)".into());
+            return Err(crate::Error::setting(
+                "api.projects: name at least one project (group/project)",
+            ));
         }
         Ok(Self { config, since })
     }

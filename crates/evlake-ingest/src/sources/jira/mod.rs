@@ -10,22 +10,23 @@ pub use config::{JiraApiConfig, JiraConfig};
 pub use parse::JiraParser;
 pub use pull::JiraPuller;
 
-use crate::registry::Kind;
+use crate::kind::{Kind, Source};
 
 /// The registration of the `jira` kind.
 pub(crate) const KIND: Kind = Kind {
     name: "jira",
     description: "Jira issues with changelog (search results, saved or pulled)",
     tables: &["incidents"],
-    parser: |settings| {
-        let config: JiraConfig = crate::registry::settings(settings)?;
-        Ok(Box::new(JiraParser::new(&config)?))
+    pulls: true,
+    build: |settings| {
+        let mut config: JiraConfig = crate::kind::settings(settings)?;
+        let puller = match config.api.take() {
+            Some(api) => Some(Box::new(JiraPuller::new(api)?) as _),
+            None => None,
+        };
+        Ok(Source {
+            parser: Box::new(JiraParser::new(&config)?),
+            puller,
+        })
     },
-    puller: Some(|settings| {
-        let config: JiraConfig = crate::registry::settings(settings)?;
-        config
-            .api
-            .map(|api| JiraPuller::new(api).map(|p| Box::new(p) as Box<dyn crate::Puller>))
-            .transpose()
-    }),
 };

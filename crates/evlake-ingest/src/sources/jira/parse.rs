@@ -4,7 +4,7 @@ use serde_json::{Map, Value, json};
 
 use super::JiraConfig;
 use crate::emit::{Document, Emitter};
-use crate::registry::Parser;
+use crate::kind::Parser;
 use crate::sources::incident::{AlertClues, ClueFinder};
 use crate::sources::json::{each_body, emit_record, id, raw, text, time};
 
@@ -18,7 +18,7 @@ pub struct JiraParser {
 
 impl JiraParser {
     /// A parser with `config`.
-    pub fn new(config: &JiraConfig) -> Result<Self, String> {
+    pub fn new(config: &JiraConfig) -> crate::Result<Self> {
         Ok(Self {
             remediated: config
                 .remediated_statuses

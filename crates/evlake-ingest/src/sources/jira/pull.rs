@@ -14,7 +14,7 @@ use reqwest::Url;
 use serde_json::Value;
 
 use super::JiraApiConfig;
-use crate::registry::{FollowUp, HttpSettings, PullRequest, PullStart, Puller};
+use crate::kind::{FollowUp, HttpSettings, PullRequest, PullStart, Puller};
 use crate::sources::api::{iso, resume_from};
 
 const CURSOR: &str = "api:jira";
@@ -30,19 +30,19 @@ pub struct JiraPuller {
 
 impl JiraPuller {
     /// A puller for `config`.
-    pub fn new(config: JiraApiConfig) -> Result<Self, String> {
+    pub fn new(config: JiraApiConfig) -> crate::Result<Self> {
         let since = evlake_core::time::parse_timestamp(&config.since)
-            .map_err(|e| format!("api.since: {e}"))?;
+            .map_err(|e| crate::Error::setting(format!("api.since: {e}")))?;
         let legacy = match config.search.as_str() {
             "jql" => false,
             "legacy" => true,
             other => {
-                return Err(format!(
+                return Err(crate::Error::setting(format!(
                     "api.search: '{other}' is neither 'jql' nor 'legacy'"
-                ));
+                )));
             }
         };
-        Url::parse(&config.url).map_err(|e| format!("api.url: {e}"))?;
+        Url::parse(&config.url).map_err(|e| crate::Error::setting(format!("api.url: {e}")))?;
         Ok(Self {
             config,
             since,

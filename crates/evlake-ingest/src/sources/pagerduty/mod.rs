@@ -10,22 +10,23 @@ pub use config::{PagerdutyApiConfig, PagerdutyConfig};
 pub use parse::PagerdutyParser;
 pub use pull::PagerdutyPuller;
 
-use crate::registry::Kind;
+use crate::kind::{Kind, Source};
 
 /// The registration of the `pagerduty` kind.
 pub(crate) const KIND: Kind = Kind {
     name: "pagerduty",
     description: "PagerDuty webhook v3 events and REST incidents + log entries",
     tables: &["incidents"],
-    parser: |settings| {
-        let config: PagerdutyConfig = crate::registry::settings(settings)?;
-        Ok(Box::new(PagerdutyParser::new(&config)?))
+    pulls: true,
+    build: |settings| {
+        let mut config: PagerdutyConfig = crate::kind::settings(settings)?;
+        let puller = match config.api.take() {
+            Some(api) => Some(Box::new(PagerdutyPuller::new(api)?) as _),
+            None => None,
+        };
+        Ok(Source {
+            parser: Box::new(PagerdutyParser::new(&config)?),
+            puller,
+        })
     },
-    puller: Some(|settings| {
-        let config: PagerdutyConfig = crate::registry::settings(settings)?;
-        config
-            .api
-            .map(|api| PagerdutyPuller::new(api).map(|p| Box::new(p) as Box<dyn crate::Puller>))
-            .transpose()
-    }),
 };

@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::PagerdutyConfig;
 use crate::emit::{Document, Emitter};
-use crate::registry::Parser;
+use crate::kind::Parser;
 use crate::sources::incident::ClueFinder;
 use crate::sources::json::{each_body, emit_record, raw, text, time};
 
@@ -28,7 +28,7 @@ struct Event<'a> {
 
 impl PagerdutyParser {
     /// A parser with `config`.
-    pub fn new(config: &PagerdutyConfig) -> Result<Self, String> {
+    pub fn new(config: &PagerdutyConfig) -> crate::Result<Self> {
         Ok(Self {
             clues: ClueFinder::new(config.title_pattern.as_deref())?,
         })

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::PagerdutyApiConfig;
-use crate::registry::{FollowUp, HttpSettings, PullRequest, PullStart, Puller};
+use crate::kind::{FollowUp, HttpSettings, PullRequest, PullStart, Puller};
 use crate::sources::api::{iso, midpoint, parse_iso, resume_from};
 
 /// The most records offset paging reaches.
@@ -34,11 +34,13 @@ pub struct PagerdutyPuller {
 
 impl PagerdutyPuller {
     /// A puller for `config`.
-    pub fn new(config: PagerdutyApiConfig) -> Result<Self, String> {
+    pub fn new(config: PagerdutyApiConfig) -> crate::Result<Self> {
         let since = evlake_core::time::parse_timestamp(&config.since)
-            .map_err(|e| format!("api.since: {e}"))?;
+            .map_err(|e| crate::Error::setting(format!("api.since: {e}")))?;
         if config.window_hours == 0 {
-            return Err("api.window_hours: must be at least 1".into());
+            return Err(crate::Error::setting(
+                "api.window_hours: must be at least 1",
+            ));
         }
         Ok(Self { config, since })
     }

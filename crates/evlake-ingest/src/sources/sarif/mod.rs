@@ -7,16 +7,19 @@ mod parse;
 pub use config::SarifConfig;
 pub use parse::{SarifParser, severity};
 
-use crate::registry::Kind;
+use crate::kind::{Kind, Source};
 
 /// The registration of the `sarif` kind.
 pub(crate) const KIND: Kind = Kind {
     name: "sarif",
     description: "SARIF 2.1.0 results of any scanner",
     tables: &["scan_findings"],
-    parser: |settings| {
-        let config: SarifConfig = crate::registry::settings(settings)?;
-        Ok(Box::new(SarifParser::new(config)?))
+    pulls: false,
+    build: |settings| {
+        let config: SarifConfig = crate::kind::settings(settings)?;
+        Ok(Source {
+            parser: Box::new(SarifParser::new(config)?),
+            puller: None,
+        })
     },
-    puller: None,
 };

@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::SarifConfig;
 use crate::emit::{Document, Emitter, timestamp};
-use crate::registry::Parser;
+use crate::kind::Parser;
 use crate::sources::json::text;
 use evlake_core::sha256_hex;
 
@@ -41,18 +41,23 @@ pub struct SarifParser {
 
 impl SarifParser {
     /// A parser with `config`.
-    pub fn new(config: SarifConfig) -> Result<Self, String> {
+    pub fn new(config: SarifConfig) -> crate::Result<Self> {
         let scan_time = config
             .scan_time
             .as_deref()
-            .map(|t| evlake_core::time::parse_instant(t).map_err(|e| format!("scan_time: {e}")))
+            .map(|t| {
+                evlake_core::time::parse_instant(t)
+                    .map_err(|e| crate::Error::setting(format!("scan_time: {e}")))
+            })
             .transpose()?;
         let threshold = config.blocking_severity.as_deref().unwrap_or("critical");
         let blocking_from = SEVERITIES
             .iter()
             .position(|s| *s == threshold)
             .ok_or_else(|| {
-                format!("blocking_severity: expected one of {SEVERITIES:?}, found '{threshold}'")
+                crate::Error::setting(format!(
+                    "blocking_severity: expected one of {SEVERITIES:?}, found '{threshold}'"
+                ))
             })?;
         Ok(Self {
             config,
@@ -260,7 +265,7 @@ mod tests {
         let high = parser(Some("high")).unwrap();
         assert!(high.blocks("critical") && high.blocks("high") && !high.blocks("medium"));
         assert!(!high.blocks("none"));
-        let err = parser(Some("severe")).unwrap_err();
+        let err = parser(Some("severe")).unwrap_err().to_string();
         assert!(
             err.contains("blocking_severity") && err.contains("severe"),
             "{err}"

@@ -9,16 +9,19 @@ mod parse;
 pub use config::TetragonConfig;
 pub use parse::TetragonParser;
 
-use crate::registry::Kind;
+use crate::kind::{Kind, Source};
 
 /// The registration of the `tetragon` kind.
 pub(crate) const KIND: Kind = Kind {
     name: "tetragon",
     description: "Tetragon JSON export events that the settings call alerts",
     tables: &["runtime_alerts"],
-    parser: |settings| {
-        let config: TetragonConfig = crate::registry::settings(settings)?;
-        Ok(Box::new(TetragonParser::new(config)?))
+    pulls: false,
+    build: |settings| {
+        let config: TetragonConfig = crate::kind::settings(settings)?;
+        Ok(Source {
+            parser: Box::new(TetragonParser::new(config)?),
+            puller: None,
+        })
     },
-    puller: None,
 };

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::TetragonConfig;
 use crate::emit::{Document, Emitter};
-use crate::registry::{Framing, Parser};
+use crate::kind::{Framing, Parser};
 use crate::sources::json::{globs, text};
 use crate::sources::runtime::{AlertRow, Workload, priority_rank};
 
@@ -21,10 +21,13 @@ pub struct TetragonParser {
 
 impl TetragonParser {
     /// A parser with `config`; a bad glob or priority is an error naming the setting.
-    pub fn new(config: TetragonConfig) -> Result<Self, String> {
+    pub fn new(config: TetragonConfig) -> crate::Result<Self> {
         let priority = config.priority.to_ascii_lowercase();
         if priority_rank(&priority).is_none() {
-            return Err(format!("priority: unknown priority '{}'", config.priority));
+            return Err(crate::Error::setting(format!(
+                "priority: unknown priority '{}'",
+                config.priority
+            )));
         }
         Ok(Self {
             events: config.alert_events,

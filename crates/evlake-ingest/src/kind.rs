@@ -1,13 +1,11 @@
-//! The one table of source kinds.
+//! What a source kind is: the parser and puller traits and the registration a kind's folder
+//! provides. The table of kinds is `sources/mod.rs`.
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use crate::emit::{Document, Emitter};
 pub use crate::http::HttpSettings;
-use crate::sources::{
-    exceptions, falco, github_actions, gitlab_ci, jira, pagerduty, sarif, tetragon,
-};
 use crate::{Error, Result};
 
 /// How a kind's inputs split into the documents its parser reads.
@@ -31,9 +29,6 @@ pub trait Parser: Send + Sync {
     /// Parses one document, emitting rows and rejecting what it cannot take.
     fn parse(&self, doc: Document<'_>, out: &mut Emitter);
 }
-
-/// Builds a kind's parser from a source's settings; the error names the setting.
-pub type BuildParser = fn(&Map<String, Value>) -> Result<Box<dyn Parser>, String>;
 
 /// One request a puller wants made; `tag` tells the puller what the response is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,8 +72,18 @@ pub trait Puller: Send + Sync {
     fn follow(&self, request: &PullRequest, body: &[u8]) -> FollowUp;
 }
 
-/// Builds a kind's puller from a source's settings, `None` when they configure no API.
-pub type BuildPuller = fn(&Map<String, Value>) -> Result<Option<Box<dyn Puller>>, String>;
+/// A source built from its settings: its parser and, when the settings configure an API,
+/// its puller.
+pub struct Source {
+    /// Turns the source's documents into rows.
+    pub parser: Box<dyn Parser>,
+    /// Fetches the source's documents from its API.
+    pub puller: Option<Box<dyn Puller>>,
+}
+
+/// Builds a source from its settings, read once into the kind's config (whose
+/// `deny_unknown_fields` names any unknown key); the error names the setting.
+pub type BuildSource = fn(&Map<String, Value>) -> Result<Source>;
 
 /// A registered source kind.
 #[derive(Debug)]
@@ -89,43 +94,14 @@ pub struct Kind {
     pub description: &'static str,
     /// The tables it writes.
     pub tables: &'static [&'static str],
-    /// Builds its parser from the source's settings (unknown keys are an error).
-    pub parser: BuildParser,
-    /// Builds its puller, for kinds that pull from an API.
-    pub puller: Option<BuildPuller>,
+    /// Whether it can pull from an API (an `api` table in its settings).
+    pub pulls: bool,
+    /// Builds the source from its settings (unknown keys are an error).
+    pub build: BuildSource,
 }
 
 /// Reads a kind's settings into its config struct (whose `deny_unknown_fields` names any
 /// unknown key).
-pub(crate) fn settings<T: serde::de::DeserializeOwned>(
-    settings: &Map<String, Value>,
-) -> Result<T, String> {
-    serde_json::from_value(Value::Object(settings.clone())).map_err(|e| e.to_string())
-}
-
-static KINDS: &[Kind] = &[
-    github_actions::KIND,
-    gitlab_ci::KIND,
-    sarif::KIND,
-    exceptions::KIND,
-    falco::KIND,
-    tetragon::KIND,
-    pagerduty::KIND,
-    jira::KIND,
-];
-
-/// Every registered source kind.
-pub fn kinds() -> &'static [Kind] {
-    KINDS
-}
-
-/// The kind called `name`.
-pub fn kind(name: &str) -> Result<&'static Kind> {
-    KINDS
-        .iter()
-        .find(|k| k.name == name)
-        .ok_or_else(|| Error::UnknownKind {
-            kind: name.to_string(),
-            known: KINDS.iter().map(|k| k.name).collect::<Vec<_>>().join(", "),
-        })
+pub(crate) fn settings<T: serde::de::DeserializeOwned>(settings: &Map<String, Value>) -> Result<T> {
+    serde_json::from_value(Value::Object(settings.clone())).map_err(Error::setting)
 }
