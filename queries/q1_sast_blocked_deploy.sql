@@ -17,7 +17,7 @@ SELECT
   event_time,
   CAST(FLOOR((EXTRACT(EPOCH FROM $as_of) - EXTRACT(EPOCH FROM event_time)) / 86400) AS BIGINT)
     AS age_days,
-  ingested_at > event_time + INTERVAL '1 day' AS late,
+  ingested_at > event_time + INTERVAL '24 hours' AS late,
   environment, commit_sha, run_id, deploy_job, source, source_id, ingested_at, record_sha256
 FROM ranked
 WHERE (class = 'blocked' AND recency = 1)

@@ -33,7 +33,7 @@ SELECT
   ROUND((EXTRACT(EPOCH FROM acknowledged_at) - EXTRACT(EPOCH FROM alert_time)) / 60.0, 1)
     AS minutes_to_acknowledge,
   engine, incident_system, incident_title, incident_url, remediation_source_id,
-  remediation_sha256, event_time, ingested_at > event_time + INTERVAL '1 day' AS late,
+  remediation_sha256, event_time, ingested_at > event_time + INTERVAL '24 hours' AS late,
   source, source_id, ingested_at, record_sha256
 FROM ranked
 ORDER BY recency

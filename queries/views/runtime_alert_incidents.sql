@@ -13,7 +13,7 @@ WITH alerts AS (
 by_id AS (
   SELECT
     a.alert_id, i.*,
-    ROW_NUMBER() OVER (PARTITION BY a.alert_id ORDER BY i.opened_at, i.incident_id) AS n
+    ROW_NUMBER() OVER (PARTITION BY a.alert_id ORDER BY i.opened_at, i.system, i.incident_id) AS n
   FROM alerts a
   JOIN incident_alert_refs r ON r.alert_ref = a.alert_id
   JOIN incident_timeline i ON i.system = r.system AND i.incident_id = r.incident_id
@@ -21,7 +21,7 @@ by_id AS (
 by_workload AS (
   SELECT
     a.alert_id, i.*,
-    ROW_NUMBER() OVER (PARTITION BY a.alert_id ORDER BY i.opened_at, i.incident_id) AS n
+    ROW_NUMBER() OVER (PARTITION BY a.alert_id ORDER BY i.opened_at, i.system, i.incident_id) AS n
   FROM alerts a
   JOIN incident_timeline i
     ON i.rule = a.rule

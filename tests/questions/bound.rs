@@ -177,7 +177,6 @@ fn duckdb_rows(lake: &Path, sql: &str) -> Vec<Map<String, Value>> {
 import duckdb, glob, json, os, sys
 lake, sql = sys.argv[1], sys.stdin.read()
 con = duckdb.connect()
-con.execute("SET TimeZone = 'UTC'")
 for table in sorted(os.listdir(lake)):
     if glob.glob(f"{lake}/{table}/*/*.parquet"):
         con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{lake}/{table}/*/*.parquet', hive_partitioning=true, union_by_name=true)")

@@ -79,7 +79,7 @@ pub struct Answer {
     pub evlake_version: String,
     /// The exact statements that produced the evidence and the metrics, every parameter a
     /// literal and the views they read in front of each as common table expressions: runnable
-    /// unchanged by DuckDB or Spark SQL over the same tables.
+    /// unchanged by DuckDB over the same tables.
     pub sql: String,
     /// The table versions read.
     pub lake_version: Vec<LakeTableVersion>,

@@ -7,7 +7,7 @@
 //! different instants run side by side on one shared session. The same statement comes in
 //! two renderings: with named placeholders (`$as_of`, …) and typed parameter values for
 //! DataFusion, and with every parameter as a literal ([`BoundQuestion::sql`]) for the answer's
-//! `sql` field and other engines (DuckDB, Spark SQL).
+//! `sql` field and other engines (tested: DataFusion and DuckDB give the same rows from it).
 
 use std::collections::BTreeMap;
 
@@ -45,7 +45,7 @@ impl ParamValue {
         }
     }
 
-    /// The value as an SQL literal that DataFusion, DuckDB and Spark SQL read alike.
+    /// The value as an SQL literal that DataFusion and DuckDB read alike.
     fn literal(self) -> String {
         match self {
             ParamValue::Instant(t) => format!(
@@ -97,6 +97,11 @@ impl BoundQuestion {
         known_at: DateTime<Utc>,
     ) -> Result<Self> {
         let spec = rubric.question(question)?.clone();
+        // The lake's time columns hold microseconds: so do the instants an answer records.
+        let micros = |t: DateTime<Utc>| {
+            DateTime::from_timestamp_micros(t.timestamp_micros()).expect("an instant in range")
+        };
+        let (as_of, known_at) = (micros(as_of), micros(known_at));
         let lookback_start = as_of - Duration::days(spec.lookback_days.into());
         let mut parameters = BTreeMap::from([
             ("as_of".to_string(), ParamValue::Instant(as_of)),
@@ -116,6 +121,14 @@ impl BoundQuestion {
             (
                 "window_days".to_string(),
                 ParamValue::Int(spec.window_days.into()),
+            ),
+            (
+                "lookback_days".to_string(),
+                ParamValue::Int(spec.lookback_days.into()),
+            ),
+            (
+                "evidence_margin_days".to_string(),
+                ParamValue::Int(EVIDENCE_MARGIN_DAYS),
             ),
         ]);
         for (name, value) in &spec.parameters {

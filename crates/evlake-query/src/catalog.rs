@@ -78,6 +78,26 @@ mod tests {
         assert_eq!(on_disk("."), questions);
     }
 
+    /// A question carries the views it reads, found by looking back through the catalogue: a
+    /// view that read a later one would be missed (and silently resolved to the session's
+    /// ad-hoc view instead), so the order is checked.
+    #[test]
+    fn a_view_reads_only_views_before_it() {
+        for (i, view) in VIEWS.iter().enumerate() {
+            for later in &VIEWS[i + 1..] {
+                let reads = view
+                    .text
+                    .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .any(|w| w == later.stem());
+                assert!(
+                    !reads,
+                    "{} reads {}, which comes after it",
+                    view.path, later.path
+                );
+            }
+        }
+    }
+
     /// Known-at is transaction time as a column filter, so that every engine running the
     /// same SQL over a copied lake gives the same answer: each read of a lake table needs
     /// its own `ingested_at <= $known_at`.

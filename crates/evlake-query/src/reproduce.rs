@@ -122,6 +122,23 @@ impl QuerySession {
                 rubric.sha256()
             ));
         }
+        // Every table is recorded, present or absent: an answer that leaves one out (or names
+        // one evlake does not have) was not written by a session over this lake's tables.
+        let mut recorded: Vec<&str> = saved
+            .lake_version
+            .iter()
+            .map(|v| v.table.as_str())
+            .collect();
+        let mut known: Vec<&str> = evlake_core::tables::all().iter().map(|t| t.name).collect();
+        recorded.sort_unstable();
+        known.sort_unstable();
+        if recorded != known {
+            differences.push(format!(
+                "lake_version: the answer records the tables {}, evlake has {}",
+                recorded.join(", "),
+                known.join(", ")
+            ));
+        }
         for recorded in &saved.lake_version {
             let read = self
                 .lake_versions()
@@ -137,6 +154,22 @@ impl QuerySession {
         let again = self
             .ask(&saved.question, Some(saved.as_of), Some(saved.known_at))
             .await?;
+        let described = |a: &Answer| {
+            (
+                a.title.clone(),
+                a.window_start,
+                a.window_end,
+                a.activities.clone(),
+                a.evlake_version.clone(),
+            )
+        };
+        if described(&again) != described(saved) {
+            differences.push(format!(
+                "the question as described (title, window, DSOMM activities, evlake version): saved {:?}, now {:?}",
+                described(saved),
+                described(&again)
+            ));
+        }
         if again.parameters != saved.parameters {
             differences.push(format!(
                 "parameters: saved {}, now {}",
