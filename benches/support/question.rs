@@ -2,10 +2,11 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use evlake_query::{BoundQuestion, QuerySession, Rubric};
+use datafusion::prelude::SessionContext;
+use evlake_query::{BoundQuery, BoundQuestion, QuerySession, Rubric, catalog};
 use evlake_store::Lake;
 
 use crate::support::{peak_rss_mib, result_of};
@@ -33,28 +34,107 @@ pub fn child(args: &[&str]) -> serde_json::Value {
     )
 }
 
-/// The measuring child of a question: asks `question` over `lake` as of `as_of` six times,
-/// each in a new session, and prints the median latency of the last five, the evidence rows
-/// and the peak RSS.
+/// The median of `samples` after the first (the warm-up).
+fn median(mut samples: Vec<f64>) -> f64 {
+    samples.remove(0);
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Planning `query` of `bound` the other way a question's views could be bound per request:
+/// a new context over the shared session's tables, the views created in it with their
+/// parameters as literals, then the bare query planned there. Milliseconds, registration
+/// included.
+async fn plan_in_own_context(
+    session: &QuerySession,
+    bound: &BoundQuestion,
+    query: &BoundQuery,
+) -> f64 {
+    let shared = SessionContext::new_with_state(session.state());
+    let began = Instant::now();
+    let ctx = SessionContext::new_with_config_rt(shared.copied_config(), shared.runtime_env());
+    for spec in evlake_core::tables::all() {
+        ctx.register_table(spec.name, shared.table_provider(spec.name).await.unwrap())
+            .unwrap();
+    }
+    let literal = |text: &str| {
+        bound.literal(&BoundQuery {
+            path: query.path,
+            views: vec![],
+            text: text.trim().trim_end_matches(';').to_string(),
+        })
+    };
+    for name in &query.views {
+        let view = catalog::VIEWS.iter().find(|v| v.stem() == *name).unwrap();
+        ctx.sql(&format!("CREATE VIEW \"{name}\" AS {}", literal(view.text)))
+            .await
+            .unwrap();
+    }
+    let file = catalog::question_file(query.path).unwrap();
+    ctx.sql(&literal(file.text))
+        .await
+        .unwrap()
+        .create_physical_plan()
+        .await
+        .unwrap();
+    ms(began.elapsed())
+}
+
+/// The measuring child of a question over `lake` as of `as_of`; prints, each a median of five
+/// after a warm-up:
+/// - `fresh_ms`: open a session and ask (what one `evlake ask` does);
+/// - `open_ms`: opening the session alone;
+/// - `shared_ms`: an ask on one shared, already open session;
+/// - per query (evidence, metrics) on the shared session: planning and execution, and the
+///   planning of the same query in a per-request context with the views registered in it.
+///
+/// Also the evidence rows and the peak RSS.
 pub fn ask(lake: &str, question: &str, as_of: DateTime<Utc>) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let lake = Lake::open(lake).unwrap();
-        let mut latencies = Vec::new();
+        let (mut fresh, mut open) = (Vec::new(), Vec::new());
         let mut rows = 0;
-        for i in 0..6 {
+        for _ in 0..6 {
             let began = Instant::now();
             let session = QuerySession::builder(lake.clone()).build().await.unwrap();
+            open.push(ms(began.elapsed()));
             let answer = session.ask(question, Some(as_of), None).await.unwrap();
-            if i > 0 {
-                latencies.push(began.elapsed().as_secs_f64() * 1000.0);
-            }
+            fresh.push(ms(began.elapsed()));
             rows = answer.evidence.len();
         }
-        latencies.sort_by(f64::total_cmp);
+        let session = QuerySession::builder(lake.clone()).build().await.unwrap();
+        let bound = session.bind(question, Some(as_of), None).unwrap();
+        let params = bound.param_values();
+        let mut shared = Vec::new();
+        let mut timings = serde_json::Map::new();
+        for (name, query) in [("evidence", bound.evidence()), ("metrics", bound.metrics())] {
+            let (mut planning, mut execution, mut own) = (Vec::new(), Vec::new(), Vec::new());
+            for _ in 0..6 {
+                let (_, t) = session.timed_query(&query.text, &params).await.unwrap();
+                planning.push(ms(t.planning));
+                execution.push(ms(t.execution));
+                own.push(plan_in_own_context(&session, &bound, query).await);
+            }
+            timings.insert(
+                name.into(),
+                serde_json::json!({"planning_ms": median(planning), "execution_ms": median(execution),
+                    "own_context_planning_ms": median(own)}),
+            );
+        }
+        for _ in 0..6 {
+            let began = Instant::now();
+            session.answer(&bound).await.unwrap();
+            shared.push(ms(began.elapsed()));
+        }
         println!(
             "RESULT {}",
-            serde_json::json!({"median_ms": latencies[latencies.len() / 2], "evidence_rows": rows,
+            serde_json::json!({"fresh_ms": median(fresh), "open_ms": median(open),
+                "shared_ms": median(shared), "queries": timings, "evidence_rows": rows,
                 "peak_rss_mib": peak_rss_mib()})
         );
     });
@@ -100,8 +180,9 @@ pub fn latency_table(question: &str, tables: &[&str], lakes: &[(&str, &Path)]) {
     script["tables"] = serde_json::json!(tables);
     let script = script.to_string();
     println!(
-        "\n| {question} over | evlake median ms | evidence rows | RSS MiB | DuckDB median ms | DuckDB rows | DuckDB RSS MiB |\n|---|---|---|---|---|---|---|"
+        "\n| {question} over | evlake fresh ms | open ms | shared-session ask ms | evidence rows | RSS MiB | DuckDB median ms | DuckDB rows | DuckDB RSS MiB |\n|---|---|---|---|---|---|---|---|---|"
     );
+    let mut plans = Vec::new();
     for (label, lake) in lakes {
         let lake = lake.to_str().unwrap();
         let ask = child(&["--ask", lake]);
@@ -111,14 +192,30 @@ pub fn latency_table(question: &str, tables: &[&str], lakes: &[(&str, &Path)]) {
                 .output()
                 .unwrap(),
         );
+        let f = |v: &serde_json::Value| v.as_f64().unwrap();
         println!(
-            "| {label} | {:.0} | {} | {:.0} | {:.0} | {} | {:.0} |",
-            ask["median_ms"].as_f64().unwrap(),
+            "| {label} | {:.0} | {:.0} | {:.0} | {} | {:.0} | {:.0} | {} | {:.0} |",
+            f(&ask["fresh_ms"]),
+            f(&ask["open_ms"]),
+            f(&ask["shared_ms"]),
             ask["evidence_rows"],
-            ask["peak_rss_mib"].as_f64().unwrap(),
-            duck["median_ms"].as_f64().unwrap(),
+            f(&ask["peak_rss_mib"]),
+            f(&duck["median_ms"]),
             duck["evidence_rows"],
-            duck["peak_rss_mib"].as_f64().unwrap()
+            f(&duck["peak_rss_mib"])
         );
+        for query in ["evidence", "metrics"] {
+            let q = &ask["queries"][query];
+            plans.push(format!(
+                "| {label} | {query} | {:.0} | {:.0} | {:.0} |",
+                f(&q["planning_ms"]),
+                f(&q["execution_ms"]),
+                f(&q["own_context_planning_ms"])
+            ));
+        }
     }
+    println!(
+        "\n| {question} over | query | planning ms (views as CTEs) | execution ms | planning ms (views in a per-request context) |\n|---|---|---|---|---|\n{}",
+        plans.join("\n")
+    );
 }

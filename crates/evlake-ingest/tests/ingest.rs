@@ -914,3 +914,114 @@ async fn a_job_read_while_running_and_again_finished_keeps_both_states() {
     assert_eq!(states[0]["conclusion"], "failure");
     assert_eq!(states[1]["source_id"], "job:77@in_progress");
 }
+
+/// Every row of a whole-document kind keeps the vendor's exact text of its record: `raw` is a
+/// verbatim slice of the input file and `record_sha256` its SHA-256, so an auditor who
+/// extracts the record and runs `sha256sum` on it gets the lake's digest.
+#[tokio::test]
+async fn raw_is_the_vendors_bytes_for_every_whole_document_kind() {
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    // The GitHub fixtures are recorded exchanges: their response bodies are the input.
+    let github = tempfile::tempdir().unwrap();
+    for cassette in [
+        "vcr_list_workflow_runs_paginated.json",
+        "vcr_list_jobs_for_run_paginated.json",
+    ] {
+        let sub = github.path().join(cassette.trim_end_matches(".json"));
+        std::fs::create_dir(&sub).unwrap();
+        cassette_bodies(cassette, &sub);
+    }
+    let kinds = [
+        (
+            "github-actions",
+            "ci_jobs",
+            vec![
+                github.path().to_path_buf(),
+                data.join("github-deployments.json"),
+            ],
+            settings(&[("repo", "acme/web")]),
+        ),
+        (
+            "gitlab-ci",
+            "ci_jobs",
+            vec![fixtures("gitlab-ci")],
+            settings(&[("project", "acme/web")]),
+        ),
+        (
+            "pagerduty",
+            "incidents",
+            vec![
+                data.join("pagerduty"),
+                fixtures("incidents").join("pagerduty_webhook_v3_incident.resolved.json"),
+            ],
+            Map::new(),
+        ),
+        (
+            "jira",
+            "incidents",
+            vec![
+                data.join("jira"),
+                fixtures("incidents").join("jira_issues_with_changelog.json"),
+            ],
+            Map::new(),
+        ),
+        (
+            "sarif",
+            "scan_findings",
+            vec![fixtures("sarif")],
+            settings(&[("repo", "acme/web"), ("commit", "abc123")]),
+        ),
+        (
+            "exceptions",
+            "exceptions",
+            vec![data.join("exceptions.yaml"), data.join("exceptions.csv")],
+            Map::new(),
+        ),
+    ];
+    for (kind, table, paths, settings) in kinds {
+        let lake = Lake::open("memory://").unwrap();
+        let run = IngestRun::new(lake.clone(), kind, "s", &settings).unwrap();
+        let summary = run.ingest_paths(&paths).await.unwrap();
+        assert!(
+            summary.tables.contains_key(table),
+            "{kind}: nothing in {table}"
+        );
+        for (table, written) in &summary.tables {
+            let found = rows(
+                &lake,
+                &format!("SELECT source_ref, raw, record_sha256 FROM {table}"),
+            )
+            .await;
+            for row in &found {
+                let at = row["source_ref"].as_str().unwrap();
+                let raw = row["raw"].as_str().unwrap();
+                // Quarantined bytes may not be text: that column is binary, written as hex.
+                let raw: Vec<u8> = if table == "_quarantine" {
+                    (0..raw.len())
+                        .step_by(2)
+                        .map(|i| u8::from_str_radix(&raw[i..i + 2], 16).unwrap())
+                        .collect()
+                } else {
+                    raw.as_bytes().to_vec()
+                };
+                let file = at.split_once('#').map_or(at, |(f, _)| f);
+                let file = file
+                    .rsplit_once(':')
+                    .filter(|(_, n)| n.parse::<u32>().is_ok())
+                    .map_or(file, |(f, _)| f);
+                let input = std::fs::read(file).unwrap_or_else(|e| panic!("{kind}: {file}: {e}"));
+                assert!(
+                    input.windows(raw.len()).any(|w| w == raw),
+                    "{kind}: the raw of {at} is not a slice of its input:\n{}",
+                    String::from_utf8_lossy(&raw)
+                );
+                assert_eq!(
+                    row["record_sha256"].as_str().unwrap(),
+                    evlake_core::sha256_hex(&raw),
+                    "{kind}: {at}"
+                );
+            }
+            assert_eq!(found.len() as u64, written.added, "{kind}: {table}");
+        }
+    }
+}

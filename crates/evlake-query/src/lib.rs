@@ -21,7 +21,7 @@ pub use guard::check_read_only;
 pub use render::{OutputFormat, batches_to_rows, render_batches};
 pub use reproduce::{MetricChange, Reproduction, TableMove};
 pub use rubric::{ActivityRef, Condition, LevelRule, QuestionRubric, Rubric, VerdictRules};
-pub use session::{QuerySession, QuerySessionBuilder};
+pub use session::{QuerySession, QuerySessionBuilder, QueryTimings};
 
 pub use datafusion::arrow::record_batch::RecordBatch;
 pub use datafusion::common::ParamValues;

@@ -1,15 +1,17 @@
 //! The DataFusion session over the lake.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::MemTable;
 use datafusion::common::ParamValues;
 use datafusion::error::DataFusionError;
+use datafusion::execution::SessionState;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::physical_plan::collect;
 use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
 use evlake_core::tables;
 use evlake_store::{Lake, TableVersion};
@@ -122,6 +124,16 @@ impl QuerySessionBuilder {
     }
 }
 
+/// How long one statement took: planning (parsing, logical and physical planning, which
+/// includes reading the Delta logs' file statistics to prune) and executing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct QueryTimings {
+    /// Parsing and planning.
+    pub planning: Duration,
+    /// Running the physical plan to the last batch.
+    pub execution: Duration,
+}
+
 /// A DataFusion session over the lake.
 pub struct QuerySession {
     ctx: SessionContext,
@@ -166,7 +178,25 @@ impl QuerySession {
 
     /// Runs trusted SQL (the project's own `queries/`) with named parameters.
     pub async fn query(&self, sql: &str, params: &ParamValues) -> Result<Vec<RecordBatch>> {
+        Ok(self.run(sql, Some(params), SQLOptions::new()).await?.0)
+    }
+
+    /// Runs trusted SQL like [`query`](Self::query), and says how long it took to plan and
+    /// to execute: what the benchmarks report per question.
+    pub async fn timed_query(
+        &self,
+        sql: &str,
+        params: &ParamValues,
+    ) -> Result<(Vec<RecordBatch>, QueryTimings)> {
         self.run(sql, Some(params), SQLOptions::new()).await
+    }
+
+    /// A snapshot of the DataFusion state (configuration, runtime, catalogue), for tools that
+    /// plan SQL of their own over the same tables. Registering into a context made from it
+    /// changes this session's catalogue, which a shared session must not see: register into
+    /// a new catalogue instead.
+    pub fn state(&self) -> SessionState {
+        self.ctx.state()
     }
 
     /// Runs a user's SQL: refused unless read-only, bounded in memory and time.
@@ -176,7 +206,7 @@ impl QuerySession {
             .with_allow_ddl(false)
             .with_allow_dml(false)
             .with_allow_statements(false);
-        self.run(sql, None, options).await
+        Ok(self.run(sql, None, options).await?.0)
     }
 
     async fn run(
@@ -184,18 +214,27 @@ impl QuerySession {
         sql: &str,
         params: Option<&ParamValues>,
         options: SQLOptions,
-    ) -> Result<Vec<RecordBatch>> {
+    ) -> Result<(Vec<RecordBatch>, QueryTimings)> {
         let work = async {
+            let began = Instant::now();
             let mut frame = self.ctx.sql_with_options(sql, options).await?;
             if let Some(params) = params {
                 frame = frame.with_param_values(params.clone())?;
             }
-            frame.collect().await
+            let task = Arc::new(frame.task_ctx());
+            let plan = frame.create_physical_plan().await?;
+            let planning = began.elapsed();
+            let batches = collect(plan, task).await?;
+            let timings = QueryTimings {
+                planning,
+                execution: began.elapsed() - planning,
+            };
+            Ok::<_, DataFusionError>((batches, timings))
         };
         match tokio::time::timeout(self.timeout, work).await {
             Err(_) => Err(Error::Timeout(self.timeout)),
             Ok(Err(e)) => Err(self.classify(e)),
-            Ok(Ok(batches)) => Ok(batches),
+            Ok(Ok(done)) => Ok(done),
         }
     }
 

@@ -1,8 +1,12 @@
 //! Small readers of JSON records shared by the source kinds.
 
+use std::collections::BTreeMap;
+use std::ops::Deref;
+
 use chrono::{DateTime, Utc};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::emit::{Document, Emitter, timestamp};
 
@@ -30,9 +34,86 @@ pub(crate) fn when(t: Option<DateTime<Utc>>) -> Value {
     t.map_or(Value::Null, timestamp)
 }
 
-/// A record's bytes, for `raw`: the record as parsed, serialised in its key order.
-pub(crate) fn raw(record: &Value) -> Vec<u8> {
-    serde_json::to_vec(record).expect("a parsed value serialises")
+/// A JSON value with the exact text it had in the input: the value to read fields from, the
+/// text for `raw` and `record_sha256`, so an auditor's `sha256sum` of the extracted record
+/// matches.
+pub(crate) struct Record<'a> {
+    value: Value,
+    text: &'a RawValue,
+}
+
+impl<'a> Record<'a> {
+    /// The record's bytes as they stood in the input.
+    pub(crate) fn bytes(&self) -> &'a [u8] {
+        self.text.get().as_bytes()
+    }
+
+    /// The record's text, to reach a record inside it with its own bytes.
+    pub(crate) fn text(&self) -> Text<'a> {
+        Text(self.text)
+    }
+}
+
+impl Deref for Record<'_> {
+    type Target = Value;
+
+    fn deref(&self) -> &Value {
+        &self.value
+    }
+}
+
+/// The exact text of a JSON value in the input, navigated without building the value, so a
+/// record inside a response body keeps its own bytes.
+#[derive(Clone, Copy)]
+pub(crate) struct Text<'a>(&'a RawValue);
+
+impl<'a> Text<'a> {
+    /// The fields of an object; `None` when this is not an object.
+    pub(crate) fn fields(self) -> Option<BTreeMap<String, Text<'a>>> {
+        if !self.0.get().starts_with('{') {
+            return None;
+        }
+        let fields: BTreeMap<String, &'a RawValue> = serde_json::from_str(self.0.get()).ok()?;
+        Some(fields.into_iter().map(|(k, v)| (k, Text(v))).collect())
+    }
+
+    /// The items of an array; `None` when this is not an array.
+    pub(crate) fn items(self) -> Option<Vec<Text<'a>>> {
+        if !self.0.get().starts_with('[') {
+            return None;
+        }
+        let items: Vec<&'a RawValue> = serde_json::from_str(self.0.get()).ok()?;
+        Some(items.into_iter().map(Text).collect())
+    }
+
+    /// The value at the object keys `path`, if every step is there.
+    pub(crate) fn at(self, path: &[&str]) -> Option<Text<'a>> {
+        path.iter()
+            .try_fold(self, |t, key| t.fields()?.remove(*key))
+    }
+
+    /// The value, with its text.
+    pub(crate) fn record(self) -> Record<'a> {
+        Record {
+            value: self.value(),
+            text: self.0,
+        }
+    }
+
+    /// The value.
+    pub(crate) fn value(self) -> Value {
+        serde_json::from_str(self.0.get()).expect("text that framed as a JSON value parses as one")
+    }
+
+    /// The bytes as they stood in the input.
+    pub(crate) fn bytes(self) -> &'a [u8] {
+        self.0.get().as_bytes()
+    }
+}
+
+/// The text of the one JSON document in `bytes`.
+pub(crate) fn document(bytes: &[u8]) -> serde_json::Result<Text<'_>> {
+    serde_json::from_slice(bytes).map(Text)
 }
 
 /// A set of name globs from a setting; a bad glob is an error naming the setting.
@@ -48,16 +129,16 @@ pub(crate) fn globs(patterns: &[String], key: &str) -> crate::Result<GlobSet> {
 /// Hands each JSON document of `doc` (one, several concatenated, or JSON Lines — what
 /// `gh api --paginate` writes) to `body`, with its location `FILE#/N`. What follows a
 /// document that does not parse cannot be framed, so it is quarantined whole.
-pub(crate) fn each_body(
-    doc: Document<'_>,
+pub(crate) fn each_body<'a>(
+    doc: Document<'a>,
     out: &mut Emitter,
-    mut body: impl FnMut(&Value, &str, &mut Emitter),
+    mut body: impl FnMut(Text<'a>, &str, &mut Emitter),
 ) {
-    let stream = serde_json::Deserializer::from_slice(doc.bytes).into_iter::<Value>();
+    let stream = serde_json::Deserializer::from_slice(doc.bytes).into_iter::<&RawValue>();
     for (n, parsed) in stream.enumerate() {
         let at = format!("{}#/{n}", doc.location);
         match parsed {
-            Ok(value) => body(&value, &at, out),
+            Ok(text) => body(Text(text), &at, out),
             Err(e) => return out.reject(&at, format!("not valid JSON: {e}"), doc.bytes),
         }
     }
@@ -68,23 +149,23 @@ pub(crate) fn each_body(
 pub(crate) fn emit_record(
     out: &mut Emitter,
     table: &'static str,
-    record: &Value,
+    record: &Record<'_>,
     location: &str,
     identity: (Option<String>, Option<DateTime<Utc>>),
     fields: serde_json::Map<String, Value>,
 ) {
-    let raw = raw(record);
+    let raw = record.bytes();
     match identity {
         (Some(source_id), Some(event_time)) => out.row(
             table,
             event_time,
             source_id,
             location.to_string(),
-            &raw,
+            raw,
             fields,
         ),
-        (None, _) => out.reject(location, "the record has no id", &raw),
-        (_, None) => out.reject(location, "the record has no event time", &raw),
+        (None, _) => out.reject(location, "the record has no id", raw),
+        (_, None) => out.reject(location, "the record has no event time", raw),
     }
 }
 

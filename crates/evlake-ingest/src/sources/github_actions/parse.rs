@@ -8,7 +8,9 @@ use super::GithubActionsConfig;
 use crate::emit::{Document, Emitter};
 use crate::kind::Parser;
 use crate::sources::gates::Gates;
-use crate::sources::json::{ci_identity, each_body, emit_record, globs, id, raw, text, time, when};
+use crate::sources::json::{
+    Record, Text, ci_identity, each_body, emit_record, globs, id, text, time, when,
+};
 
 /// The `github-actions` parser.
 #[derive(Debug, Clone)]
@@ -61,36 +63,62 @@ impl Parser for GithubActionsParser {
 
 impl GithubActionsParser {
     /// One response body, recognised by its shape.
-    fn body(&self, body: &Value, at: &str, out: &mut Emitter) {
-        let each = |key: &str, out: &mut Emitter, f: &dyn Fn(&Value, &str, &mut Emitter)| {
-            for (i, record) in body[key].as_array().into_iter().flatten().enumerate() {
-                f(record, &format!("{at}/{key}/{i}"), out);
+    fn body(&self, body: Text<'_>, at: &str, out: &mut Emitter) {
+        let each = |list: Text<'_>,
+                    key: &str,
+                    out: &mut Emitter,
+                    f: &dyn Fn(&Record<'_>, &str, &mut Emitter)| {
+            for (i, record) in list.items().into_iter().flatten().enumerate() {
+                f(&record.record(), &format!("{at}/{key}/{i}"), out);
             }
         };
-        match body {
-            Value::Object(m) if m.contains_key("workflow_runs") => each("workflow_runs", out, &|r, l, o| self.run(r, l, o)),
-            Value::Object(m) if m.contains_key("jobs") => each("jobs", out, &|r, l, o| self.job(r, l, o)),
-            Value::Object(m) if m.contains_key("check_runs") => each("check_runs", out, &|r, l, o| self.check_run(r, l, o)),
-            Value::Object(m) if m.contains_key("workflow_id") && m.contains_key("run_attempt") => self.run(body, at, out),
-            Value::Object(m) if m.contains_key("run_id") && m.contains_key("steps") => self.job(body, at, out),
-            Value::Object(m) if m.contains_key("check_suite") => self.check_run(body, at, out),
-            Value::Object(m) if m.contains_key("statuses_url") => self.deployment(body, at, out),
-            Value::Object(m) if m.contains_key("deployment_url") => self.status(body, at, out),
-            Value::Array(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    let location = format!("{at}/{i}");
-                    match item {
-                        Value::Object(m) if m.contains_key("statuses_url") => self.deployment(item, &location, out),
-                        Value::Object(m) if m.contains_key("deployment_url") => self.status(item, &location, out),
-                        _ => out.reject(&location, "not a deployment or a deployment status", &raw(item)),
+        if let Some(items) = body.items() {
+            for (i, item) in items.into_iter().enumerate() {
+                let location = format!("{at}/{i}");
+                let item = item.record();
+                match &*item {
+                    Value::Object(m) if m.contains_key("statuses_url") => {
+                        self.deployment(&item, &location, out)
                     }
+                    Value::Object(m) if m.contains_key("deployment_url") => {
+                        self.status(&item, &location, out)
+                    }
+                    _ => out.reject(
+                        &location,
+                        "not a deployment or a deployment status",
+                        item.bytes(),
+                    ),
                 }
             }
-            _ => out.reject(
+            return;
+        }
+        let fields = body.fields().unwrap_or_default();
+        let has = |key: &str| fields.contains_key(key);
+        let list = |key: &str| fields.get(key).copied().filter(|t| t.items().is_some());
+        if let Some(runs) = list("workflow_runs") {
+            each(runs, "workflow_runs", out, &|r, l, o| self.run(r, l, o));
+        } else if let Some(jobs) = list("jobs") {
+            each(jobs, "jobs", out, &|r, l, o| self.job(r, l, o));
+        } else if let Some(checks) = list("check_runs") {
+            each(checks, "check_runs", out, &|r, l, o| {
+                self.check_run(r, l, o)
+            });
+        } else if has("workflow_id") && has("run_attempt") {
+            self.run(&body.record(), at, out);
+        } else if has("run_id") && has("steps") {
+            self.job(&body.record(), at, out);
+        } else if has("check_suite") {
+            self.check_run(&body.record(), at, out);
+        } else if has("statuses_url") {
+            self.deployment(&body.record(), at, out);
+        } else if has("deployment_url") {
+            self.status(&body.record(), at, out);
+        } else {
+            out.reject(
                 at,
                 "not a GitHub Actions body: expected workflow_runs, jobs, check_runs, deployments or deployment statuses",
-                &raw(body),
-            ),
+                body.bytes(),
+            );
         }
     }
 
@@ -98,7 +126,7 @@ impl GithubActionsParser {
     /// A `ci_jobs` row of `kind` (`run`, `job`, `check_run`).
     fn ci_row(
         &self,
-        record: &Value,
+        record: &Record<'_>,
         location: &str,
         kind: &str,
         identity: (Option<String>, Option<DateTime<Utc>>),
@@ -113,7 +141,7 @@ impl GithubActionsParser {
         emit_record(out, "ci_jobs", record, location, identity, row);
     }
 
-    fn run(&self, run: &Value, location: &str, out: &mut Emitter) {
+    fn run(&self, run: &Record<'_>, location: &str, out: &mut Emitter) {
         let repo = self.repo_of(run, &["url", "html_url"]);
         let attempt = run.get("run_attempt").and_then(Value::as_i64).unwrap_or(1);
         let status = text(run, "/status");
@@ -151,7 +179,7 @@ impl GithubActionsParser {
         );
     }
 
-    fn job(&self, job: &Value, location: &str, out: &mut Emitter) {
+    fn job(&self, job: &Record<'_>, location: &str, out: &mut Emitter) {
         let name = text(job, "/name");
         let event_time = time(job, "/completed_at")
             .or_else(|| time(job, "/started_at"))
@@ -183,7 +211,7 @@ impl GithubActionsParser {
         self.ci_row(job, location, "job", (source_id, event_time), fields, out);
     }
 
-    fn check_run(&self, check: &Value, location: &str, out: &mut Emitter) {
+    fn check_run(&self, check: &Record<'_>, location: &str, out: &mut Emitter) {
         let name = text(check, "/name");
         let event_time = time(check, "/completed_at").or_else(|| time(check, "/started_at"));
         let fields = Map::from_iter([
@@ -225,7 +253,7 @@ impl GithubActionsParser {
     /// A `deployments` row: a deployment or one of its statuses.
     fn deploy_row(
         &self,
-        record: &Value,
+        record: &Record<'_>,
         location: &str,
         identity: (Option<String>, Option<DateTime<Utc>>),
         fields: Map<String, Value>,
@@ -247,7 +275,7 @@ impl GithubActionsParser {
         emit_record(out, "deployments", record, location, identity, row);
     }
 
-    fn deployment(&self, deployment: &Value, location: &str, out: &mut Emitter) {
+    fn deployment(&self, deployment: &Record<'_>, location: &str, out: &mut Emitter) {
         let fields = Map::from_iter([
             (
                 "repo".to_string(),
@@ -268,7 +296,7 @@ impl GithubActionsParser {
         );
     }
 
-    fn status(&self, status: &Value, location: &str, out: &mut Emitter) {
+    fn status(&self, status: &Record<'_>, location: &str, out: &mut Emitter) {
         let deploy_id = text(status, "/deployment_url")
             .and_then(|u| u.rsplit('/').next())
             .map(str::to_string);

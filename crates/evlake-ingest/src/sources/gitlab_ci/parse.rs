@@ -8,7 +8,9 @@ use super::GitlabCiConfig;
 use crate::emit::{Document, Emitter};
 use crate::kind::Parser;
 use crate::sources::gates::Gates;
-use crate::sources::json::{ci_identity, each_body, emit_record, globs, id, raw, text, time, when};
+use crate::sources::json::{
+    Record, ci_identity, each_body, emit_record, globs, id, text, time, when,
+};
 
 /// The `gitlab-ci` parser.
 #[derive(Debug, Clone)]
@@ -60,17 +62,17 @@ fn finished(status: Option<&str>) -> bool {
 
 impl Parser for GitlabCiParser {
     fn parse(&self, doc: Document<'_>, out: &mut Emitter) {
-        each_body(doc, out, |body, at, out| match body {
-            Value::Array(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    self.record(item, &format!("{at}/{i}"), out);
+        each_body(doc, out, |body, at, out| match body.items() {
+            Some(items) => {
+                for (i, item) in items.into_iter().enumerate() {
+                    self.record(&item.record(), &format!("{at}/{i}"), out);
                 }
             }
-            Value::Object(_) => self.record(body, at, out),
-            _ => out.reject(
+            None if body.fields().is_some() => self.record(&body.record(), at, out),
+            None => out.reject(
                 at,
                 "not a GitLab body: expected an object or an array",
-                &raw(body),
+                body.bytes(),
             ),
         });
     }
@@ -79,7 +81,7 @@ impl Parser for GitlabCiParser {
 impl GitlabCiParser {
     /// One record, recognised by its shape: a deployment has an environment and a deployable,
     /// a job a stage, a pipeline a sha and a status.
-    fn record(&self, record: &Value, location: &str, out: &mut Emitter) {
+    fn record(&self, record: &Record<'_>, location: &str, out: &mut Emitter) {
         let has = |key: &str| record.get(key).is_some();
         if has("environment") && has("deployable") {
             self.deployment(record, location, out);
@@ -91,7 +93,7 @@ impl GitlabCiParser {
             out.reject(
                 location,
                 "not a GitLab pipeline, job or deployment",
-                &raw(record),
+                record.bytes(),
             );
         }
     }
@@ -100,7 +102,7 @@ impl GitlabCiParser {
     fn emit(
         &self,
         table: &'static str,
-        record: &Value,
+        record: &Record<'_>,
         location: &str,
         identity: (Option<String>, Option<DateTime<Utc>>),
         mut fields: Map<String, Value>,
@@ -110,7 +112,7 @@ impl GitlabCiParser {
             return out.reject(
                 location,
                 "no project: the body has no web_url and was not pulled from a project URL; set `project`",
-                &raw(record),
+                record.bytes(),
             );
         };
         fields.insert("provider".into(), json!("gitlab"));
@@ -127,7 +129,7 @@ impl GitlabCiParser {
         );
     }
 
-    fn pipeline(&self, pipeline: &Value, location: &str, out: &mut Emitter) {
+    fn pipeline(&self, pipeline: &Record<'_>, location: &str, out: &mut Emitter) {
         let event_time = time(pipeline, "/finished_at").or_else(|| time(pipeline, "/updated_at"));
         let fields = Map::from_iter([
             ("record_kind".to_string(), json!("run")),
@@ -159,7 +161,7 @@ impl GitlabCiParser {
         );
     }
 
-    fn job(&self, job: &Value, location: &str, out: &mut Emitter) {
+    fn job(&self, job: &Record<'_>, location: &str, out: &mut Emitter) {
         let name = text(job, "/name");
         let event_time = time(job, "/finished_at")
             .or_else(|| time(job, "/started_at"))
@@ -203,7 +205,7 @@ impl GitlabCiParser {
         );
     }
 
-    fn deployment(&self, deployment: &Value, location: &str, out: &mut Emitter) {
+    fn deployment(&self, deployment: &Record<'_>, location: &str, out: &mut Emitter) {
         let environment = text(deployment, "/environment/name");
         // Older API versions have no deployment status; the deploy job's status stands for it.
         let status = text(deployment, "/status").or_else(|| text(deployment, "/deployable/status"));

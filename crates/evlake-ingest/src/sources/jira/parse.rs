@@ -6,7 +6,7 @@ use super::JiraConfig;
 use crate::emit::{Document, Emitter};
 use crate::kind::Parser;
 use crate::sources::incident::{AlertClues, ClueFinder};
-use crate::sources::json::{each_body, emit_record, id, raw, text, time};
+use crate::sources::json::{Record, Text, each_body, emit_record, id, text, time};
 
 /// The `jira` parser.
 #[derive(Debug, Clone)]
@@ -30,7 +30,7 @@ impl JiraParser {
         })
     }
 
-    fn issue(&self, issue: &Value, location: &str, done: &[String], out: &mut Emitter) {
+    fn issue(&self, issue: &Record<'_>, location: &str, done: &[String], out: &mut Emitter) {
         let remediated = |status: Option<&str>| {
             let Some(status) = status.map(str::to_lowercase) else {
                 return false;
@@ -95,11 +95,15 @@ impl JiraParser {
             row("triggered", status, assignee, &clues),
         );
         let mut resolved = false;
-        let histories = issue["changelog"]["histories"]
-            .as_array()
+        let histories = issue
+            .text()
+            .at(&["changelog", "histories"])
+            .and_then(Text::items)
             .into_iter()
-            .flatten();
+            .flatten()
+            .map(Text::record);
         for (h, history) in histories.enumerate() {
+            let history = &history;
             let items = history["items"].as_array().into_iter().flatten();
             for item in items.filter(|i| text(i, "/field") == Some("status")) {
                 let (from, to) = (text(item, "/fromString"), text(item, "/toString"));
@@ -150,29 +154,33 @@ impl JiraParser {
 impl Parser for JiraParser {
     fn parse(&self, doc: Document<'_>, out: &mut Emitter) {
         each_body(doc, out, |body, at, out| {
-            let issues: Vec<(String, &Value)> = match body.get("issues").and_then(Value::as_array) {
+            let issues: Vec<(String, Text<'_>)> = match body.at(&["issues"]).and_then(Text::items) {
                 Some(issues) => issues
-                    .iter()
+                    .into_iter()
                     .enumerate()
                     .map(|(i, issue)| (format!("{at}/issues/{i}"), issue))
                     .collect(),
-                None if body.get("fields").is_some() => vec![(at.to_string(), body)],
+                None if body.at(&["fields"]).is_some() => vec![(at.to_string(), body)],
                 None => {
                     return out.reject(
                         at,
                         "not a Jira search result ('issues') or issue ('fields')",
-                        &raw(body),
+                        body.bytes(),
                     );
                 }
             };
+            let issues: Vec<(String, Record<'_>)> = issues
+                .into_iter()
+                .map(|(location, issue)| (location, issue.record()))
+                .collect();
             // The statuses the issues themselves put in the `done` category.
             let done: Vec<String> = issues
                 .iter()
                 .filter(|(_, i)| text(i, "/fields/status/statusCategory/key") == Some("done"))
                 .filter_map(|(_, i)| text(i, "/fields/status/name").map(str::to_lowercase))
                 .collect();
-            for (location, issue) in issues {
-                self.issue(issue, &location, &done, out);
+            for (location, issue) in &issues {
+                self.issue(issue, location, &done, out);
             }
         });
     }

@@ -7,7 +7,7 @@ use super::PagerdutyConfig;
 use crate::emit::{Document, Emitter};
 use crate::kind::Parser;
 use crate::sources::incident::ClueFinder;
-use crate::sources::json::{each_body, emit_record, raw, text, time};
+use crate::sources::json::{Record, each_body, emit_record, text, time};
 
 /// The `pagerduty` parser.
 #[derive(Debug, Clone)]
@@ -34,7 +34,7 @@ impl PagerdutyParser {
         })
     }
 
-    fn emit(&self, out: &mut Emitter, record: &Value, location: &str, event: Event<'_>) {
+    fn emit(&self, out: &mut Emitter, record: &Record<'_>, location: &str, event: Event<'_>) {
         let incident = event.incident;
         let incident_id = text(incident, "/id");
         let clues = self.clues.find(event.title, &event.details, &[], &[]);
@@ -66,10 +66,14 @@ impl PagerdutyParser {
     }
 
     /// A webhook v3 payload: `{"event": {"event_type": "incident.resolved", "data": …}}`.
-    fn webhook(&self, body: &Value, location: &str, out: &mut Emitter) {
+    fn webhook(&self, body: &Record<'_>, location: &str, out: &mut Emitter) {
         let event = &body["event"];
         let Some(event_type) = text(event, "/event_type") else {
-            return out.reject(location, "a webhook event has an 'event_type'", &raw(body));
+            return out.reject(
+                location,
+                "a webhook event has an 'event_type'",
+                body.bytes(),
+            );
         };
         if !event_type.starts_with("incident.") {
             // Services, schedules, … are not incidents.
@@ -94,7 +98,7 @@ impl PagerdutyParser {
     }
 
     /// An incident from `/incidents`: its opening.
-    fn incident(&self, incident: &Value, location: &str, out: &mut Emitter) {
+    fn incident(&self, incident: &Record<'_>, location: &str, out: &mut Emitter) {
         self.emit(
             out,
             incident,
@@ -113,7 +117,7 @@ impl PagerdutyParser {
 
     /// A log entry from `/log_entries`: `trigger_log_entry`, `acknowledge_log_entry`,
     /// `resolve_log_entry`, … (the times PagerDuty calls authoritative).
-    fn log_entry(&self, entry: &Value, location: &str, out: &mut Emitter) {
+    fn log_entry(&self, entry: &Record<'_>, location: &str, out: &mut Emitter) {
         let kind = text(entry, "/type")
             .unwrap_or("")
             .trim_end_matches("_log_entry");
@@ -121,7 +125,7 @@ impl PagerdutyParser {
             "trigger" => "triggered".to_string(),
             "acknowledge" => "acknowledged".to_string(),
             "resolve" => "resolved".to_string(),
-            "" => return out.reject(location, "a log entry has a 'type'", &raw(entry)),
+            "" => return out.reject(location, "a log entry has a 'type'", entry.bytes()),
             other => other.to_string(),
         };
         let incident = &entry["incident"];
@@ -149,26 +153,27 @@ impl PagerdutyParser {
 impl Parser for PagerdutyParser {
     fn parse(&self, doc: Document<'_>, out: &mut Emitter) {
         each_body(doc, out, |body, at, out| {
-            let list = |key: &str| body.get(key).and_then(Value::as_array);
-            if body.get("event").is_some() {
-                self.webhook(body, at, out);
+            let fields = body.fields().unwrap_or_default();
+            let list = |key: &str| fields.get(key).and_then(|t| t.items());
+            if fields.contains_key("event") {
+                self.webhook(&body.record(), at, out);
             } else if let Some(incidents) = list("incidents") {
-                for (i, incident) in incidents.iter().enumerate() {
-                    self.incident(incident, &format!("{at}/incidents/{i}"), out);
+                for (i, incident) in incidents.into_iter().enumerate() {
+                    self.incident(&incident.record(), &format!("{at}/incidents/{i}"), out);
                 }
             } else if let Some(entries) = list("log_entries") {
-                for (i, entry) in entries.iter().enumerate() {
-                    self.log_entry(entry, &format!("{at}/log_entries/{i}"), out);
+                for (i, entry) in entries.into_iter().enumerate() {
+                    self.log_entry(&entry.record(), &format!("{at}/log_entries/{i}"), out);
                 }
-            } else if let Some(incident) = body.get("incident") {
-                self.incident(incident, &format!("{at}/incident"), out);
-            } else if let Some(entry) = body.get("log_entry") {
-                self.log_entry(entry, &format!("{at}/log_entry"), out);
+            } else if let Some(incident) = fields.get("incident") {
+                self.incident(&incident.record(), &format!("{at}/incident"), out);
+            } else if let Some(entry) = fields.get("log_entry") {
+                self.log_entry(&entry.record(), &format!("{at}/log_entry"), out);
             } else {
                 out.reject(
                     at,
                     "not a PagerDuty webhook event ('event') or API page ('incidents', 'log_entries')",
-                    &raw(body),
+                    body.bytes(),
                 );
             }
         });

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use super::SarifConfig;
 use crate::emit::{Document, Emitter, timestamp};
 use crate::kind::Parser;
-use crate::sources::json::text;
+use crate::sources::json::{Text, document, text};
 use evlake_core::sha256_hex;
 
 /// Severity from SARIF: the `security-severity` score GitHub code scanning uses (on the
@@ -94,21 +94,38 @@ fn score(properties: Option<&Value>) -> Option<f64> {
 
 impl Parser for SarifParser {
     fn parse(&self, doc: Document<'_>, out: &mut Emitter) {
-        let log: Value = match serde_json::from_slice(doc.bytes) {
-            Ok(v) => v,
+        let log = match document(doc.bytes) {
+            Ok(log) => log,
             Err(e) => return out.reject(doc.location, format!("not valid JSON: {e}"), doc.bytes),
         };
-        let Some(runs) = log.get("runs").and_then(Value::as_array) else {
+        let Some(runs) = log.at(&["runs"]).and_then(Text::items) else {
             return out.reject(doc.location, "not a SARIF log: no 'runs' array", doc.bytes);
         };
-        for (r, run) in runs.iter().enumerate() {
-            self.parse_run(doc, r, run, out);
+        for (r, run) in runs.into_iter().enumerate() {
+            // The run's own properties are read as a value; its results keep their text.
+            let mut fields = run.fields().unwrap_or_default();
+            let results = fields
+                .remove("results")
+                .and_then(Text::items)
+                .unwrap_or_default();
+            let properties = fields
+                .into_iter()
+                .map(|(key, value)| (key, value.value()))
+                .collect();
+            self.parse_run(doc, r, &Value::Object(properties), &results, out);
         }
     }
 }
 
 impl SarifParser {
-    fn parse_run(&self, doc: Document<'_>, r: usize, run: &Value, out: &mut Emitter) {
+    fn parse_run(
+        &self,
+        doc: Document<'_>,
+        r: usize,
+        run: &Value,
+        results: &[Text<'_>],
+        out: &mut Emitter,
+    ) {
         let driver = run.pointer("/tool/driver").unwrap_or(&Value::Null);
         let tool = driver.get("name").and_then(Value::as_str);
         let tool_version = text(driver, "/semanticVersion").or_else(|| text(driver, "/version"));
@@ -134,14 +151,10 @@ impl SarifParser {
             .map(|t| t.with_timezone(&Utc))
             .max();
         let scan_time = ended.or(self.scan_time).unwrap_or(doc.modified);
-        let results = run
-            .get("results")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
         for (i, result) in results.iter().enumerate() {
             let location = format!("{}#/runs/{r}/results/{i}", doc.location);
-            let raw = serde_json::to_vec(result).expect("a parsed value serialises");
+            let record = result.record();
+            let (result, raw) = (&*record, record.bytes());
             let rule = result
                 .get("ruleIndex")
                 .and_then(Value::as_u64)
@@ -157,7 +170,7 @@ impl SarifParser {
                 .and_then(Value::as_str)
                 .or_else(|| rule.and_then(|r| text(r, "/id")))
             else {
-                out.reject(&location, "result has no ruleId and no rule", &raw);
+                out.reject(&location, "result has no ruleId and no rule", raw);
                 continue;
             };
             let level = text(result, "/level")
@@ -178,8 +191,10 @@ impl SarifParser {
                         .map(str::to_string)
                 })
                 .or_else(|| text(result, "/guid").map(str::to_string));
-            // Without a fingerprint the result's own content identifies it.
-            let identity = fingerprint.clone().unwrap_or_else(|| sha256_hex(&raw));
+            // Without a fingerprint the result's content identifies it, however it is laid out.
+            let identity = fingerprint.clone().unwrap_or_else(|| {
+                sha256_hex(&serde_json::to_vec(result).expect("a parsed value serialises"))
+            });
             let source_id = sha256_hex(
                 [
                     tool.unwrap_or(""),
@@ -217,14 +232,7 @@ impl SarifParser {
                 ("commit_sha".to_string(), json!(commit)),
                 ("scan_time".to_string(), timestamp(scan_time)),
             ]);
-            out.row(
-                "scan_findings",
-                scan_time,
-                source_id,
-                location,
-                &raw,
-                fields,
-            );
+            out.row("scan_findings", scan_time, source_id, location, raw, fields);
         }
     }
 }
