@@ -10,6 +10,10 @@ WITH per_repo AS (
       AS advisory_leaks,
     SUM(CASE WHEN event_time > $window_start AND class = 'excepted' THEN 1 ELSE 0 END)
       AS excepted,
+    SUM(CASE WHEN event_time > $window_start AND class = 'excepted_late' THEN 1 ELSE 0 END)
+      AS excepted_late,
+    SUM(CASE WHEN event_time > $window_start AND class = 'failed' THEN 1 ELSE 0 END)
+      AS failed_deploys,
     SUM(CASE WHEN event_time > $window_start AND outcome = 'deployed' THEN 1 ELSE 0 END)
       AS deployed,
     SUM(CASE WHEN event_time > $window_start AND outcome = 'deployed' AND sast_results > 0
@@ -27,6 +31,8 @@ deploys AS (
     SUM(blocked_by_sast) AS blocked_by_sast,
     SUM(advisory_leaks) AS advisory_leaks,
     SUM(excepted) AS excepted,
+    SUM(excepted_late) AS excepted_late,
+    SUM(failed_deploys) AS failed_deploys,
     SUM(deployed) AS deployed,
     SUM(deployed_after_sast) AS deployed_after_sast,
     SUM(blocked_by_sast_lookback) AS blocked_by_sast_lookback
@@ -42,15 +48,36 @@ ci AS (
   FROM ci_jobs
   WHERE event_time > $window_start AND event_time <= $as_of AND ingested_at <= $known_at
 ),
+known_repos AS (
+  -- The repositories the CI evidence names: what an exception's scope can match.
+  SELECT DISTINCT repo
+  FROM ci_jobs
+  WHERE event_time > $evidence_start AND event_time <= $as_of AND ingested_at <= $known_at
+    AND repo IS NOT NULL
+),
+open_sast AS (
+  SELECT *
+  FROM exceptions_current
+  WHERE control = 'sast' AND created_at <= $as_of
+    AND (expires_at IS NULL OR expires_at > $as_of)
+    AND (revoked_at IS NULL OR revoked_at > $as_of)
+),
 open_exceptions AS (
   SELECT
     COUNT(*) AS open_exceptions,
     SUM(CASE WHEN expires_at IS NULL THEN 1 ELSE 0 END) AS exceptions_without_expiry,
     SUM(CASE WHEN owner IS NULL THEN 1 ELSE 0 END) AS exceptions_without_owner
-  FROM exceptions_current
-  WHERE control = 'sast' AND created_at <= $as_of
-    AND (expires_at IS NULL OR expires_at > $as_of)
-    AND (revoked_at IS NULL OR revoked_at > $as_of)
+  FROM open_sast
+),
+unmatched AS (
+  -- Open exceptions whose scope names no repository or service the evidence knows.
+  SELECT COUNT(*) AS exceptions_matching_nothing
+  FROM open_sast e
+  WHERE NOT EXISTS (
+    SELECT 1 FROM known_repos r
+    WHERE (COALESCE(e.scope_kind, 'repo') = 'repo' AND e.scope = r.repo)
+       OR (COALESCE(e.scope_kind, 'service') = 'service' AND r.repo LIKE '%/' || e.scope)
+  )
 )
 SELECT
   ci.ci_records,
@@ -59,14 +86,18 @@ SELECT
   COALESCE(d.blocked_by_sast, 0) AS blocked_by_sast,
   COALESCE(d.advisory_leaks, 0) AS advisory_leaks,
   COALESCE(d.excepted, 0) AS excepted,
+  COALESCE(d.excepted_late, 0) AS excepted_late,
+  COALESCE(d.failed_deploys, 0) AS failed_deploys,
   COALESCE(d.blocked_by_sast_lookback, 0) AS blocked_by_sast_lookback,
   CAST(d.deployed_after_sast AS DOUBLE) / NULLIF(d.deployed, 0) AS sast_coverage,
   d.production_repos,
   CAST(d.repos_blocked_by_sast AS DOUBLE) / NULLIF(d.production_repos, 0) AS blocking_repo_share,
   o.open_exceptions,
   COALESCE(o.exceptions_without_expiry, 0) AS exceptions_without_expiry,
-  COALESCE(o.exceptions_without_owner, 0) AS exceptions_without_owner
+  COALESCE(o.exceptions_without_owner, 0) AS exceptions_without_owner,
+  u.exceptions_matching_nothing
 FROM ci
 CROSS JOIN gates
 CROSS JOIN deploys d
 CROSS JOIN open_exceptions o
+CROSS JOIN unmatched u

@@ -2,8 +2,10 @@
 -- production deploy that went out although SAST reported blocking-severity findings.
 --
 -- Evidence rows: the most recent deploy blocked by SAST at or before $as_of (searched back to
--- $lookback_start; it may lie before the window, its age tells), then every advisory leak and
--- every excepted deploy in the window ($window_start, $as_of].
+-- $lookback_start; it may lie before the window, its age tells), then every advisory leak,
+-- every excepted deploy (in time, or only by an exception recorded after it: `excepted_late`,
+-- with when that exception was recorded) and every deploy that failed on its own, in the
+-- window ($window_start, $as_of].
 -- Rows ingested more than a day after they happened are flagged `late` (backfilled evidence).
 WITH ranked AS (
   SELECT
@@ -13,7 +15,8 @@ WITH ranked AS (
   WHERE event_time > $lookback_start AND event_time <= $as_of
 )
 SELECT
-  deploy_id, repo, class, outcome, blocked_by, exception_id, critical_findings, high_findings,
+  deploy_id, repo, class, outcome, blocked_by, exception_id, exception_recorded_at,
+  critical_findings, high_findings,
   event_time,
   CAST(FLOOR((EXTRACT(EPOCH FROM $as_of) - EXTRACT(EPOCH FROM event_time)) / 86400) AS BIGINT)
     AS age_days,
@@ -21,5 +24,6 @@ SELECT
   environment, commit_sha, run_id, deploy_job, source, source_id, ingested_at, record_sha256
 FROM ranked
 WHERE (class = 'blocked' AND recency = 1)
-   OR (class IN ('advisory_leak', 'excepted') AND event_time > $window_start)
+   OR (class IN ('advisory_leak', 'excepted', 'excepted_late', 'failed')
+     AND event_time > $window_start)
 ORDER BY event_time, source_id

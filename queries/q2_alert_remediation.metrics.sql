@@ -1,13 +1,24 @@
 -- q2 metrics: the counts and times behind the verdict and the level (see rubric.toml), one row,
 -- from one pass over the alerts of the lookback ($lookback_start, $as_of]; those in
 -- ($window_start, $as_of] are the window's. Percentiles are nearest-rank: the smallest time
--- with at least that share of the remediated alerts at or below it.
+-- with at least that share of the timed alerts at or below it. Timed are the remediated
+-- alerts and, censored at their age, those whose incident is still open past
+-- $remediation_target_minutes: an incident left open counts against the percentiles instead
+-- of vanishing from them (one open for less is not timed yet).
 WITH lookback AS (
   SELECT
     c.rule, c.incident_id, c.alert_time,
     CASE WHEN c.remediated_at >= c.alert_time
       THEN (EXTRACT(EPOCH FROM c.remediated_at) - EXTRACT(EPOCH FROM c.alert_time)) / 60.0
     END AS minutes_to_remediate,
+    CASE
+      WHEN c.remediated_at >= c.alert_time
+        THEN (EXTRACT(EPOCH FROM c.remediated_at) - EXTRACT(EPOCH FROM c.alert_time)) / 60.0
+      WHEN c.incident_id IS NOT NULL AND c.remediated_at IS NULL
+        AND (EXTRACT(EPOCH FROM $as_of) - EXTRACT(EPOCH FROM c.alert_time)) / 60.0
+          > $remediation_target_minutes
+        THEN (EXTRACT(EPOCH FROM $as_of) - EXTRACT(EPOCH FROM c.alert_time)) / 60.0
+    END AS minutes_timed,
     c.alert_time > $window_start AS in_window,
     EXTRACT(EPOCH FROM $as_of) - EXTRACT(EPOCH FROM c.alert_time)
       >= 60 * $incident_sla_minutes AS past_sla
@@ -18,14 +29,15 @@ ranked AS (
   SELECT
     lookback.*,
     minutes_to_remediate IS NOT NULL AS remediated,
+    minutes_timed IS NOT NULL AS timed,
     ROW_NUMBER() OVER (
-      PARTITION BY in_window, minutes_to_remediate IS NULL ORDER BY minutes_to_remediate
+      PARTITION BY in_window, minutes_timed IS NULL ORDER BY minutes_timed
     ) AS window_rank,
-    COUNT(*) OVER (PARTITION BY in_window, minutes_to_remediate IS NULL) AS window_count,
+    COUNT(*) OVER (PARTITION BY in_window, minutes_timed IS NULL) AS window_count,
     ROW_NUMBER() OVER (
-      PARTITION BY minutes_to_remediate IS NULL ORDER BY minutes_to_remediate
+      PARTITION BY minutes_timed IS NULL ORDER BY minutes_timed
     ) AS lookback_rank,
-    COUNT(*) OVER (PARTITION BY minutes_to_remediate IS NULL) AS lookback_count,
+    COUNT(*) OVER (PARTITION BY minutes_timed IS NULL) AS lookback_count,
     MAX(CASE WHEN incident_id IS NOT NULL THEN 1 ELSE 0 END)
       OVER (PARTITION BY in_window, rule) AS rule_pages
   FROM lookback
@@ -36,12 +48,14 @@ totals AS (
     SUM(CASE WHEN in_window AND incident_id IS NOT NULL THEN 1 ELSE 0 END)
       AS alerts_with_incident,
     SUM(CASE WHEN in_window AND remediated THEN 1 ELSE 0 END) AS remediated,
-    MIN(CASE WHEN in_window AND remediated AND window_rank >= CEIL(0.5 * window_count)
-      THEN minutes_to_remediate END) AS median_minutes_to_remediate,
-    MIN(CASE WHEN in_window AND remediated AND window_rank >= CEIL(0.9 * window_count)
-      THEN minutes_to_remediate END) AS p90_minutes_to_remediate,
-    MIN(CASE WHEN remediated AND lookback_rank >= CEIL(0.9 * lookback_count)
-      THEN minutes_to_remediate END) AS p90_minutes_to_remediate_lookback,
+    SUM(CASE WHEN in_window AND timed AND NOT remediated THEN 1 ELSE 0 END)
+      AS open_past_target,
+    MIN(CASE WHEN in_window AND timed AND window_rank >= CEIL(0.5 * window_count)
+      THEN minutes_timed END) AS median_minutes_to_remediate,
+    MIN(CASE WHEN in_window AND timed AND window_rank >= CEIL(0.9 * window_count)
+      THEN minutes_timed END) AS p90_minutes_to_remediate,
+    MIN(CASE WHEN timed AND lookback_rank >= CEIL(0.9 * lookback_count)
+      THEN minutes_timed END) AS p90_minutes_to_remediate_lookback,
     -- The 30-day periods of the lookback, counted back from $as_of, with a remediated alert.
     COUNT(DISTINCT CASE WHEN remediated THEN CAST(FLOOR(
       (EXTRACT(EPOCH FROM $as_of) - EXTRACT(EPOCH FROM alert_time)) / (30 * 86400)
@@ -65,6 +79,7 @@ SELECT
   COALESCE(t.alerts, 0) AS alerts,
   COALESCE(t.alerts_with_incident, 0) AS alerts_with_incident,
   COALESCE(t.remediated, 0) AS remediated,
+  COALESCE(t.open_past_target, 0) AS incidents_open_past_target,
   ROUND(t.median_minutes_to_remediate, 1) AS median_minutes_to_remediate,
   ROUND(t.p90_minutes_to_remediate, 1) AS p90_minutes_to_remediate,
   ROUND(t.p90_minutes_to_remediate_lookback, 1) AS p90_minutes_to_remediate_lookback,

@@ -3,8 +3,10 @@
 //! (`truth.json`).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use evlake_core::FixedClock;
 use evlake_ingest::{IngestConfig, IngestRun};
 use evlake_store::Lake;
 use evlake_synth::{GenerateOptions, Truth, generate, ingest_config};
@@ -13,6 +15,8 @@ use evlake_synth::{GenerateOptions, Truth, generate, ingest_config};
 mod bound;
 #[path = "questions/q1.rs"]
 mod q1;
+#[path = "questions/q1_cases.rs"]
+mod q1_cases;
 #[path = "questions/q2.rs"]
 mod q2;
 
@@ -37,10 +41,22 @@ pub(crate) fn organisation(dir: &Path, seed: u64, services: u32, days: u32) -> T
     .unwrap()
 }
 
-/// Ingests every source of the generated config, each from `paths_of(source)` when given.
+/// Ingests every source of the generated config whose files `only` admits. The exceptions
+/// register is recorded when the generator says it was written (before the history), as a
+/// lake that had been running would have; everything else by `lake`'s clock.
 pub(crate) async fn ingest(lake: &Lake, dir: &Path, only: impl Fn(&str, &Path) -> bool) {
     let config = IngestConfig::load(&ingest_config(dir)).unwrap();
+    let truth: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("truth.json")).unwrap()).unwrap();
+    let register_recorded_at: DateTime<Utc> =
+        serde_json::from_value(truth["register_recorded_at"].clone()).unwrap();
     for (name, source) in config.sources {
+        let lake = if source.kind == "exceptions" {
+            lake.clone()
+                .with_clock(Arc::new(FixedClock::new(register_recorded_at)))
+        } else {
+            lake.clone()
+        };
         let paths: Vec<PathBuf> = source
             .paths
             .iter()
@@ -50,7 +66,7 @@ pub(crate) async fn ingest(lake: &Lake, dir: &Path, only: impl Fn(&str, &Path) -
         if paths.is_empty() {
             continue;
         }
-        let summary = IngestRun::new(lake.clone(), &source.kind, &name, &source.settings)
+        let summary = IngestRun::new(lake, &source.kind, &name, &source.settings)
             .unwrap()
             .ingest_paths(&paths)
             .await

@@ -18,5 +18,7 @@ WHERE gate IS NOT NULL AND event_time > $evidence_start AND event_time <= $as_of
   -- Only concluded records: one read while it was still running is kept in the lake, but
   -- its finished record (a separate row) is the one that says what the gate did.
   AND conclusion IS NOT NULL
+  -- A GitLab job waiting for someone to play it (`manual`) has not run yet: when it is played,
+  -- its finished record says what happened.
   AND conclusion NOT IN ('created', 'pending', 'running', 'preparing', 'scheduled',
-    'waiting_for_resource')
+    'waiting_for_resource', 'manual')

@@ -1,5 +1,7 @@
--- One row per deployment: where it went, which commit and run, and its newest status as of
--- $as_of (records in ($evidence_start, $as_of] ingested by $known_at).
+-- One row per deployment: where it went, which commit and run, its newest status as of
+-- $as_of (records in ($evidence_start, $as_of] ingested by $known_at), and whether it went
+-- out: a `success` status at any time, since GitHub marks a deployment `inactive` once a
+-- later one supersedes it.
 -- GitHub keeps the deployment and each status as separate records (the deployment has the
 -- commit, a status set by a workflow names the run and job); GitLab sends the deployment with its
 -- current status. The provenance columns are those of the newest status.
@@ -11,7 +13,8 @@ WITH facts AS (
     MAX(commit_sha) AS commit_sha,
     MAX(run_id) AS run_id,
     MAX(job_id) AS job_id,
-    MIN(COALESCE(created_at, event_time)) AS created_at
+    MIN(COALESCE(created_at, event_time)) AS created_at,
+    MAX(CASE WHEN status = 'success' THEN 1 ELSE 0 END) = 1 AS went_out
   FROM deployments
   WHERE event_time > $evidence_start AND event_time <= $as_of AND ingested_at <= $known_at
   GROUP BY provider, repo, deploy_id
@@ -28,7 +31,7 @@ newest AS (
 )
 SELECT
   f.provider, f.repo, f.deploy_id, f.environment, f.production, f.commit_sha, f.run_id,
-  f.job_id, f.created_at, s.status AS final_status,
+  f.job_id, f.created_at, s.status AS final_status, f.went_out,
   s.event_time, s.ingested_at, s.source, s.source_name, s.source_id, s.record_sha256
 FROM facts f
 JOIN newest s

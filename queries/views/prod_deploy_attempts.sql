@@ -2,10 +2,18 @@
 -- existed when it started. An attempt is a job of the `deploy` gate (with the production
 -- deployment it made, if any), or a production deployment that no ingested
 -- deploy job made (e.g. one created by an external CD tool).
---   outcome  `deployed` when the job (or the deployment's newest status) succeeded, else `blocked`
---   class    `blocked`        did not go out, and a SAST gate for the commit had failed before it
+--   outcome  `deployed` when the job succeeded (or the deployment went out), `failed` when the
+--            job ran and failed (or the deployment failed), else `blocked` (it did not run:
+--            skipped or cancelled)
+--   class    `blocked`        did not run, and a blocking SAST gate for the commit (one not
+--                             allowed to fail) had failed before it
+--            `failed`         ran and failed on its own: not a block, whatever SAST said
 --            `advisory_leak`  went out although a SAST gate had failed or blocking findings existed
---            `excepted`       the same, covered by an unexpired, owned exception for `sast`
+--            `excepted`       the same, covered by an owned, unexpired exception for `sast` in
+--                             the state the lake had recorded by the deploy's start plus
+--                             $exception_grace_hours (ingest cadence)
+--            `excepted_late`  the same, covered only by a state recorded later (an entry
+--                             added, backdated or extended after the deploy)
 --            `clean`          anything else
 -- Everything here looks back from the attempt over the evidence in ($evidence_start, $as_of];
 -- the questions choose which attempts they report.
@@ -22,7 +30,7 @@ attempts AS (
   SELECT
     j.provider, j.repo, COALESCE(l.deploy_id, j.job_id) AS deploy_id,
     COALESCE(l.environment, j.environment) AS environment, j.commit_sha, j.run_id,
-    j.job_name AS deploy_job, j.started_at, j.succeeded AS deployed,
+    j.job_name AS deploy_job, j.started_at, j.succeeded AS deployed, j.failed AS deploy_failed,
     j.event_time, j.ingested_at, j.source, j.source_name, j.source_id, j.record_sha256
   FROM deploy_jobs j
   LEFT JOIN linked l ON l.provider = j.provider AND l.repo = j.repo AND l.job_id = j.job_id
@@ -30,7 +38,8 @@ attempts AS (
   SELECT
     d.provider, d.repo, d.deploy_id, d.environment, d.commit_sha, d.run_id,
     CAST(NULL AS VARCHAR) AS deploy_job, d.created_at AS started_at,
-    d.final_status = 'success' AS deployed,
+    d.went_out AS deployed,
+    NOT d.went_out AND d.final_status IN ('failure', 'error', 'failed') AS deploy_failed,
     d.event_time, d.ingested_at, d.source, d.source_name, d.source_id, d.record_sha256
   FROM deployment_outcomes d
   WHERE d.production
@@ -48,6 +57,7 @@ with_gates AS (
   -- a gate re-run that passed replaces the failure before it.
   SELECT
     a.*, g.job_name AS gate_job, g.failed AS gate_failed,
+    g.failed AND NOT g.allow_failure AS gate_blocked,
     ROW_NUMBER() OVER (
       PARTITION BY a.source_id, g.job_name ORDER BY g.finished_at DESC, g.source_id DESC
     ) AS n
@@ -59,25 +69,26 @@ with_gates AS (
 sast AS (
   SELECT
     a.provider, a.repo, a.deploy_id, a.environment, a.commit_sha, a.run_id, a.deploy_job,
-    a.started_at, a.deployed, a.event_time, a.ingested_at, a.source, a.source_name,
-    a.source_id, a.record_sha256,
+    a.started_at, a.deployed, a.deploy_failed, a.event_time, a.ingested_at, a.source,
+    a.source_name, a.source_id, a.record_sha256,
     COUNT(a.gate_job) AS sast_results,
     MAX(CASE WHEN a.gate_failed THEN 1 ELSE 0 END) = 1 AS sast_failed,
-    MIN(CASE WHEN a.gate_failed THEN a.gate_job END) AS failed_gate
+    MAX(CASE WHEN a.gate_blocked THEN 1 ELSE 0 END) = 1 AS sast_blocked,
+    MIN(CASE WHEN a.gate_blocked THEN a.gate_job END) AS failed_gate
   FROM with_gates a
   WHERE a.n = 1
   GROUP BY
     a.provider, a.repo, a.deploy_id, a.environment, a.commit_sha, a.run_id, a.deploy_job,
-    a.started_at, a.deployed, a.event_time, a.ingested_at, a.source, a.source_name,
-    a.source_id, a.record_sha256
+    a.started_at, a.deployed, a.deploy_failed, a.event_time, a.ingested_at, a.source,
+    a.source_name, a.source_id, a.record_sha256
 ),
 findings AS (
   -- The SARIF findings for the commit from scans before the attempt started.
   SELECT
     s.provider, s.repo, s.deploy_id, s.environment, s.commit_sha, s.run_id, s.deploy_job,
-    s.started_at, s.deployed, s.event_time, s.ingested_at, s.source, s.source_name,
-    s.source_id, s.record_sha256,
-    s.sast_results, s.sast_failed, s.failed_gate,
+    s.started_at, s.deployed, s.deploy_failed, s.event_time, s.ingested_at, s.source,
+    s.source_name, s.source_id, s.record_sha256,
+    s.sast_results, s.sast_failed, s.sast_blocked, s.failed_gate,
     SUM(CASE WHEN f.severity = 'critical' THEN 1 ELSE 0 END) AS critical_findings,
     SUM(CASE WHEN f.severity = 'high' THEN 1 ELSE 0 END) AS high_findings,
     SUM(CASE WHEN f.blocking THEN 1 ELSE 0 END) AS blocking_findings
@@ -89,45 +100,83 @@ findings AS (
    AND f.ingested_at <= $known_at
   GROUP BY
     s.provider, s.repo, s.deploy_id, s.environment, s.commit_sha, s.run_id, s.deploy_job,
-    s.started_at, s.deployed, s.event_time, s.ingested_at, s.source, s.source_name,
-    s.source_id, s.record_sha256,
-    s.sast_results, s.sast_failed, s.failed_gate
+    s.started_at, s.deployed, s.deploy_failed, s.event_time, s.ingested_at, s.source,
+    s.source_name, s.source_id, s.record_sha256,
+    s.sast_results, s.sast_failed, s.sast_blocked, s.failed_gate
 ),
-facts AS (
-  -- The exception for `sast` that covers the attempt: scoped to its repository or
-  -- service, owned, created before it and expiring after it, not revoked by then.
+covering AS (
+  -- The exceptions for `sast` that cover an attempt needing one: scoped to its repository
+  -- (`repo:`, or a bare scope naming it) or service (`service:`, or a bare scope naming the
+  -- repository's name), owned, created before it, expiring after it, not revoked by then.
+  -- `timely`: in the state the lake held at the attempt's start plus the grace; otherwise
+  -- only the current state covers it, recorded after the fact.
   SELECT
-    f.*, e.exception_id AS covering_exception,
-    ROW_NUMBER() OVER (PARTITION BY f.source_id ORDER BY e.exception_id) AS m
+    f.source_id AS attempt_id, e.exception_id, e.recorded_at,
+    EXTRACT(EPOCH FROM e.recorded_at)
+      <= EXTRACT(EPOCH FROM f.started_at) + $exception_grace_hours * 3600
+      AND (e.superseded_at IS NULL
+        OR EXTRACT(EPOCH FROM e.superseded_at)
+          > EXTRACT(EPOCH FROM f.started_at) + $exception_grace_hours * 3600)
+      AS timely,
+    e.superseded_at IS NULL AS current_state
   FROM findings f
-  LEFT JOIN exceptions_current e
+  JOIN exception_states e
     ON e.control = 'sast' AND e.owner IS NOT NULL
    AND e.created_at <= f.started_at
    AND e.expires_at > f.started_at
    AND (e.revoked_at IS NULL OR e.revoked_at > f.started_at)
    AND (
-     (e.scope_kind = 'repo' AND e.scope = f.repo)
-     OR (e.scope_kind = 'service' AND (e.scope = f.repo OR f.repo LIKE '%/' || e.scope))
+     (COALESCE(e.scope_kind, 'repo') = 'repo' AND e.scope = f.repo)
+     OR (COALESCE(e.scope_kind, 'service') = 'service' AND f.repo LIKE '%/' || e.scope)
    )
+  WHERE f.deployed AND (f.sast_failed OR f.blocking_findings > 0)
+),
+cover AS (
+  SELECT
+    attempt_id,
+    MIN(CASE WHEN timely THEN exception_id END) AS timely_exception,
+    MIN(CASE WHEN current_state THEN exception_id END) AS late_exception
+  FROM covering
+  WHERE timely OR current_state
+  GROUP BY attempt_id
+),
+late AS (
+  -- When the lake first recorded a state of that exception covering the attempt, for one
+  -- covered only after the fact.
+  SELECT c.attempt_id, MIN(e.recorded_at) AS late_recorded_at
+  FROM cover c
+  JOIN covering e ON e.attempt_id = c.attempt_id AND e.exception_id = c.late_exception
+  WHERE c.timely_exception IS NULL
+  GROUP BY c.attempt_id
 ),
 classified AS (
   SELECT
-    facts.*,
+    f.*,
+    COALESCE(c.timely_exception, c.late_exception) AS covering_exception,
+    l.late_recorded_at,
     CASE
-      WHEN NOT deployed AND sast_failed THEN 'blocked'
-      WHEN deployed AND (sast_failed OR blocking_findings > 0)
-        THEN CASE WHEN covering_exception IS NULL THEN 'advisory_leak' ELSE 'excepted' END
+      WHEN f.deploy_failed THEN 'failed'
+      WHEN NOT f.deployed AND f.sast_blocked THEN 'blocked'
+      WHEN f.deployed AND (f.sast_failed OR f.blocking_findings > 0) THEN
+        CASE
+          WHEN c.timely_exception IS NOT NULL THEN 'excepted'
+          WHEN c.late_exception IS NOT NULL THEN 'excepted_late'
+          ELSE 'advisory_leak'
+        END
       ELSE 'clean'
     END AS class
-  FROM facts
-  WHERE m = 1
+  FROM findings f
+  LEFT JOIN cover c ON c.attempt_id = f.source_id
+  LEFT JOIN late l ON l.attempt_id = f.source_id
 )
 SELECT
   deploy_id, repo, environment, commit_sha, run_id, deploy_job,
-  CASE WHEN deployed THEN 'deployed' ELSE 'blocked' END AS outcome,
+  CASE WHEN deployed THEN 'deployed' WHEN deploy_failed THEN 'failed' ELSE 'blocked' END
+    AS outcome,
   class,
   CASE WHEN class = 'blocked' THEN failed_gate END AS blocked_by,
-  CASE WHEN class = 'excepted' THEN covering_exception END AS exception_id,
+  CASE WHEN class IN ('excepted', 'excepted_late') THEN covering_exception END AS exception_id,
+  CASE WHEN class = 'excepted_late' THEN late_recorded_at END AS exception_recorded_at,
   critical_findings, high_findings, blocking_findings, sast_results,
   provider, started_at, event_time, ingested_at, source, source_name, source_id, record_sha256
 FROM classified

@@ -1,8 +1,10 @@
 -- Every runtime alert in ($evidence_start, $as_of] ingested by $known_at with the incident it led to, if any, by
 -- the first correlation strategy that finds one (docs/correlation.md):
 --   `alert_id`       the incident carries the alert's id                        confidence `high`
---   `rule_workload`  an incident naming the same rule and pod (or, for alerts without a pod,
---                    namespace) opened within $correlation_window_minutes after the alert
+--   `rule_workload`  an incident naming the alert's pod (or, for alerts without a pod, its
+--                    namespace) and its rule — the rule it names, or its title containing the
+--                    alert's rule name, whatever prefix the router adds (`Falco: …`,
+--                    `[FIRING:1] …`) — opened within $correlation_window_minutes after the alert
 --                                                         confidence `medium` (pod) / `low`
 -- Several incidents found by one strategy: the first opened. $correlation_window_minutes = 0
 -- turns the second strategy off.
@@ -24,7 +26,7 @@ by_workload AS (
     ROW_NUMBER() OVER (PARTITION BY a.alert_id ORDER BY i.opened_at, i.system, i.incident_id) AS n
   FROM alerts a
   JOIN incident_timeline i
-    ON i.rule = a.rule
+    ON (i.rule = a.rule OR strpos(lower(COALESCE(i.title, '')), lower(a.rule)) > 0)
    AND COALESCE(i.pod, '') = COALESCE(a.pod, '')
    AND COALESCE(i.namespace, a.namespace, '') = COALESCE(a.namespace, i.namespace, '')
   WHERE COALESCE(a.pod, a.namespace) IS NOT NULL

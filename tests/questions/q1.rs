@@ -26,7 +26,7 @@ fn ids(answer: &Answer, class: &str) -> Vec<String> {
 /// The answer agrees with the truth for the window ending at `as_of`.
 fn assert_matches(answer: &Answer, truth: &Truth, as_of: DateTime<Utc>) {
     let window_start = as_of - Duration::days(7);
-    for class in ["advisory_leak", "excepted"] {
+    for class in ["advisory_leak", "excepted", "failed"] {
         assert_eq!(
             ids(answer, class),
             truth.in_window(class, window_start, as_of),
@@ -50,6 +50,19 @@ fn assert_matches(answer: &Answer, truth: &Truth, as_of: DateTime<Utc>) {
     assert_eq!(
         m("advisory_leaks"),
         truth.in_window("advisory_leak", window_start, as_of).len()
+    );
+    assert_eq!(
+        m("failed_deploys"),
+        truth.in_window("failed", window_start, as_of).len()
+    );
+    assert_eq!(
+        m("excepted"),
+        truth.in_window("excepted", window_start, as_of).len()
+    );
+    assert_eq!(
+        m("excepted_late"),
+        0,
+        "the register was recorded before the deploys"
     );
     for row in &answer.evidence {
         let planted = truth
@@ -82,6 +95,10 @@ fn assert_matches(answer: &Answer, truth: &Truth, as_of: DateTime<Utc>) {
                     row["blocked_by"].as_str(),
                     Some("semgrep" | "CodeQL analyze")
                 ));
+            }
+            "failed" => {
+                assert_eq!(row["outcome"], "failed");
+                assert!(row["blocked_by"].is_null());
             }
             _ => {
                 assert_eq!(row["outcome"], "deployed");

@@ -317,7 +317,8 @@ async fn an_exceptions_register_in_yaml_and_csv() {
         "the CSV line verbatim"
     );
 
-    // Extending an exception is a new state of it; the unchanged entries add nothing.
+    // A changed register is a new reading: every entry is recorded again (so an entry changed
+    // back to an earlier state is current again), and reading the same file twice adds nothing.
     let dir = tempfile::tempdir().unwrap();
     let extended = std::fs::read_to_string(data.join("exceptions.yaml"))
         .unwrap()
@@ -329,7 +330,13 @@ async fn an_exceptions_register_in_yaml_and_csv() {
             again.tables["exceptions"].added,
             again.tables["exceptions"].duplicates
         ),
-        (1, 2)
+        (3, 0)
+    );
+    let unchanged = run.ingest_paths(&[dir.path().to_path_buf()]).await.unwrap();
+    assert_eq!(
+        (unchanged.unchanged_files, unchanged.records),
+        (1, 0),
+        "{unchanged:?}"
     );
     let states = rows(
         &lake,

@@ -436,7 +436,7 @@ mod tests {
             [
                 "ci_gates",
                 "deployment_outcomes",
-                "exceptions_current",
+                "exception_states",
                 "prod_deploy_attempts"
             ]
         );

@@ -47,7 +47,7 @@ pub struct PlantedDeploy {
     pub deploy_id: String,
     /// `owner/name`.
     pub repo: String,
-    /// `blocked`, `advisory_leak` or `excepted`.
+    /// `blocked`, `failed`, `advisory_leak` or `excepted`.
     pub class: String,
     /// When the attempt concluded (the deploy job's `completed_at`).
     pub event_time: DateTime<Utc>,
@@ -64,9 +64,14 @@ pub struct Truth {
     pub start: NaiveDate,
     /// The last day of history.
     pub end: NaiveDate,
+    /// When the exceptions register was written: its entries were created then, and a lake
+    /// that had been running would have recorded it then (a test ingests it at this instant;
+    /// a lake that backfills it later sees its exceptions as recorded after the deploys).
+    pub register_recorded_at: DateTime<Utc>,
     /// Repositories by gate profile (`blocking`, `advisory`, `advisory_excepted`).
     pub repos: BTreeMap<String, Vec<String>>,
-    /// Every production deploy attempt, by class (`blocked`, `advisory_leak`, `excepted`, `clean`).
+    /// Every production deploy attempt, by class (`blocked`, `failed`, `advisory_leak`,
+    /// `excepted`, `clean`).
     pub attempts_by_class: BTreeMap<String, u64>,
     /// How many SAST jobs ran.
     pub sast_runs: u64,
@@ -488,8 +493,12 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
 
                 let findings_block = critical > 0;
                 let covering = repo.exception.as_ref().filter(|e| e.covers(deploy_start));
-                let class = if !deployed {
-                    if sast_failed { "blocked" } else { "clean" }
+                // A deploy job that ran and failed is `failed`, whatever SAST said; one skipped
+                // after its blocking SAST gate failed is `blocked`.
+                let class = if skipped {
+                    "blocked"
+                } else if deploy_breaks {
+                    "failed"
                 } else if sast_failed || findings_block {
                     if covering.is_some() {
                         "excepted"
@@ -543,6 +552,7 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
         seed: options.seed,
         start,
         end: options.end,
+        register_recorded_at: history_start - Duration::days(10),
         repos: repos.iter().fold(BTreeMap::new(), |mut m, r| {
             m.entry(r.gate.name().to_string())
                 .or_insert_with(Vec::new)

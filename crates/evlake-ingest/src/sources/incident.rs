@@ -20,9 +20,10 @@ const NAMESPACE_KEYS: &[&str] = &[
 ];
 const POD_KEYS: &[&str] = &["k8s.pod.name", "k8s_pod_name", "k8s.pod", "k8s_pod", "pod"];
 
-/// The default title pattern: the rule is the title up to the first `(` or `:`, after an
-/// optional `[…]` prefix (e.g. PagerDuty's `[#42]`).
-pub(crate) const DEFAULT_TITLE_PATTERN: &str = r"^(?:\[[^\]]*\]\s*)?(?P<rule>[^(:\[]*[^(:\[\s])";
+/// The default title pattern: the rule is the title up to the first `(` or `:`, after the
+/// prefixes alert routers put in front: `[…]` (PagerDuty's `[#42]`, Alertmanager's
+/// `[FIRING:1]`), `Falco:`, and a Falco priority word (`Critical …`).
+pub(crate) const DEFAULT_TITLE_PATTERN: &str = r"^(?:\[[^\]]*\]\s*)?(?:Falco:\s*)?(?:(?:Emergency|Alert|Critical|Error|Warning|Notice|Informational|Debug)\s+)?(?P<rule>[^(:\[]*[^(:\[\s])";
 
 /// What an incident says about its alert.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -82,9 +83,14 @@ impl ClueFinder {
         for value in id_values {
             let mut ids = Vec::new();
             strings(value, &mut ids);
-            clues
-                .alert_refs
-                .extend(ids.iter().map(|s| s.trim().to_string()));
+            clues.alert_refs.extend(ids.iter().map(|s| {
+                let id = s.trim();
+                if self.uuid.is_match(id) {
+                    id.to_ascii_lowercase()
+                } else {
+                    id.to_string()
+                }
+            }));
         }
         let detail = |keys: &[&str]| {
             details.iter().find_map(|d| {
@@ -156,6 +162,27 @@ mod tests {
             clues.alert_refs,
             vec!["3f2c0d6e-1b7a-4c55-9f00-2a7e8b9c0d1e"]
         );
+
+        for (title, rule) in [
+            (
+                "Falco: Terminal shell in container (k8s.pod.name=api-1 k8s.ns.name=shop)",
+                "Terminal shell in container",
+            ),
+            (
+                "[FIRING:1] Read sensitive file untrusted",
+                "Read sensitive file untrusted",
+            ),
+            (
+                "Critical Drop and execute new binary in container (k8s.ns=batch)",
+                "Drop and execute new binary in container",
+            ),
+        ] {
+            let clues = finder.find(Some(title), &[], &[], &[]);
+            assert_eq!(clues.rule.as_deref(), Some(rule), "{title}");
+        }
+        let key = json!("3F2C0D6E-1B7A-4C55-9F00-2A7E8B9C0D1E");
+        let clues = finder.find(Some("Something happened"), &[], &[], &[&key]);
+        assert_eq!(clues.alert_refs, ["3f2c0d6e-1b7a-4c55-9f00-2a7e8b9c0d1e"]);
 
         let custom = json!(["tetragon-alert-7"]);
         let clues = finder.find(None, &[], &[], &[&custom]);

@@ -37,6 +37,14 @@ impl Parser for ExceptionsParser {
     }
 }
 
+/// Which reading of the register a document is: its bytes and modification time, so a
+/// register changed back to an earlier text (A -> B -> A) is a new reading.
+fn version(doc: Document<'_>) -> String {
+    let mut reading = doc.bytes.to_vec();
+    reading.extend_from_slice(doc.modified.to_rfc3339().as_bytes());
+    sha256_hex(&reading)[..16].to_string()
+}
+
 /// The byte range of each entry of a register's list (the document itself, or its
 /// `exceptions` key), from the entry's first token to its last: the entry's exact text.
 /// `None` when the text does not parse or has no such list.
@@ -148,6 +156,7 @@ impl EntryWalk {
 
 impl ExceptionsParser {
     fn parse_yaml(&self, doc: Document<'_>, out: &mut Emitter) {
+        let reading = version(doc);
         let register: Value = match serde_saphyr::from_slice(doc.bytes) {
             Ok(v) => v,
             Err(e) => return out.reject(doc.location, format!("not valid YAML: {e}"), doc.bytes),
@@ -186,13 +195,14 @@ impl ExceptionsParser {
             let location = format!("{}#/{i}", doc.location);
             let raw = &doc.bytes[span];
             match entry.as_object() {
-                Some(fields) => self.entry(fields, &location, raw, out),
+                Some(fields) => self.entry(fields, &reading, &location, raw, out),
                 None => out.reject(&location, "an entry is a mapping of fields", raw),
             }
         }
     }
 
     fn parse_csv(&self, doc: Document<'_>, out: &mut Emitter) {
+        let reading = version(doc);
         let mut reader = csv::ReaderBuilder::new()
             .flexible(false)
             .from_reader(doc.bytes);
@@ -223,7 +233,7 @@ impl ExceptionsParser {
                         .filter(|(_, v)| !v.trim().is_empty())
                         .map(|(k, v)| (k.clone(), Value::String(v.trim().to_string())))
                         .collect();
-                    self.entry(&fields, &location, raw, out);
+                    self.entry(&fields, &reading, &location, raw, out);
                 }
                 Err(e) => {
                     let line = e.position().map_or(0, |p| p.line());
@@ -237,7 +247,14 @@ impl ExceptionsParser {
         }
     }
 
-    fn entry(&self, fields: &Map<String, Value>, location: &str, raw: &[u8], out: &mut Emitter) {
+    fn entry(
+        &self,
+        fields: &Map<String, Value>,
+        reading: &str,
+        location: &str,
+        raw: &[u8],
+        out: &mut Emitter,
+    ) {
         let text = |key: &str| match fields.get(key) {
             Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
             Some(Value::Number(n)) => Some(n.to_string()),
@@ -296,7 +313,9 @@ impl ExceptionsParser {
                 revoked.map_or(Value::Null, timestamp),
             ),
         ]);
-        // Each distinct state of an entry (extended, revoked, re-owned) is its own row.
+        // Each state of an entry in each reading of the register is its own row: an entry
+        // extended, revoked or re-owned is a new state, and one changed back (A -> B -> A) is
+        // recorded again, so its current state is the one the register holds now.
         let state = sha256_hex(
             serde_json::to_string(&row)
                 .expect("a row serialises")
@@ -305,7 +324,7 @@ impl ExceptionsParser {
         out.row(
             "exceptions",
             created,
-            format!("{id}@{}", &state[..16]),
+            format!("{id}@{}@{reading}", &state[..16]),
             location.to_string(),
             raw,
             row,

@@ -52,12 +52,10 @@ impl GitlabCiParser {
     }
 }
 
-/// Whether a GitLab pipeline or job status is final.
+/// Whether a GitLab pipeline or job status is final (`manual` is not: a manual job that is
+/// played later runs and finishes, and that record says what it did).
 fn finished(status: Option<&str>) -> bool {
-    matches!(
-        status,
-        Some("success" | "failed" | "canceled" | "skipped" | "manual")
-    )
+    matches!(status, Some("success" | "failed" | "canceled" | "skipped"))
 }
 
 impl Parser for GitlabCiParser {

@@ -24,6 +24,9 @@ struct Event<'a> {
     title: Option<&'a str>,
     assignee: Option<&'a str>,
     details: Vec<&'a Value>,
+    /// The alert router's de-duplication key (`incident_key`): Falcosidekick and most
+    /// routers set it from the alert's id.
+    key: &'a Value,
 }
 
 impl PagerdutyParser {
@@ -37,7 +40,9 @@ impl PagerdutyParser {
     fn emit(&self, out: &mut Emitter, record: &Record<'_>, location: &str, event: Event<'_>) {
         let incident = event.incident;
         let incident_id = text(incident, "/id");
-        let clues = self.clues.find(event.title, &event.details, &[], &[]);
+        let clues = self
+            .clues
+            .find(event.title, &event.details, &[], &[event.key]);
         let fields = Map::from_iter([
             ("incident_id".to_string(), json!(incident_id)),
             ("system".to_string(), json!("pagerduty")),
@@ -93,6 +98,7 @@ impl PagerdutyParser {
                 assignee: text(data, "/assignees/0/summary")
                     .or_else(|| text(event, "/agent/summary")),
                 details: vec![&data["body"]["details"]],
+                key: &data["incident_key"],
             },
         );
     }
@@ -111,6 +117,7 @@ impl PagerdutyParser {
                 title: text(incident, "/title"),
                 assignee: text(incident, "/assignments/0/assignee/summary"),
                 details: vec![&incident["body"]["details"]],
+                key: &incident["incident_key"],
             },
         );
     }
@@ -145,6 +152,7 @@ impl PagerdutyParser {
                     &entry["channel"]["details"],
                     &entry["channel"]["cef_details"]["details"],
                 ],
+                key: &entry["incident"]["incident_key"],
             },
         );
     }

@@ -1,0 +1,523 @@
+//! q1's rules, each planted once in the tools' own formats (GitHub Actions REST bodies, SARIF,
+//! the exceptions register) and ingested at known instants: exceptions recorded after the
+//! deploy they would excuse, an entry changed A -> B -> A, a bare scope, a deploy job that
+//! failed on its own, a SAST block, and a deployment GitHub later marked `inactive`.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use evlake_core::FixedClock;
+use evlake_ingest::IngestRun;
+use evlake_query::{QuerySession, Verdict};
+use evlake_store::Lake;
+use serde_json::{Map, Value, json};
+
+use super::end_of;
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// One push of `repo`: its SAST job (failing when `sast_failed`), the SARIF log with a
+/// critical finding, and the deploy job with the deployment it made.
+struct Push {
+    repo: &'static str,
+    sast_failed: bool,
+    /// `success`, `failure` or `skipped`.
+    deploy: &'static str,
+}
+
+/// When every push of the fixture ran: the deploy job starts 10 minutes later.
+fn pushed() -> DateTime<Utc> {
+    "2026-11-18T10:00:00Z".parse().unwrap()
+}
+
+fn write_pushes(dir: &Path, pushes: &[Push]) {
+    std::fs::create_dir_all(dir.join("github")).unwrap();
+    std::fs::create_dir_all(dir.join("sarif")).unwrap();
+    let t0 = pushed();
+    let mut jobs = Vec::new();
+    let mut deployments = Vec::new();
+    let mut statuses = Vec::new();
+    for (i, push) in pushes.iter().enumerate() {
+        let (run_id, commit) = (7000 + i as u64, format!("{:040x}", 0xc0ffee + i));
+        let api = format!("https://api.github.com/repos/{}", push.repo);
+        let job = |id: u64, name: &str, conclusion: &str, start: DateTime<Utc>| {
+            json!({
+                "id": id, "run_id": run_id, "workflow_name": "ci", "head_branch": "main",
+                "run_url": format!("{api}/actions/runs/{run_id}"), "run_attempt": 1,
+                "head_sha": commit, "url": format!("{api}/actions/jobs/{id}"),
+                "html_url": format!("https://github.com/{}/actions/runs/{run_id}/job/{id}", push.repo),
+                "status": "completed", "conclusion": conclusion, "created_at": ts(t0),
+                "started_at": ts(start), "completed_at": ts(start + Duration::minutes(5)),
+                "name": name, "steps": [],
+            })
+        };
+        let (sast_id, deploy_id) = (80_000 + 2 * i as u64, 80_001 + 2 * i as u64);
+        jobs.push(json!({"total_count": 2, "jobs": [
+            job(sast_id, "semgrep", if push.sast_failed { "failure" } else { "success" }, t0),
+            job(deploy_id, "deploy-production", push.deploy, t0 + Duration::minutes(10)),
+        ]}));
+        let sarif = json!({"version": "2.1.0", "runs": [{
+            "tool": {"driver": {"name": "Semgrep", "version": "1.90.0"}},
+            "versionControlProvenance": [{"repositoryUri": format!("https://github.com/{}", push.repo), "revisionId": commit}],
+            "invocations": [{"executionSuccessful": true, "endTimeUtc": ts(t0 + Duration::minutes(5))}],
+            "results": [{"ruleId": "python.sqli", "level": "error",
+                "message": {"text": "SQL built from request data"},
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": "app/db.py"}, "region": {"startLine": 12}}}],
+                "partialFingerprints": {"primaryLocationLineHash": format!("{commit}:1")},
+                "properties": {"security-severity": "9.8"}}],
+        }]});
+        std::fs::write(
+            dir.join("sarif").join(format!("{i}.sarif")),
+            serde_json::to_vec_pretty(&sarif).unwrap(),
+        )
+        .unwrap();
+        if push.deploy != "skipped" {
+            let id = 5000 + i as u64;
+            let url = format!("{api}/deployments/{id}");
+            let log = format!(
+                "https://github.com/{}/actions/runs/{run_id}/job/{deploy_id}",
+                push.repo
+            );
+            deployments.push(json!({"url": url, "id": id, "sha": commit, "ref": "main",
+                "environment": "production", "created_at": ts(t0 + Duration::minutes(10)),
+                "updated_at": ts(t0 + Duration::minutes(15)), "statuses_url": format!("{url}/statuses"),
+                "repository_url": api, "creator": {"login": "github-actions[bot]"}}));
+            statuses.push(json!([{"url": format!("{url}/statuses/{id}"), "id": id,
+                "state": push.deploy, "environment": "production", "log_url": log, "target_url": log,
+                "created_at": ts(t0 + Duration::minutes(15)), "updated_at": ts(t0 + Duration::minutes(15)),
+                "deployment_url": url, "repository_url": api}]));
+        }
+    }
+    // A deployment made by an external CD tool (no job): it went out, and a later deployment
+    // superseded it, so GitHub marked it `inactive`.
+    let api = "https://api.github.com/repos/acme/h";
+    let commit = format!("{:040x}", 0xbeef);
+    let url = format!("{api}/deployments/6000");
+    deployments.push(json!({"url": url, "id": 6000, "sha": commit, "ref": "main",
+        "environment": "production", "created_at": ts(t0 + Duration::minutes(10)),
+        "updated_at": ts(t0 + Duration::hours(20)), "statuses_url": format!("{url}/statuses"),
+        "repository_url": api, "creator": {"login": "argocd"}}));
+    statuses.push(json!([
+        {"url": format!("{url}/statuses/2"), "id": 60002, "state": "inactive", "environment": "production",
+         "created_at": ts(t0 + Duration::hours(20)), "updated_at": ts(t0 + Duration::hours(20)),
+         "deployment_url": url, "repository_url": api},
+        {"url": format!("{url}/statuses/1"), "id": 60001, "state": "success", "environment": "production",
+         "created_at": ts(t0 + Duration::minutes(15)), "updated_at": ts(t0 + Duration::minutes(15)),
+         "deployment_url": url, "repository_url": api},
+    ]));
+    let sarif = json!({"version": "2.1.0", "runs": [{
+        "tool": {"driver": {"name": "CodeQL", "semanticVersion": "2.19.0"}},
+        "versionControlProvenance": [{"repositoryUri": "https://github.com/acme/h", "revisionId": commit}],
+        "invocations": [{"executionSuccessful": true, "endTimeUtc": ts(t0)}],
+        "results": [{"ruleId": "js/sql-injection", "level": "error", "message": {"text": "SQL injection"},
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": "src/db.js"}}}],
+            "partialFingerprints": {"primaryLocationLineHash": "h:1"},
+            "properties": {"security-severity": "9.1"}}],
+    }]});
+    std::fs::write(
+        dir.join("sarif/h.sarif"),
+        serde_json::to_vec(&sarif).unwrap(),
+    )
+    .unwrap();
+    let lines = |bodies: &[Value]| {
+        bodies
+            .iter()
+            .map(|b| b.to_string() + "\n")
+            .collect::<String>()
+    };
+    std::fs::write(dir.join("github/jobs.jsonl"), lines(&jobs)).unwrap();
+    std::fs::write(
+        dir.join("github/deployments.json"),
+        Value::Array(deployments).to_string(),
+    )
+    .unwrap();
+    std::fs::write(dir.join("github/statuses.jsonl"), lines(&statuses)).unwrap();
+}
+
+/// A register entry for `sast`.
+fn entry(id: &str, scope: &str, owner: Option<&str>, expires: &str) -> String {
+    let owner = owner.map_or(String::new(), |o| format!("    owner: {o}\n"));
+    format!(
+        "  - id: {id}\n    control: sast\n    scope: {scope}\n{owner}    created: 2026-11-01\n    expires: {expires}\n"
+    )
+}
+
+async fn ingest(lake: &Lake, kind: &str, name: &str, settings: Value, path: &Path) {
+    let settings: Map<String, Value> = serde_json::from_value(settings).unwrap();
+    let summary = IngestRun::new(lake.clone(), kind, name, &settings)
+        .unwrap()
+        .ingest_paths(&[path.to_path_buf()])
+        .await
+        .unwrap();
+    assert_eq!(summary.quarantined, 0, "{name}: {summary:?}");
+}
+
+#[tokio::test]
+async fn q1_classifies_each_planted_rule_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    write_pushes(
+        dir.path(),
+        &[
+            // Covered by EXC-A, recorded long before.
+            Push {
+                repo: "acme/a",
+                sast_failed: true,
+                deploy: "success",
+            },
+            // Covered by EXC-B, added (backdated) after the deploy.
+            Push {
+                repo: "acme/b",
+                sast_failed: true,
+                deploy: "success",
+            },
+            // EXC-C had expired; its expiry was extended after the deploy.
+            Push {
+                repo: "acme/c",
+                sast_failed: true,
+                deploy: "success",
+            },
+            // Covered by EXC-D, whose scope is the bare repository name.
+            Push {
+                repo: "acme/d",
+                sast_failed: true,
+                deploy: "success",
+            },
+            // The deploy job ran and failed on its own: not a block.
+            Push {
+                repo: "acme/f",
+                sast_failed: true,
+                deploy: "failure",
+            },
+            // SAST failed and the deploy job was skipped: blocked.
+            Push {
+                repo: "acme/g",
+                sast_failed: true,
+                deploy: "skipped",
+            },
+        ],
+    );
+    let register = dir.path().join("exceptions.yaml");
+    let v1 = format!(
+        "exceptions:\n{}{}{}{}",
+        entry(
+            "EXC-A",
+            "repo:acme/a",
+            Some("lead-a@acme.example"),
+            "2026-12-31"
+        ),
+        entry(
+            "EXC-C",
+            "repo:acme/c",
+            Some("lead-c@acme.example"),
+            "2026-11-15"
+        ),
+        entry("EXC-D", "acme/d", Some("lead-d@acme.example"), "2026-12-31"),
+        entry(
+            "EXC-GHOST",
+            "acme/ghost",
+            Some("nobody@acme.example"),
+            "2026-12-31"
+        ),
+    );
+    // EXC-A loses its owner, EXC-B appears backdated, EXC-C is extended.
+    let v2 = format!(
+        "exceptions:\n{}{}{}{}{}",
+        entry("EXC-A", "repo:acme/a", None, "2026-12-31"),
+        entry(
+            "EXC-B",
+            "service:b",
+            Some("lead-b@acme.example"),
+            "2026-12-31"
+        ),
+        entry(
+            "EXC-C",
+            "repo:acme/c",
+            Some("lead-c@acme.example"),
+            "2026-12-31"
+        ),
+        entry("EXC-D", "acme/d", Some("lead-d@acme.example"), "2026-12-31"),
+        entry(
+            "EXC-GHOST",
+            "acme/ghost",
+            Some("nobody@acme.example"),
+            "2026-12-31"
+        ),
+    );
+    // EXC-A gets its owner back: the register reads as v2 did but for that line.
+    let v3 = v2.replace(
+        "  - id: EXC-A\n    control: sast\n    scope: repo:acme/a\n",
+        "  - id: EXC-A\n    control: sast\n    scope: repo:acme/a\n    owner: lead-a@acme.example\n",
+    );
+
+    let clock = Arc::new(FixedClock::new(end_of("2026-11-01")));
+    let lake = Lake::open(&dir.path().join("lake").display().to_string())
+        .unwrap()
+        .with_clock(clock.clone());
+    let register_settings = json!({});
+    std::fs::write(&register, &v1).unwrap();
+    ingest(
+        &lake,
+        "exceptions",
+        "register",
+        register_settings.clone(),
+        &register,
+    )
+    .await;
+    // The CI evidence an hour after the pushes.
+    clock.set(pushed() + Duration::hours(1));
+    let gates = json!({"gates": {"sast": ["semgrep"], "deploy": ["deploy-production"]}});
+    ingest(
+        &lake,
+        "github-actions",
+        "github",
+        gates,
+        &dir.path().join("github"),
+    )
+    .await;
+    ingest(
+        &lake,
+        "sarif",
+        "scans",
+        json!({}),
+        &dir.path().join("sarif"),
+    )
+    .await;
+    // v2 a day and a half after the deploys (past the 24-hour grace), v3 the next morning.
+    let v2_at = pushed() + Duration::hours(36);
+    clock.set(v2_at);
+    std::fs::write(&register, &v2).unwrap();
+    ingest(
+        &lake,
+        "exceptions",
+        "register",
+        register_settings.clone(),
+        &register,
+    )
+    .await;
+    let v3_at: DateTime<Utc> = "2026-11-20T06:00:00Z".parse().unwrap();
+    clock.set(v3_at);
+    std::fs::write(&register, &v3).unwrap();
+    ingest(
+        &lake,
+        "exceptions",
+        "register",
+        register_settings,
+        &register,
+    )
+    .await;
+    clock.set(end_of("2026-11-20") + Duration::hours(1));
+
+    let session = QuerySession::builder(lake).build().await.unwrap();
+    let as_of = end_of("2026-11-20");
+    let answer = session.ask("q1", Some(as_of), None).await.unwrap();
+    let mut classes: Vec<(String, String, Option<String>)> = answer
+        .evidence
+        .iter()
+        .map(|r| {
+            (
+                r["repo"].as_str().unwrap().to_string(),
+                r["class"].as_str().unwrap().to_string(),
+                r["exception_id"].as_str().map(str::to_string),
+            )
+        })
+        .collect();
+    classes.sort();
+    let row = |repo: &str, class: &str, exception: Option<&str>| {
+        (
+            repo.to_string(),
+            class.to_string(),
+            exception.map(str::to_string),
+        )
+    };
+    assert_eq!(
+        classes,
+        [
+            row("acme/a", "excepted", Some("EXC-A")),
+            row("acme/b", "excepted_late", Some("EXC-B")),
+            row("acme/c", "excepted_late", Some("EXC-C")),
+            row("acme/d", "excepted", Some("EXC-D")),
+            row("acme/f", "failed", None),
+            row("acme/g", "blocked", None),
+            row("acme/h", "advisory_leak", None),
+        ]
+    );
+    let by_repo = |repo: &str| answer.evidence.iter().find(|r| r["repo"] == repo).unwrap();
+    assert_eq!(by_repo("acme/f")["outcome"], "failed");
+    assert_eq!(by_repo("acme/g")["blocked_by"], "semgrep");
+    assert_eq!(
+        by_repo("acme/h")["outcome"],
+        "deployed",
+        "inactive after success went out"
+    );
+    let recorded = |repo: &str| {
+        by_repo(repo)["exception_recorded_at"]
+            .as_str()
+            .map(str::to_string)
+    };
+    let v2_text = v2_at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+    assert_eq!(recorded("acme/b").as_deref(), Some(v2_text.as_str()));
+    assert_eq!(recorded("acme/c").as_deref(), Some(v2_text.as_str()));
+    assert_eq!(recorded("acme/a"), None);
+
+    let metric = |answer: &evlake_query::Answer, k: &str| answer.metrics[k].clone();
+    for (name, value) in [
+        ("prod_deploys", json!(7)),
+        ("blocked_by_sast", json!(1)),
+        ("advisory_leaks", json!(1)),
+        ("excepted", json!(2)),
+        ("excepted_late", json!(2)),
+        ("failed_deploys", json!(1)),
+        ("sast_runs", json!(6)),
+        ("open_exceptions", json!(5)),
+        ("exceptions_without_owner", json!(0)),
+        ("exceptions_without_expiry", json!(0)),
+        ("exceptions_matching_nothing", json!(1)),
+        // Five went out (a, b, c, d, h); h had no SAST job.
+        ("sast_coverage", json!(0.8)),
+    ] {
+        assert_eq!(metric(&answer, name), value, "{name}");
+    }
+    assert_eq!(answer.verdict, Verdict::Contradicted);
+    assert_eq!(answer.level, 1, "coverage 0.8 misses level 2");
+
+    // Known before v3, EXC-A's current state had no owner; its deploy stays excepted, by the
+    // state recorded in time.
+    let before_v3 = session
+        .ask("q1", Some(as_of), Some(v3_at - Duration::minutes(1)))
+        .await
+        .unwrap();
+    assert_eq!(metric(&before_v3, "exceptions_without_owner"), json!(1));
+    assert_eq!(metric(&before_v3, "excepted"), json!(2));
+    // Known before v2, B and C had nothing to cover them: two leaks more.
+    let before_v2 = session
+        .ask("q1", Some(as_of), Some(v2_at - Duration::minutes(1)))
+        .await
+        .unwrap();
+    assert_eq!(metric(&before_v2, "advisory_leaks"), json!(3));
+    assert_eq!(metric(&before_v2, "excepted_late"), json!(0));
+}
+
+/// A GitLab job as `GET /projects/:id/pipelines/:pipeline_id/jobs` returns it.
+fn gitlab_job(
+    id: u64,
+    pipeline: u64,
+    name: &str,
+    stage: &str,
+    status: &str,
+    allow_failure: bool,
+    at: DateTime<Utc>,
+) -> Value {
+    let finished = !matches!(status, "manual" | "created" | "pending" | "running");
+    let sha = format!("{:040x}", 0xfeed + pipeline);
+    json!({
+        "id": id, "status": status, "stage": stage, "name": name, "ref": "main", "tag": false,
+        "allow_failure": allow_failure, "created_at": ts(at),
+        "started_at": if status == "skipped" || status == "manual" { Value::Null } else { json!(ts(at)) },
+        "finished_at": if finished { json!(ts(at + Duration::minutes(4))) } else { Value::Null },
+        "duration": if finished { json!(240.0) } else { Value::Null },
+        "user": {"username": "dev"},
+        "commit": {"id": sha, "short_id": &sha[..8], "title": "change"},
+        "pipeline": {"id": pipeline, "project_id": 42, "sha": sha, "ref": "main", "status": "success",
+            "web_url": format!("https://gitlab.example.com/acme/gl/-/pipelines/{pipeline}")},
+        "web_url": format!("https://gitlab.example.com/acme/gl/-/jobs/{id}"),
+    })
+}
+
+#[tokio::test]
+async fn gitlab_manual_deploys_keep_their_outcome_and_allow_failure_makes_sast_advisory() {
+    let dir = tempfile::tempdir().unwrap();
+    let t0 = pushed();
+    let sast = |id, pipeline, allow_failure| {
+        gitlab_job(
+            id,
+            pipeline,
+            "semgrep-sast",
+            "test",
+            "failed",
+            allow_failure,
+            t0,
+        )
+    };
+    let deploy = |id, pipeline, status| {
+        gitlab_job(
+            id,
+            pipeline,
+            "deploy-production",
+            "deploy",
+            status,
+            false,
+            t0 + Duration::minutes(10),
+        )
+    };
+    // Pipeline 1: SAST fails but may (allow_failure); the deploy waits to be played by hand.
+    // Pipeline 2: SAST fails and may not; the deploy is skipped. Pipeline 3: SAST fails but
+    // may, and the deploy is skipped for another reason: no block by SAST.
+    let first = json!([
+        sast(101, 1, true),
+        deploy(102, 1, "manual"),
+        sast(201, 2, false),
+        deploy(202, 2, "skipped"),
+        sast(301, 3, true),
+        deploy(302, 3, "skipped"),
+    ]);
+    // Read again after someone played pipeline 1's deploy.
+    let second = json!([deploy(102, 1, "success")]);
+    let gitlab = dir.path().join("gitlab");
+    std::fs::create_dir_all(&gitlab).unwrap();
+    std::fs::write(gitlab.join("jobs-1.json"), first.to_string()).unwrap();
+
+    let clock = Arc::new(FixedClock::new(t0 + Duration::hours(1)));
+    let lake = Lake::open(&dir.path().join("lake").display().to_string())
+        .unwrap()
+        .with_clock(clock.clone());
+    let gates = json!({"gates": {"sast": ["semgrep-sast"], "deploy": ["deploy-production"]}});
+    ingest(&lake, "gitlab-ci", "gitlab", gates.clone(), &gitlab).await;
+    clock.set(t0 + Duration::hours(3));
+    std::fs::write(gitlab.join("jobs-2.json"), second.to_string()).unwrap();
+    ingest(&lake, "gitlab-ci", "gitlab", gates, &gitlab).await;
+    clock.set(end_of("2026-11-20") + Duration::hours(1));
+
+    let session = QuerySession::builder(lake).build().await.unwrap();
+    let as_of = end_of("2026-11-20");
+    let answer = session.ask("q1", Some(as_of), None).await.unwrap();
+    let rows: Vec<(String, String, String)> = answer
+        .evidence
+        .iter()
+        .map(|r| {
+            (
+                r["deploy_id"].as_str().unwrap().to_string(),
+                r["class"].as_str().unwrap().to_string(),
+                r["outcome"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let row = |id: &str, class: &str, outcome: &str| {
+        (id.to_string(), class.to_string(), outcome.to_string())
+    };
+    assert_eq!(
+        rows,
+        [
+            row("102", "advisory_leak", "deployed"),
+            row("202", "blocked", "blocked"),
+        ]
+    );
+    for (name, value) in [
+        ("prod_deploys", json!(3)),
+        ("blocked_by_sast", json!(1)),
+        ("advisory_leaks", json!(1)),
+        ("sast_runs", json!(3)),
+        ("failed_deploys", json!(0)),
+    ] {
+        assert_eq!(answer.metrics[name], value, "{name}");
+    }
+    // Known before the deploy was played, it was not an attempt yet.
+    let waiting = session
+        .ask("q1", Some(as_of), Some(t0 + Duration::hours(2)))
+        .await
+        .unwrap();
+    assert_eq!(waiting.metrics["prod_deploys"], json!(2));
+    assert_eq!(waiting.metrics["advisory_leaks"], json!(0));
+}
