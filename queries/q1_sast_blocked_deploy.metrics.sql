@@ -49,9 +49,15 @@ ci AS (
   WHERE event_time > $window_start AND event_time <= $as_of AND ingested_at <= $known_at
 ),
 known_repos AS (
-  -- The repositories the CI evidence names: what an exception's scope can match.
-  SELECT DISTINCT repo
+  -- The repositories the CI and deployment evidence names: what an exception's scope can
+  -- match.
+  SELECT repo
   FROM ci_jobs
+  WHERE event_time > $evidence_start AND event_time <= $as_of AND ingested_at <= $known_at
+    AND repo IS NOT NULL
+  UNION
+  SELECT repo
+  FROM deployments
   WHERE event_time > $evidence_start AND event_time <= $as_of AND ingested_at <= $known_at
     AND repo IS NOT NULL
 ),
@@ -71,12 +77,16 @@ open_exceptions AS (
 ),
 unmatched AS (
   -- Open exceptions whose scope names no repository or service the evidence knows.
-  SELECT COUNT(*) AS exceptions_matching_nothing
+  SELECT
+    COUNT(*) AS exceptions_matching_nothing,
+    array_to_string(array_sort(array_agg(e.exception_id)), ', ')
+      AS exceptions_matching_nothing_ids
   FROM open_sast e
   WHERE NOT EXISTS (
     SELECT 1 FROM known_repos r
     WHERE (COALESCE(e.scope_kind, 'repo') = 'repo' AND e.scope = r.repo)
-       OR (COALESCE(e.scope_kind, 'service') = 'service' AND r.repo LIKE '%/' || e.scope)
+       OR (COALESCE(e.scope_kind, 'service') = 'service'
+         AND (e.scope = r.repo OR ends_with(r.repo, '/' || e.scope)))
   )
 )
 SELECT
@@ -95,7 +105,8 @@ SELECT
   o.open_exceptions,
   COALESCE(o.exceptions_without_expiry, 0) AS exceptions_without_expiry,
   COALESCE(o.exceptions_without_owner, 0) AS exceptions_without_owner,
-  u.exceptions_matching_nothing
+  u.exceptions_matching_nothing,
+  u.exceptions_matching_nothing_ids
 FROM ci
 CROSS JOIN gates
 CROSS JOIN deploys d

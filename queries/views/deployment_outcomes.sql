@@ -4,7 +4,9 @@
 -- later one supersedes it.
 -- GitHub keeps the deployment and each status as separate records (the deployment has the
 -- commit, a status set by a workflow names the run and job); GitLab sends the deployment with its
--- current status. The provenance columns are those of the newest status.
+-- current status. The event time and provenance are those of the status that decided what it
+-- did: its first `success` (a later `inactive` must not move it to another window), else its
+-- newest status.
 WITH facts AS (
   SELECT
     provider, repo, deploy_id,
@@ -19,20 +21,29 @@ WITH facts AS (
   WHERE event_time > $evidence_start AND event_time <= $as_of AND ingested_at <= $known_at
   GROUP BY provider, repo, deploy_id
 ),
-newest AS (
+statuses AS (
   SELECT
     provider, repo, deploy_id, status, event_time, ingested_at, source, source_name,
     source_id, record_sha256,
     ROW_NUMBER() OVER (
       PARTITION BY provider, repo, deploy_id ORDER BY event_time DESC, source_id DESC
-    ) AS n
+    ) AS newest,
+    ROW_NUMBER() OVER (
+      PARTITION BY provider, repo, deploy_id
+      ORDER BY CASE WHEN status = 'success' THEN 0 ELSE 1 END,
+        CASE WHEN status = 'success' THEN event_time END,
+        event_time DESC, source_id DESC
+    ) AS deciding
   FROM deployments
   WHERE event_time > $evidence_start AND event_time <= $as_of AND ingested_at <= $known_at
 )
 SELECT
   f.provider, f.repo, f.deploy_id, f.environment, f.production, f.commit_sha, f.run_id,
-  f.job_id, f.created_at, s.status AS final_status, f.went_out,
+  f.job_id, f.created_at, n.status AS final_status, f.went_out,
   s.event_time, s.ingested_at, s.source, s.source_name, s.source_id, s.record_sha256
 FROM facts f
-JOIN newest s
-  ON s.provider = f.provider AND s.repo = f.repo AND s.deploy_id = f.deploy_id AND s.n = 1
+JOIN statuses n
+  ON n.provider = f.provider AND n.repo = f.repo AND n.deploy_id = f.deploy_id AND n.newest = 1
+JOIN statuses s
+  ON s.provider = f.provider AND s.repo = f.repo AND s.deploy_id = f.deploy_id
+ AND s.deciding = 1

@@ -31,6 +31,7 @@ attempts AS (
     j.provider, j.repo, COALESCE(l.deploy_id, j.job_id) AS deploy_id,
     COALESCE(l.environment, j.environment) AS environment, j.commit_sha, j.run_id,
     j.job_name AS deploy_job, j.started_at, j.succeeded AS deployed, j.failed AS deploy_failed,
+    j.ran,
     j.event_time, j.ingested_at, j.source, j.source_name, j.source_id, j.record_sha256
   FROM deploy_jobs j
   LEFT JOIN linked l ON l.provider = j.provider AND l.repo = j.repo AND l.job_id = j.job_id
@@ -40,16 +41,21 @@ attempts AS (
     CAST(NULL AS VARCHAR) AS deploy_job, d.created_at AS started_at,
     d.went_out AS deployed,
     NOT d.went_out AND d.final_status IN ('failure', 'error', 'failed') AS deploy_failed,
+    d.went_out OR d.final_status IN ('failure', 'error', 'failed') AS ran,
     d.event_time, d.ingested_at, d.source, d.source_name, d.source_id, d.record_sha256
   FROM deployment_outcomes d
   WHERE d.production
     -- Only a concluded deployment is an attempt; one still in progress at $as_of is not yet.
+    -- (GitLab's `blocked` is a deployment waiting for approval: not concluded.)
     AND d.final_status IN (
-      'success', 'failure', 'error', 'inactive', 'failed', 'canceled', 'blocked', 'skipped'
+      'success', 'failure', 'error', 'inactive', 'failed', 'canceled', 'skipped'
     )
+    -- A deployment its deploy job made is that job's attempt, whatever state the job is in
+    -- (one waiting to be played is no attempt yet).
     AND NOT EXISTS (
-      SELECT 1 FROM deploy_jobs j
-      WHERE j.provider = d.provider AND j.repo = d.repo AND j.job_id = d.job_id
+      SELECT 1 FROM ci_jobs c
+      WHERE c.provider = d.provider AND c.repo = d.repo AND c.job_id = d.job_id
+        AND c.gate = 'deploy' AND c.ingested_at <= $known_at
     )
 ),
 with_gates AS (
@@ -64,7 +70,10 @@ with_gates AS (
   FROM attempts a
   LEFT JOIN ci_gates g
     ON g.gate = 'sast' AND g.repo = a.repo AND g.commit_sha = a.commit_sha
-   AND g.finished_at <= a.started_at
+   -- Before the attempt started; for one that never ran (its times are not reliable:
+   -- GitLab gives a skipped job none), any result of its own pipeline run.
+   AND (g.finished_at <= a.started_at
+     OR (NOT a.ran AND g.provider = a.provider AND g.run_id = a.run_id))
 ),
 sast AS (
   SELECT
@@ -105,18 +114,19 @@ findings AS (
     s.sast_results, s.sast_failed, s.sast_blocked, s.failed_gate
 ),
 covering AS (
-  -- The exceptions for `sast` that cover an attempt needing one: scoped to its repository
-  -- (`repo:`, or a bare scope naming it) or service (`service:`, or a bare scope naming the
-  -- repository's name), owned, created before it, expiring after it, not revoked by then.
-  -- `timely`: in the state the lake held at the attempt's start plus the grace; otherwise
-  -- only the current state covers it, recorded after the fact.
+  -- The states of exceptions for `sast` that cover an attempt needing one: scoped to its
+  -- repository (`repo:owner/name`, or a bare scope naming it) or service (`service:name`, or a
+  -- bare scope naming the repository's name), owned, created before it, expiring after it,
+  -- not revoked by then. `timely`: the state in force when the attempt started, or, for an
+  -- exception the lake had no state of yet, its first state recorded within the grace
+  -- (the register's ingest cadence). Any other covering state was recorded after the fact.
   SELECT
     f.source_id AS attempt_id, e.exception_id, e.recorded_at,
-    EXTRACT(EPOCH FROM e.recorded_at)
-      <= EXTRACT(EPOCH FROM f.started_at) + $exception_grace_hours * 3600
-      AND (e.superseded_at IS NULL
-        OR EXTRACT(EPOCH FROM e.superseded_at)
-          > EXTRACT(EPOCH FROM f.started_at) + $exception_grace_hours * 3600)
+    (e.recorded_at <= f.started_at
+      AND (e.superseded_at IS NULL OR e.superseded_at > f.started_at))
+    OR (e.first_recorded_at > f.started_at AND e.recorded_at = e.first_recorded_at
+      AND EXTRACT(EPOCH FROM e.recorded_at)
+        <= EXTRACT(EPOCH FROM f.started_at) + $exception_grace_hours * 3600)
       AS timely,
     e.superseded_at IS NULL AS current_state
   FROM findings f
@@ -127,7 +137,8 @@ covering AS (
    AND (e.revoked_at IS NULL OR e.revoked_at > f.started_at)
    AND (
      (COALESCE(e.scope_kind, 'repo') = 'repo' AND e.scope = f.repo)
-     OR (COALESCE(e.scope_kind, 'service') = 'service' AND f.repo LIKE '%/' || e.scope)
+     OR (COALESCE(e.scope_kind, 'service') = 'service'
+       AND (e.scope = f.repo OR ends_with(f.repo, '/' || e.scope)))
    )
   WHERE f.deployed AND (f.sast_failed OR f.blocking_findings > 0)
 ),
@@ -141,12 +152,12 @@ cover AS (
   GROUP BY attempt_id
 ),
 late AS (
-  -- When the lake first recorded a state of that exception covering the attempt, for one
-  -- covered only after the fact.
+  -- When the lake first recorded, after the fact, a state of that exception covering the
+  -- attempt, for one covered only late.
   SELECT c.attempt_id, MIN(e.recorded_at) AS late_recorded_at
   FROM cover c
   JOIN covering e ON e.attempt_id = c.attempt_id AND e.exception_id = c.late_exception
-  WHERE c.timely_exception IS NULL
+  WHERE c.timely_exception IS NULL AND NOT e.timely
   GROUP BY c.attempt_id
 ),
 classified AS (

@@ -1,10 +1,12 @@
 -- Every runtime alert in ($evidence_start, $as_of] ingested by $known_at with the incident it led to, if any, by
 -- the first correlation strategy that finds one (docs/correlation.md):
 --   `alert_id`       the incident carries the alert's id                        confidence `high`
---   `rule_workload`  an incident naming the alert's pod (or, for alerts without a pod, its
---                    namespace) and its rule — the rule it names, or its title containing the
---                    alert's rule name, whatever prefix the router adds (`Falco: …`,
---                    `[FIRING:1] …`) — opened within $correlation_window_minutes after the alert
+--   `rule_workload`  an incident naming the alert's pod (or, when it names no pod, the
+--                    alert's namespace) and its rule — the rule it names, its title containing
+--                    the alert's rule name whatever prefix the router adds (`Falco: …`,
+--                    `[FIRING:1] …`), or its title being the start of the alert's output line
+--                    (what Falcosidekick sends) — opened within $correlation_window_minutes
+--                    after the alert
 --                                                         confidence `medium` (pod) / `low`
 -- Several incidents found by one strategy: the first opened. $correlation_window_minutes = 0
 -- turns the second strategy off.
@@ -26,11 +28,18 @@ by_workload AS (
     ROW_NUMBER() OVER (PARTITION BY a.alert_id ORDER BY i.opened_at, i.system, i.incident_id) AS n
   FROM alerts a
   JOIN incident_timeline i
-    ON (i.rule = a.rule OR strpos(lower(COALESCE(i.title, '')), lower(a.rule)) > 0)
-   AND COALESCE(i.pod, '') = COALESCE(a.pod, '')
-   AND COALESCE(i.namespace, a.namespace, '') = COALESCE(a.namespace, i.namespace, '')
-  WHERE COALESCE(a.pod, a.namespace) IS NOT NULL
-    AND $correlation_window_minutes > 0
+    ON (
+      i.rule = a.rule
+      OR strpos(lower(COALESCE(i.title, '')), lower(a.rule)) > 0
+      -- Falcosidekick sends the alert's output line as the incident's summary (PagerDuty
+      -- cuts it at 1,024 characters).
+      OR (i.title IS NOT NULL AND a.output IS NOT NULL AND starts_with(a.output, i.title))
+    )
+   AND (
+     i.pod = a.pod
+     OR (i.pod IS NULL AND i.namespace = a.namespace)
+   )
+  WHERE $correlation_window_minutes > 0
     AND i.opened_at >= a.event_time
     AND EXTRACT(EPOCH FROM i.opened_at) - EXTRACT(EPOCH FROM a.event_time)
       <= 60 * $correlation_window_minutes

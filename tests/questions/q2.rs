@@ -377,10 +377,11 @@ async fn each_correlation_strategy_matches_what_it_should_and_nothing_else() {
     assert_eq!(answer.metrics["remediated"], json!(2));
 }
 
-/// What alert routers really send to PagerDuty: the router's prefixes in the title
-/// (Falcosidekick's `Falco: <rule> (k8s.pod.name=… k8s.ns.name=…)`, Alertmanager's
-/// `[FIRING:1] <rule>` with the pod in the custom details, a leading priority) and the
-/// alert's id as the de-duplication key (`incident_key`).
+/// What alert routers really send to PagerDuty: Falcosidekick's summary (the alert's output
+/// line) with its output fields as custom details; Alertmanager's `[FIRING:1] <labels>` title
+/// with the labels rendered into the `firing` detail; a title naming the rule after a router's
+/// prefix (`Falco: <rule> (k8s.pod.name=…)`, a priority); and the alert's id as the
+/// de-duplication key (`incident_key`).
 #[tokio::test]
 async fn incidents_from_each_router_format_find_their_alert() {
     let id = |n: u32| format!("00000000-0000-4000-8000-{n:012}");

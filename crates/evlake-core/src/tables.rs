@@ -248,6 +248,10 @@ static TABLES: LazyLock<Vec<TableSpec>> = LazyLock::new(|| {
                 float("security_severity"),
                 // At or above the source's blocking threshold (`blocking_severity`).
                 flag("blocking"),
+                // From a static-analysis tool (the source's `sast_tools`).
+                flag("sast"),
+                // Hidden by an accepted SARIF suppression (in source or external).
+                flag("suppressed"),
                 text("level"),
                 text("message"),
                 text("file_path"),

@@ -22,8 +22,9 @@ const POD_KEYS: &[&str] = &["k8s.pod.name", "k8s_pod_name", "k8s.pod", "k8s_pod"
 
 /// The default title pattern: the rule is the title up to the first `(` or `:`, after the
 /// prefixes alert routers put in front: `[…]` (PagerDuty's `[#42]`, Alertmanager's
-/// `[FIRING:1]`), `Falco:`, and a Falco priority word (`Critical …`).
-pub(crate) const DEFAULT_TITLE_PATTERN: &str = r"^(?:\[[^\]]*\]\s*)?(?:Falco:\s*)?(?:(?:Emergency|Alert|Critical|Error|Warning|Notice|Informational|Debug)\s+)?(?P<rule>[^(:\[]*[^(:\[\s])";
+/// `[FIRING:1]`), `Falco:`, Falco's output time (`15:37:42.117434000:`) and a Falco priority
+/// word (`Critical …`).
+pub(crate) const DEFAULT_TITLE_PATTERN: &str = r"^(?:\[[^\]]*\]\s*)?(?:Falco:\s*)?(?:\d{2}:\d{2}:\d{2}(?:\.\d+)?:\s*)?(?:(?:Emergency|Alert|Critical|Error|Warning|Notice|Informational|Debug)\s+)?(?P<rule>[^(:\[]*[^(:\[\s])";
 
 /// What an incident says about its alert.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -53,7 +54,8 @@ impl ClueFinder {
                 r"(?i)\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b",
             )
             .expect("a valid pattern"),
-            token: Regex::new(r"([A-Za-z0-9_.]+)=([^\s),;]+)").expect("a valid pattern"),
+            // `key=value`, or Alertmanager's ` - key = value` label lines.
+            token: Regex::new(r"([A-Za-z0-9_.]+) ?= ?([^\s),;]+)").expect("a valid pattern"),
             title,
         })
     }
@@ -101,8 +103,10 @@ impl ClueFinder {
         clues.rule = detail(&["rule"]);
         clues.namespace = detail(NAMESPACE_KEYS);
         clues.pod = detail(POD_KEYS);
-        if let Some(title) = title {
-            for token in self.token.captures_iter(title) {
+        // `key=value` tokens in the title, then in the details' texts (Alertmanager renders
+        // the alert's labels into a `firing` text) and labels.
+        for text in &texts {
+            for token in self.token.captures_iter(text) {
                 let (key, value) = (&token[1], token[2].to_string());
                 if clues.namespace.is_none() && NAMESPACE_KEYS.contains(&key) {
                     clues.namespace = Some(value);
@@ -110,6 +114,8 @@ impl ClueFinder {
                     clues.pod = Some(value);
                 }
             }
+        }
+        if let Some(title) = title {
             if let Some(groups) = self.title.captures(title) {
                 let group = |name: &str| groups.name(name).map(|m| m.as_str().trim().to_string());
                 clues.rule = clues.rule.or_else(|| group("rule"));
@@ -180,6 +186,17 @@ mod tests {
             let clues = finder.find(Some(title), &[], &[], &[]);
             assert_eq!(clues.rule.as_deref(), Some(rule), "{title}");
         }
+        let firing = json!({"firing": "Labels:\n - alertname = Read sensitive file untrusted\n - namespace = data\n - pod = db-0\n", "num_firing": "1"});
+        let clues = finder.find(
+            Some("[FIRING:1] Read sensitive file untrusted"),
+            &[&firing],
+            &[],
+            &[],
+        );
+        assert_eq!(
+            (clues.namespace.as_deref(), clues.pod.as_deref()),
+            (Some("data"), Some("db-0"))
+        );
         let key = json!("3F2C0D6E-1B7A-4C55-9F00-2A7E8B9C0D1E");
         let clues = finder.find(Some("Something happened"), &[], &[], &[&key]);
         assert_eq!(clues.alert_refs, ["3f2c0d6e-1b7a-4c55-9f00-2a7e8b9c0d1e"]);

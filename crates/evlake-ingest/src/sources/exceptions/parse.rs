@@ -285,9 +285,10 @@ impl ExceptionsParser {
         let (scope_kind, scope) = match (text("scope_kind"), text("scope")) {
             (Some(kind), scope) => (Some(kind), scope),
             (None, Some(scope)) => match scope.split_once(':') {
-                Some((kind, value)) if SCOPE_KINDS.contains(&kind) => {
-                    (Some(kind.to_string()), Some(value.to_string()))
-                }
+                Some((kind, value)) if SCOPE_KINDS.contains(&kind.trim()) => (
+                    Some(kind.trim().to_string()),
+                    Some(value.trim().to_string()),
+                ),
                 _ => (None, Some(scope)),
             },
             (None, None) => (None, None),

@@ -52,10 +52,11 @@ impl GitlabCiParser {
     }
 }
 
-/// Whether a GitLab pipeline or job status is final (`manual` is not: a manual job that is
-/// played later runs and finishes, and that record says what it did).
+/// Whether a GitLab pipeline or job status is final. `manual` and `skipped` are not: GitLab
+/// moves a job from either back to `created` (played by hand, or its pipeline retried) under
+/// the same id, and the record read then says what it did.
 fn finished(status: Option<&str>) -> bool {
-    matches!(status, Some("success" | "failed" | "canceled" | "skipped"))
+    matches!(status, Some("success" | "failed" | "canceled"))
 }
 
 impl Parser for GitlabCiParser {

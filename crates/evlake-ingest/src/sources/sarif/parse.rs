@@ -8,6 +8,8 @@ use crate::emit::{Document, Emitter, timestamp};
 use crate::kind::Parser;
 use crate::sources::json::{Text, document, text};
 use evlake_core::sha256_hex;
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use regex::Regex;
 
 /// Severity from SARIF: the `security-severity` score GitHub code scanning uses (on the
 /// result or its rule) when there is one — ≥ 9.0 critical, ≥ 7.0 high, ≥ 4.0 medium, else
@@ -35,6 +37,8 @@ const SEVERITIES: [&str; 4] = ["low", "medium", "high", "critical"];
 pub struct SarifParser {
     config: SarifConfig,
     scan_time: Option<DateTime<Utc>>,
+    sast_tools: GlobSet,
+    path_template: Option<Regex>,
     /// Index in [`SEVERITIES`] of the lowest blocking severity.
     blocking_from: usize,
 }
@@ -59,9 +63,27 @@ impl SarifParser {
                     "blocking_severity: expected one of {SEVERITIES:?}, found '{threshold}'"
                 ))
             })?;
+        let mut sast_tools = GlobSetBuilder::new();
+        for tool in &config.sast_tools {
+            let glob = GlobBuilder::new(tool)
+                .case_insensitive(true)
+                .build()
+                .map_err(|e| crate::Error::setting(format!("sast_tools: '{tool}': {e}")))?;
+            sast_tools.add(glob);
+        }
+        let sast_tools = sast_tools
+            .build()
+            .map_err(|e| crate::Error::setting(format!("sast_tools: {e}")))?;
+        let path_template = config
+            .path_template
+            .as_deref()
+            .map(path_pattern)
+            .transpose()?;
         Ok(Self {
             config,
             scan_time,
+            sast_tools,
+            path_template,
             blocking_from,
         })
     }
@@ -73,6 +95,51 @@ impl SarifParser {
             .position(|s| *s == severity)
             .is_some_and(|rank| rank >= self.blocking_from)
     }
+}
+
+/// A `path_template` as a pattern over the end of a file's location: each `{name}` a group
+/// of one path component (`{commit}` a hex commit id), the rest literal.
+fn path_pattern(template: &str) -> crate::Result<Regex> {
+    let mut pattern = String::from("(?:^|/)");
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        pattern.push_str(&regex::escape(&rest[..open]));
+        let close = rest[open..].find('}').ok_or_else(|| {
+            crate::Error::setting(format!("path_template: '{template}': an unclosed '{{'"))
+        })? + open;
+        let group = match &rest[open + 1..close] {
+            "repo_owner" => r"(?P<repo_owner>[^/]+)",
+            "repo_name" => r"(?P<repo_name>[^/]+)",
+            "commit" => r"(?P<commit>[0-9a-fA-F]{7,64})",
+            "tool" => r"(?P<tool>[^/]+)",
+            other => {
+                return Err(crate::Error::setting(format!(
+                    "path_template: '{{{other}}}' is not one of {{repo_owner}}, {{repo_name}}, {{commit}}, {{tool}}"
+                )));
+            }
+        };
+        pattern.push_str(group);
+        rest = &rest[close + 1..];
+    }
+    pattern.push_str(&regex::escape(rest));
+    pattern.push('$');
+    Regex::new(&pattern).map_err(|e| crate::Error::setting(format!("path_template: {e}")))
+}
+
+/// Whether SARIF `suppressions` hide a result: a suppression whose status is absent (which
+/// means accepted) or `accepted`; one under review or rejected does not.
+fn suppressed(result: &Value) -> bool {
+    result
+        .get("suppressions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|s| {
+            matches!(
+                s.get("status").and_then(Value::as_str),
+                None | Some("accepted")
+            )
+        })
 }
 
 /// The repository's path (`owner/name`, or GitLab's `group/sub/name`) from a
@@ -135,11 +202,29 @@ impl SarifParser {
             .map(Vec::as_slice)
             .unwrap_or(&[]);
         let provenance = run.pointer("/versionControlProvenance/0");
+        let placed = self
+            .path_template
+            .as_ref()
+            .and_then(|t| t.captures(doc.location.split(['#', '?']).next().unwrap_or("")));
+        let from_path = |name: &str| {
+            placed
+                .as_ref()
+                .and_then(|c| c.name(name))
+                .map(|m| m.as_str())
+        };
+        let path_repo = from_path("repo_owner")
+            .zip(from_path("repo_name"))
+            .map(|(owner, name)| format!("{owner}/{name}"));
         let commit = provenance
             .and_then(|p| text(p, "/revisionId"))
+            .or_else(|| from_path("commit"))
             .or(self.config.commit.as_deref());
         let repo_uri = provenance.and_then(|p| text(p, "/repositoryUri"));
-        let repo = repo_uri.map(repo_path).or(self.config.repo.as_deref());
+        let repo = repo_uri
+            .map(repo_path)
+            .or(path_repo.as_deref())
+            .or(self.config.repo.as_deref());
+        let sast = tool.is_some_and(|t| self.sast_tools.is_match(t));
         let category = text(run, "/automationDetails/id").unwrap_or("");
         let ended = run
             .get("invocations")
@@ -155,6 +240,11 @@ impl SarifParser {
             let location = format!("{}#/runs/{r}/results/{i}", doc.location);
             let record = result.record();
             let (result, raw) = (&*record, record.bytes());
+            // A result the baseline had and this scan no longer finds is not a finding.
+            if text(result, "/baselineState") == Some("absent") {
+                out.skip();
+                continue;
+            }
             let rule = result
                 .get("ruleIndex")
                 .and_then(Value::as_u64)
@@ -215,6 +305,8 @@ impl SarifParser {
                 ("rule_id".to_string(), json!(rule_id)),
                 ("severity".to_string(), json!(severity)),
                 ("blocking".to_string(), json!(self.blocks(severity))),
+                ("sast".to_string(), json!(sast)),
+                ("suppressed".to_string(), json!(suppressed(result))),
                 ("security_severity".to_string(), json!(security_severity)),
                 ("level".to_string(), json!(level)),
                 ("message".to_string(), json!(text(result, "/message/text"))),
@@ -285,5 +377,46 @@ mod tests {
         assert_eq!(repo_path("https://github.com/acme/web"), "acme/web");
         assert_eq!(repo_path("https://gitlab.com/g/sub/api.git"), "g/sub/api");
         assert_eq!(repo_path("acme/web"), "acme/web");
+    }
+
+    #[test]
+    fn a_path_template_places_a_file_without_provenance() {
+        let pattern = path_pattern("{repo_owner}/{repo_name}/{commit}/{tool}.sarif").unwrap();
+        let found = pattern
+            .captures("/var/scans/acme/web/0123abcd4567/codeql.sarif")
+            .unwrap();
+        assert_eq!(
+            ["repo_owner", "repo_name", "commit", "tool"].map(|g| &found[g]),
+            ["acme", "web", "0123abcd4567", "codeql"]
+        );
+        assert!(
+            pattern
+                .captures("/var/scans/web/not-a-commit/codeql.sarif")
+                .is_none()
+        );
+        let err = path_pattern("{repo}/{sha}.sarif").unwrap_err().to_string();
+        assert!(err.contains("{repo}"), "{err}");
+    }
+
+    #[test]
+    fn only_accepted_suppressions_hide_a_result() {
+        assert!(suppressed(&json!({"suppressions": [{"kind": "inSource"}]})));
+        assert!(suppressed(
+            &json!({"suppressions": [{"kind": "external", "status": "accepted"}]})
+        ));
+        assert!(!suppressed(
+            &json!({"suppressions": [{"kind": "external", "status": "underReview"}]})
+        ));
+        assert!(!suppressed(&json!({"suppressions": []})));
+        assert!(!suppressed(&json!({})));
+    }
+
+    #[test]
+    fn sast_tools_are_matched_by_name_without_case() {
+        let parser = SarifParser::new(SarifConfig::default()).unwrap();
+        assert!(parser.sast_tools.is_match("CodeQL"));
+        assert!(parser.sast_tools.is_match("semgrep"));
+        assert!(parser.sast_tools.is_match("Semgrep OSS"));
+        assert!(!parser.sast_tools.is_match("Trivy"));
     }
 }
