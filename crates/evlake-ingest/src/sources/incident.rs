@@ -115,14 +115,12 @@ impl ClueFinder {
                 }
             }
         }
-        if let Some(title) = title {
-            if let Some(groups) = self.title.captures(title) {
-                let group = |name: &str| groups.name(name).map(|m| m.as_str().trim().to_string());
-                clues.rule = clues.rule.or_else(|| group("rule"));
-                clues.namespace = clues.namespace.or_else(|| group("namespace"));
-                clues.pod = clues.pod.or_else(|| group("pod"));
-                clues.alert_refs.extend(group("alert_id"));
-            }
+        if let Some(groups) = title.and_then(|t| self.title.captures(t)) {
+            let group = |name: &str| groups.name(name).map(|m| m.as_str().trim().to_string());
+            clues.rule = clues.rule.or_else(|| group("rule"));
+            clues.namespace = clues.namespace.or_else(|| group("namespace"));
+            clues.pod = clues.pod.or_else(|| group("pod"));
+            clues.alert_refs.extend(group("alert_id"));
         }
         clues.alert_refs.retain(|r| !r.is_empty());
         clues.alert_refs.sort();
