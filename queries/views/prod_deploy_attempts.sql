@@ -92,18 +92,22 @@ sast AS (
     a.source_name, a.source_id, a.record_sha256
 ),
 findings AS (
-  -- The SARIF findings for the commit from scans before the attempt started.
+  -- The SARIF findings of SAST tools (the `sarif` source's `sast_tools`) for the commit from
+  -- scans before the attempt started; a finding an accepted suppression hides is counted
+  -- apart, as an override without owner or sunset.
   SELECT
     s.provider, s.repo, s.deploy_id, s.environment, s.commit_sha, s.run_id, s.deploy_job,
     s.started_at, s.deployed, s.deploy_failed, s.event_time, s.ingested_at, s.source,
     s.source_name, s.source_id, s.record_sha256,
     s.sast_results, s.sast_failed, s.sast_blocked, s.failed_gate,
-    SUM(CASE WHEN f.severity = 'critical' THEN 1 ELSE 0 END) AS critical_findings,
-    SUM(CASE WHEN f.severity = 'high' THEN 1 ELSE 0 END) AS high_findings,
-    SUM(CASE WHEN f.blocking THEN 1 ELSE 0 END) AS blocking_findings
+    SUM(CASE WHEN f.severity = 'critical' AND NOT f.suppressed THEN 1 ELSE 0 END)
+      AS critical_findings,
+    SUM(CASE WHEN f.severity = 'high' AND NOT f.suppressed THEN 1 ELSE 0 END) AS high_findings,
+    SUM(CASE WHEN f.blocking AND NOT f.suppressed THEN 1 ELSE 0 END) AS blocking_findings,
+    SUM(CASE WHEN f.blocking AND f.suppressed THEN 1 ELSE 0 END) AS suppressed_blocking_findings
   FROM sast s
   LEFT JOIN scan_findings f
-    ON f.repo = s.repo AND f.commit_sha = s.commit_sha
+    ON f.repo = s.repo AND f.commit_sha = s.commit_sha AND f.sast
    AND COALESCE(f.scan_time, f.event_time) <= s.started_at
    AND f.event_time > $evidence_start AND f.event_time <= $as_of
    AND f.ingested_at <= $known_at
@@ -114,24 +118,26 @@ findings AS (
     s.sast_results, s.sast_failed, s.sast_blocked, s.failed_gate
 ),
 covering AS (
-  -- The states of exceptions for `sast` that cover an attempt needing one: scoped to its
-  -- repository (`repo:owner/name`, or a bare scope naming it) or service (`service:name`, or a
-  -- bare scope naming the repository's name), owned, created before it, expiring after it,
-  -- not revoked by then. `timely`: the state in force when the attempt started, or, for an
-  -- exception the lake had no state of yet, its first state recorded within the grace
-  -- (the register's ingest cadence). Any other covering state was recorded after the fact.
+  -- Each attempt needing an exception, with the states of exceptions for `sast` that cover
+  -- it: scoped to its repository (`repo:owner/name`, or a bare scope naming it) or service
+  -- (`service:name`, or a bare scope naming the repository's name), owned, created before
+  -- it, expiring after it, not revoked by then. `timely`: the state in force when the attempt
+  -- started, or, for an exception the lake had no state of yet, its first state recorded
+  -- within the grace (the register's ingest cadence). Any other covering state was recorded
+  -- after the fact. (One pass: the attempts are read once.)
   SELECT
-    f.source_id AS attempt_id, e.exception_id, e.recorded_at,
+    f.*, e.exception_id AS cover_id, e.recorded_at AS cover_recorded_at,
     (e.recorded_at <= f.started_at
       AND (e.superseded_at IS NULL OR e.superseded_at > f.started_at))
     OR (e.first_recorded_at > f.started_at AND e.recorded_at = e.first_recorded_at
       AND EXTRACT(EPOCH FROM e.recorded_at)
         <= EXTRACT(EPOCH FROM f.started_at) + $exception_grace_hours * 3600)
-      AS timely,
-    e.superseded_at IS NULL AS current_state
+      AS cover_timely,
+    e.superseded_at IS NULL AS cover_current
   FROM findings f
-  JOIN exception_states e
-    ON e.control = 'sast' AND e.owner IS NOT NULL
+  LEFT JOIN exception_states e
+    ON f.deployed AND (f.sast_failed OR f.blocking_findings > 0)
+   AND e.control = 'sast' AND e.owner IS NOT NULL
    AND e.created_at <= f.started_at
    AND e.expires_at > f.started_at
    AND (e.revoked_at IS NULL OR e.revoked_at > f.started_at)
@@ -140,45 +146,37 @@ covering AS (
      OR (COALESCE(e.scope_kind, 'service') = 'service'
        AND (e.scope = f.repo OR ends_with(f.repo, '/' || e.scope)))
    )
-  WHERE f.deployed AND (f.sast_failed OR f.blocking_findings > 0)
 ),
-cover AS (
+covers AS (
   SELECT
-    attempt_id,
-    MIN(CASE WHEN timely THEN exception_id END) AS timely_exception,
-    MIN(CASE WHEN current_state THEN exception_id END) AS late_exception
+    covering.*,
+    MIN(CASE WHEN cover_timely THEN cover_id END) OVER (PARTITION BY source_id)
+      AS timely_exception,
+    MIN(CASE WHEN cover_current THEN cover_id END) OVER (PARTITION BY source_id)
+      AS late_exception,
+    ROW_NUMBER() OVER (PARTITION BY source_id ORDER BY cover_id, cover_recorded_at) AS m
   FROM covering
-  WHERE timely OR current_state
-  GROUP BY attempt_id
-),
-late AS (
-  -- When the lake first recorded, after the fact, a state of that exception covering the
-  -- attempt, for one covered only late.
-  SELECT c.attempt_id, MIN(e.recorded_at) AS late_recorded_at
-  FROM cover c
-  JOIN covering e ON e.attempt_id = c.attempt_id AND e.exception_id = c.late_exception
-  WHERE c.timely_exception IS NULL AND NOT e.timely
-  GROUP BY c.attempt_id
 ),
 classified AS (
   SELECT
-    f.*,
-    COALESCE(c.timely_exception, c.late_exception) AS covering_exception,
-    l.late_recorded_at,
+    covers.*,
+    COALESCE(timely_exception, late_exception) AS covering_exception,
+    -- For one covered only late: when the lake first recorded, after the fact, a state of
+    -- that exception covering it.
+    MIN(CASE WHEN timely_exception IS NULL AND cover_id = late_exception AND NOT cover_timely
+      THEN cover_recorded_at END) OVER (PARTITION BY source_id) AS late_recorded_at,
     CASE
-      WHEN f.deploy_failed THEN 'failed'
-      WHEN NOT f.deployed AND f.sast_blocked THEN 'blocked'
-      WHEN f.deployed AND (f.sast_failed OR f.blocking_findings > 0) THEN
+      WHEN deploy_failed THEN 'failed'
+      WHEN NOT deployed AND sast_blocked THEN 'blocked'
+      WHEN deployed AND (sast_failed OR blocking_findings > 0) THEN
         CASE
-          WHEN c.timely_exception IS NOT NULL THEN 'excepted'
-          WHEN c.late_exception IS NOT NULL THEN 'excepted_late'
+          WHEN timely_exception IS NOT NULL THEN 'excepted'
+          WHEN late_exception IS NOT NULL THEN 'excepted_late'
           ELSE 'advisory_leak'
         END
       ELSE 'clean'
     END AS class
-  FROM findings f
-  LEFT JOIN cover c ON c.attempt_id = f.source_id
-  LEFT JOIN late l ON l.attempt_id = f.source_id
+  FROM covers
 )
 SELECT
   deploy_id, repo, environment, commit_sha, run_id, deploy_job,
@@ -188,6 +186,8 @@ SELECT
   CASE WHEN class = 'blocked' THEN failed_gate END AS blocked_by,
   CASE WHEN class IN ('excepted', 'excepted_late') THEN covering_exception END AS exception_id,
   CASE WHEN class = 'excepted_late' THEN late_recorded_at END AS exception_recorded_at,
-  critical_findings, high_findings, blocking_findings, sast_results,
+  critical_findings, high_findings, blocking_findings, suppressed_blocking_findings,
+  sast_results,
   provider, started_at, event_time, ingested_at, source, source_name, source_id, record_sha256
 FROM classified
+WHERE m = 1

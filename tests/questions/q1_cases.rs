@@ -542,3 +542,126 @@ async fn gitlab_manual_deploys_keep_their_outcome_and_allow_failure_makes_sast_a
     assert_eq!(waiting.metrics["blocked_by_sast"], json!(2));
     assert_eq!(waiting.metrics["advisory_leaks"], json!(0));
 }
+
+/// A SARIF log of `tool` with one critical result carrying `extra` (suppressions, a
+/// baseline state), scanned at `pushed()`, with provenance when `commit` is given.
+fn sarif(tool: &str, repo: &str, commit: Option<&str>, extra: Value) -> String {
+    let mut result = json!({"ruleId": "sqli", "level": "error", "message": {"text": "SQL injection"},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": "app/db.py"}, "region": {"startLine": 3}}}],
+        "partialFingerprints": {"primaryLocationLineHash": format!("{repo}:1")},
+        "properties": {"security-severity": "9.8"}});
+    result
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    let mut run = json!({"tool": {"driver": {"name": tool, "version": "1.0"}},
+        "invocations": [{"executionSuccessful": true, "endTimeUtc": ts(pushed() + Duration::minutes(5))}],
+        "results": [result]});
+    if let Some(commit) = commit {
+        run["versionControlProvenance"] =
+            json!([{"repositoryUri": format!("https://github.com/{repo}"), "revisionId": commit}]);
+    }
+    json!({"version": "2.1.0", "runs": [run]}).to_string()
+}
+
+#[tokio::test]
+async fn only_unsuppressed_sast_findings_of_a_resolved_commit_make_a_leak() {
+    let dir = tempfile::tempdir().unwrap();
+    let pushes = ["acme/p", "acme/q", "acme/r", "acme/s"].map(|repo| Push {
+        repo,
+        sast_failed: false,
+        deploy: "success",
+    });
+    write_pushes(dir.path(), &pushes);
+    // Replace the pushes' SARIF with the cases (the external deployment's CodeQL log stays).
+    let sarif_dir = dir.path().join("sarif");
+    for i in 0..pushes.len() {
+        std::fs::remove_file(sarif_dir.join(format!("{i}.sarif"))).unwrap();
+    }
+    let commit = |i: usize| format!("{:040x}", 0xc0ffee + i);
+    let write = |path: &str, text: String| {
+        let path = sarif_dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    // Trivy's CVE findings are not SAST.
+    write(
+        "p.sarif",
+        sarif("Trivy", "acme/p", Some(&commit(0)), json!({})),
+    );
+    // Suppressed in source (status absent means accepted).
+    write(
+        "q.sarif",
+        sarif(
+            "Semgrep OSS",
+            "acme/q",
+            Some(&commit(1)),
+            json!({"suppressions": [{"kind": "inSource", "justification": "test fixture"}]}),
+        ),
+    );
+    // Gone since the baseline: not a finding.
+    write(
+        "r.sarif",
+        sarif(
+            "CodeQL",
+            "acme/r",
+            Some(&commit(2)),
+            json!({"baselineState": "absent"}),
+        ),
+    );
+    // No provenance: placed by the path template.
+    write(
+        &format!("acme/s/{}/semgrep.sarif", commit(3)),
+        sarif("semgrep", "acme/s", None, json!({})),
+    );
+    // No provenance and no place: its commit cannot be resolved.
+    write("orphan.sarif", sarif("semgrep", "acme/s", None, json!({})));
+
+    let clock = Arc::new(FixedClock::new(pushed() + Duration::hours(1)));
+    let lake = Lake::open(&dir.path().join("lake").display().to_string())
+        .unwrap()
+        .with_clock(clock.clone());
+    let gates = json!({"gates": {"sast": ["semgrep"], "deploy": ["deploy-production"]}});
+    ingest(
+        &lake,
+        "github-actions",
+        "github",
+        gates,
+        &dir.path().join("github"),
+    )
+    .await;
+    let settings = json!({"path_template": "{repo_owner}/{repo_name}/{commit}/{tool}.sarif"});
+    ingest(&lake, "sarif", "scans", settings, &sarif_dir).await;
+    clock.set(end_of("2026-11-20") + Duration::hours(1));
+
+    let session = QuerySession::builder(lake).build().await.unwrap();
+    let answer = session
+        .ask("q1", Some(end_of("2026-11-20")), None)
+        .await
+        .unwrap();
+    let mut leaks: Vec<&str> = answer
+        .evidence
+        .iter()
+        .filter(|r| r["class"] == "advisory_leak")
+        .map(|r| r["repo"].as_str().unwrap())
+        .collect();
+    leaks.sort();
+    assert_eq!(leaks, ["acme/h", "acme/s"]);
+    assert_eq!(answer.evidence.len(), 2, "{:?}", answer.evidence);
+    for (name, value) in [
+        ("prod_deploys", json!(5)),
+        ("advisory_leaks", json!(2)),
+        ("suppressed_blocking_findings", json!(1)),
+        ("scans_without_commit", json!(1)),
+    ] {
+        assert_eq!(answer.metrics[name], value, "{name}");
+    }
+    let orphan = answer.metrics["scans_without_commit_files"]
+        .as_str()
+        .unwrap();
+    assert!(orphan.ends_with("/sarif/orphan.sarif"), "{orphan}");
+    assert_eq!(
+        answer.level, 1,
+        "h went out without a SAST job: coverage 0.8"
+    );
+}
