@@ -14,8 +14,7 @@ WITH per_repo AS (
       AS excepted_late,
     SUM(CASE WHEN event_time > $window_start AND class = 'failed' THEN 1 ELSE 0 END)
       AS failed_deploys,
-    SUM(CASE WHEN event_time > $window_start AND outcome = 'deployed'
-      THEN suppressed_blocking_findings ELSE 0 END) AS suppressed_blocking_findings,
+
     SUM(CASE WHEN event_time > $window_start AND outcome = 'deployed' THEN 1 ELSE 0 END)
       AS deployed,
     SUM(CASE WHEN event_time > $window_start AND outcome = 'deployed' AND sast_results > 0
@@ -35,7 +34,6 @@ deploys AS (
     SUM(excepted) AS excepted,
     SUM(excepted_late) AS excepted_late,
     SUM(failed_deploys) AS failed_deploys,
-    SUM(suppressed_blocking_findings) AS suppressed_blocking_findings,
     SUM(deployed) AS deployed,
     SUM(deployed_after_sast) AS deployed_after_sast,
     SUM(blocked_by_sast_lookback) AS blocked_by_sast_lookback
@@ -51,17 +49,30 @@ ci AS (
   FROM ci_jobs
   WHERE event_time > $window_start AND event_time <= $as_of AND ingested_at <= $known_at
 ),
+suppressed AS (
+  -- Blocking SAST findings hidden by an accepted suppression on the commits of production
+  -- deploys that went out in the window: each finding once, however often its commit went out.
+  SELECT COUNT(DISTINCT f.source_id) AS suppressed_blocking_findings
+  FROM scan_findings f
+  JOIN prod_deploy_attempts a
+    ON a.repo = f.repo AND a.commit_sha = f.commit_sha
+   AND COALESCE(f.scan_time, f.event_time) <= a.started_at
+  WHERE a.event_time > $window_start AND a.event_time <= $as_of AND a.outcome = 'deployed'
+    AND a.suppressed_blocking_findings > 0
+    AND f.sast AND f.blocking AND f.suppressed
+    AND f.event_time > $evidence_start AND f.event_time <= $as_of AND f.ingested_at <= $known_at
+),
 unplaced AS (
   -- SARIF files of the window whose scanned commit could not be resolved (no provenance, no
   -- path template match, no setting): their findings cannot join a deploy, so they are named.
   SELECT
-    COUNT(DISTINCT regexp_replace(source_ref, '#.*$', '')) AS scans_without_commit,
+    COUNT(DISTINCT regexp_replace(source_ref, '#/runs/.*$', '')) AS scans_without_commit,
     array_to_string(
-      array_sort(array_agg(DISTINCT regexp_replace(source_ref, '#.*$', ''))), ', '
+      array_sort(array_agg(DISTINCT regexp_replace(source_ref, '#/runs/.*$', ''))), ', '
     ) AS scans_without_commit_files
   FROM scan_findings
   WHERE event_time > $window_start AND event_time <= $as_of AND ingested_at <= $known_at
-    AND (commit_sha IS NULL OR repo IS NULL)
+    AND sast AND (commit_sha IS NULL OR repo IS NULL)
 ),
 known_repos AS (
   -- The repositories the CI and deployment evidence names: what an exception's scope can
@@ -113,7 +124,7 @@ SELECT
   COALESCE(d.excepted, 0) AS excepted,
   COALESCE(d.excepted_late, 0) AS excepted_late,
   COALESCE(d.failed_deploys, 0) AS failed_deploys,
-  COALESCE(d.suppressed_blocking_findings, 0) AS suppressed_blocking_findings,
+  sup.suppressed_blocking_findings,
   w.scans_without_commit,
   w.scans_without_commit_files,
   COALESCE(d.blocked_by_sast_lookback, 0) AS blocked_by_sast_lookback,
@@ -131,3 +142,4 @@ CROSS JOIN deploys d
 CROSS JOIN open_exceptions o
 CROSS JOIN unmatched u
 CROSS JOIN unplaced w
+CROSS JOIN suppressed sup

@@ -1,7 +1,8 @@
 -- Every CI record that implements a gate (`sast`, `sca`, `iac`, `container`, `deploy`, as the
 -- source's `gates` setting maps job and check names), with whether it failed or succeeded:
--- the newest concluded record of each job (or run attempt), so a GitLab job skipped and then
--- retried under the same id says what it did last.
+-- the latest concluded record of each job (or run attempt) by event time, so a GitLab job
+-- skipped and then retried under the same id says what it did last, however the records were
+-- backfilled.
 -- GitHub reports `conclusion`; GitLab only `status` (copied into `conclusion` at ingest).
 -- Like every view, it reads the evidence in ($evidence_start, $as_of] that the lake had
 -- ingested by $known_at (transaction time), which evlake binds to each question.
@@ -25,7 +26,7 @@ FROM (
     event_time, ingested_at, source, source_name, source_id, record_sha256,
     ROW_NUMBER() OVER (
       PARTITION BY provider, repo, record_kind, COALESCE(job_id, run_id), run_attempt
-      ORDER BY ingested_at DESC, event_time DESC, source_id DESC
+      ORDER BY event_time DESC, ingested_at DESC, source_id DESC
     ) AS newest
   FROM ci_jobs
   WHERE gate IS NOT NULL AND event_time > $evidence_start AND event_time <= $as_of

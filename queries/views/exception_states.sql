@@ -13,7 +13,9 @@
 WITH states AS (
   SELECT
     e.*,
-    regexp_replace(source_ref, '(#.*|:[0-9]+)$', '') AS register_file
+    regexp_replace(source_ref, '(#/[0-9]+|:[0-9]+)$', '') AS register_file,
+    -- Where the entry stands in its file: `FILE#/N` (YAML) or `FILE:LINE` (CSV).
+    TRY_CAST(regexp_replace(source_ref, '^.*(#/|:)', '') AS BIGINT) AS entry_position
   FROM exceptions e
   WHERE event_time <= $as_of AND ingested_at <= $known_at
 ),
@@ -24,7 +26,8 @@ chained AS (
   SELECT
     s.*,
     LEAD(s.ingested_at) OVER (
-      PARTITION BY s.exception_id ORDER BY s.ingested_at, s.source_ref, s.source_id
+      PARTITION BY s.exception_id
+      ORDER BY s.ingested_at, s.register_file, s.entry_position, s.source_id
     ) AS next_state_at,
     MIN(s.ingested_at) OVER (PARTITION BY s.exception_id) AS first_recorded_at
   FROM states s

@@ -163,7 +163,8 @@ classified AS (
     COALESCE(timely_exception, late_exception) AS covering_exception,
     -- For one covered only late: when the lake first recorded, after the fact, a state of
     -- that exception covering it.
-    MIN(CASE WHEN timely_exception IS NULL AND cover_id = late_exception AND NOT cover_timely
+    MIN(CASE WHEN timely_exception IS NULL AND cover_id = late_exception
+      AND NOT cover_timely AND cover_recorded_at > started_at
       THEN cover_recorded_at END) OVER (PARTITION BY source_id) AS late_recorded_at,
     CASE
       WHEN deploy_failed THEN 'failed'

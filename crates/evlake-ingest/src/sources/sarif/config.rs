@@ -20,7 +20,7 @@ pub struct SarifConfig {
     pub blocking_severity: Option<String>,
     /// Which tools are static analysis (SAST), by `tool.driver.name` glob, case-insensitive.
     /// Findings of other tools (Trivy's CVEs, say) are kept but do not count for the SAST
-    /// gate. Default: CodeQL, Semgrep, Bandit, gosec, Brakeman, Snyk Code, SonarQube,
+    /// gate. Default: CodeQL, Semgrep, Bandit, gosec, Brakeman, Snyk Code (`SnykCode`), SonarQube,
     /// Checkmarx, Fortify, Coverity, ESLint, SpotBugs, PMD, Horusec, njsscan, Bearer.
     #[serde(default = "default_sast_tools")]
     pub sast_tools: Vec<String>,
@@ -51,7 +51,7 @@ fn default_sast_tools() -> Vec<String> {
         "Bandit",
         "gosec",
         "Brakeman",
-        "Snyk Code",
+        "Snyk*Code",
         "SonarQube*",
         "Checkmarx*",
         "Fortify*",

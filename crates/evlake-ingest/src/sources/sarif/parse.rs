@@ -110,7 +110,8 @@ fn path_pattern(template: &str) -> crate::Result<Regex> {
         let group = match &rest[open + 1..close] {
             "repo_owner" => r"(?P<repo_owner>[^/]+)",
             "repo_name" => r"(?P<repo_name>[^/]+)",
-            "commit" => r"(?P<commit>[0-9a-fA-F]{7,64})",
+            // A full commit id (SHA-1 or SHA-256): a short one could never join a deploy.
+            "commit" => r"(?P<commit>[0-9a-fA-F]{40}|[0-9a-fA-F]{64})",
             "tool" => r"(?P<tool>[^/]+)",
             other => {
                 return Err(crate::Error::setting(format!(
@@ -126,18 +127,19 @@ fn path_pattern(template: &str) -> crate::Result<Regex> {
     Regex::new(&pattern).map_err(|e| crate::Error::setting(format!("path_template: {e}")))
 }
 
-/// Whether SARIF `suppressions` hide a result: a suppression whose status is absent (which
-/// means accepted) or `accepted`; one under review or rejected does not.
+/// Whether SARIF `suppressions` hide a result (SARIF 2.1.0 §3.27.23): there is at least one,
+/// and none is under review or rejected (a status left out means accepted).
 fn suppressed(result: &Value) -> bool {
-    result
+    let list = result
         .get("suppressions")
         .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .any(|s| {
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    !list.is_empty()
+        && !list.iter().any(|s| {
             matches!(
                 s.get("status").and_then(Value::as_str),
-                None | Some("accepted")
+                Some("underReview" | "rejected")
             )
         })
 }
@@ -215,9 +217,10 @@ impl SarifParser {
         let path_repo = from_path("repo_owner")
             .zip(from_path("repo_name"))
             .map(|(owner, name)| format!("{owner}/{name}"));
+        let path_commit = from_path("commit").map(str::to_ascii_lowercase);
         let commit = provenance
             .and_then(|p| text(p, "/revisionId"))
-            .or_else(|| from_path("commit"))
+            .or(path_commit.as_deref())
             .or(self.config.commit.as_deref());
         let repo_uri = provenance.and_then(|p| text(p, "/repositoryUri"));
         let repo = repo_uri
@@ -383,11 +386,16 @@ mod tests {
     fn a_path_template_places_a_file_without_provenance() {
         let pattern = path_pattern("{repo_owner}/{repo_name}/{commit}/{tool}.sarif").unwrap();
         let found = pattern
-            .captures("/var/scans/acme/web/0123abcd4567/codeql.sarif")
+            .captures("/var/scans/acme/web/0123456789ABCDEF0123456789abcdef01234567/codeql.sarif")
             .unwrap();
         assert_eq!(
             ["repo_owner", "repo_name", "commit", "tool"].map(|g| &found[g]),
-            ["acme", "web", "0123abcd4567", "codeql"]
+            [
+                "acme",
+                "web",
+                "0123456789ABCDEF0123456789abcdef01234567",
+                "codeql"
+            ]
         );
         assert!(
             pattern
@@ -408,6 +416,12 @@ mod tests {
             &json!({"suppressions": [{"kind": "external", "status": "underReview"}]})
         ));
         assert!(!suppressed(&json!({"suppressions": []})));
+        assert!(
+            !suppressed(
+                &json!({"suppressions": [{"kind": "inSource"}, {"kind": "external", "status": "rejected"}]})
+            ),
+            "a rejected suppression leaves the result standing"
+        );
         assert!(!suppressed(&json!({})));
     }
 
