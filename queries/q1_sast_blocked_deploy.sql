@@ -7,6 +7,10 @@
 -- with when that exception was recorded) and every deploy that failed on its own, in the
 -- window ($window_start, $as_of].
 -- Rows ingested more than a day after they happened are flagged `late` (backfilled evidence).
+-- Each row carries the provenance of the deploy (source, source_id, ingested_at,
+-- record_sha256) and of what decided its class: the failed SAST result (gate_source_id,
+-- gate_record_sha256), the blocking findings (finding_source_ids) and the covering
+-- exception's state (exception_source_id, exception_record_sha256).
 WITH ranked AS (
   SELECT
     p.*,
@@ -21,7 +25,11 @@ SELECT
   CAST(FLOOR((EXTRACT(EPOCH FROM $as_of) - EXTRACT(EPOCH FROM event_time)) / 86400) AS BIGINT)
     AS age_days,
   ingested_at > event_time + INTERVAL '24 hours' AS late,
-  environment, commit_sha, run_id, deploy_job, source, source_id, ingested_at, record_sha256
+  environment, commit_sha, run_id, deploy_job, source, source_id, ingested_at, record_sha256,
+  -- What decided the class, each traceable to its record: the failed SAST result, the
+  -- blocking findings and the exception's state.
+  gate_source_id, gate_record_sha256, finding_source_ids, exception_source_id,
+  exception_record_sha256
 FROM ranked
 WHERE (class = 'blocked' AND recency = 1)
    OR (class IN ('advisory_leak', 'excepted', 'excepted_late', 'failed')

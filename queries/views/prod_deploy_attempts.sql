@@ -64,6 +64,7 @@ with_gates AS (
   SELECT
     a.*, g.job_name AS gate_job, g.failed AS gate_failed,
     g.failed AND NOT g.allow_failure AS gate_blocked,
+    g.record_sha256 || ' ' || g.source_id AS gate_record,
     ROW_NUMBER() OVER (
       PARTITION BY a.source_id, g.job_name ORDER BY g.finished_at DESC, g.source_id DESC
     ) AS n
@@ -83,7 +84,9 @@ sast AS (
     COUNT(a.gate_job) AS sast_results,
     MAX(CASE WHEN a.gate_failed THEN 1 ELSE 0 END) = 1 AS sast_failed,
     MAX(CASE WHEN a.gate_blocked THEN 1 ELSE 0 END) = 1 AS sast_blocked,
-    MIN(CASE WHEN a.gate_blocked THEN a.gate_job END) AS failed_gate
+    MIN(CASE WHEN a.gate_blocked THEN a.gate_job END) AS failed_gate,
+    -- The record of the failed SAST result that decided the class: `sha256 source_id`.
+    MIN(CASE WHEN a.gate_failed THEN a.gate_record END) AS gate_record
   FROM with_gates a
   WHERE a.n = 1
   GROUP BY
@@ -99,7 +102,11 @@ findings AS (
     s.provider, s.repo, s.deploy_id, s.environment, s.commit_sha, s.run_id, s.deploy_job,
     s.started_at, s.deployed, s.deploy_failed, s.event_time, s.ingested_at, s.source,
     s.source_name, s.source_id, s.record_sha256,
-    s.sast_results, s.sast_failed, s.sast_blocked, s.failed_gate,
+    s.sast_results, s.sast_failed, s.sast_blocked, s.failed_gate, s.gate_record,
+    -- The records of the blocking findings that decided it.
+    array_to_string(
+      array_sort(array_agg(f.source_id) FILTER (WHERE f.blocking AND NOT f.suppressed)), ' '
+    ) AS finding_source_ids,
     SUM(CASE WHEN f.severity = 'critical' AND NOT f.suppressed THEN 1 ELSE 0 END)
       AS critical_findings,
     SUM(CASE WHEN f.severity = 'high' AND NOT f.suppressed THEN 1 ELSE 0 END) AS high_findings,
@@ -115,7 +122,7 @@ findings AS (
     s.provider, s.repo, s.deploy_id, s.environment, s.commit_sha, s.run_id, s.deploy_job,
     s.started_at, s.deployed, s.deploy_failed, s.event_time, s.ingested_at, s.source,
     s.source_name, s.source_id, s.record_sha256,
-    s.sast_results, s.sast_failed, s.sast_blocked, s.failed_gate
+    s.sast_results, s.sast_failed, s.sast_blocked, s.failed_gate, s.gate_record
 ),
 covering AS (
   -- Each attempt needing an exception, with the states of exceptions for `sast` that cover
@@ -127,6 +134,7 @@ covering AS (
   -- after the fact. (One pass: the attempts are read once.)
   SELECT
     f.*, e.exception_id AS cover_id, e.recorded_at AS cover_recorded_at,
+    e.record_sha256 || ' ' || e.source_id AS cover_record,
     (e.recorded_at <= f.started_at
       AND (e.superseded_at IS NULL OR e.superseded_at > f.started_at))
     OR (e.first_recorded_at > f.started_at AND e.recorded_at = e.first_recorded_at
@@ -161,6 +169,10 @@ classified AS (
   SELECT
     covers.*,
     COALESCE(timely_exception, late_exception) AS covering_exception,
+    -- The record of the exception's state that covers it (in time, else the current one).
+    MIN(CASE WHEN cover_id = COALESCE(timely_exception, late_exception)
+      AND CASE WHEN timely_exception IS NOT NULL THEN cover_timely ELSE cover_current END
+      THEN cover_record END) OVER (PARTITION BY source_id) AS exception_record,
     -- For one covered only late: when the lake first recorded, after the fact, a state of
     -- that exception covering it.
     MIN(CASE WHEN timely_exception IS NULL AND cover_id = late_exception
@@ -187,6 +199,15 @@ SELECT
   CASE WHEN class = 'blocked' THEN failed_gate END AS blocked_by,
   CASE WHEN class IN ('excepted', 'excepted_late') THEN covering_exception END AS exception_id,
   CASE WHEN class = 'excepted_late' THEN late_recorded_at END AS exception_recorded_at,
+  -- (`sha256 source_id`: the digest has no space, the id may.)
+  CASE WHEN class IN ('excepted', 'excepted_late') THEN substr(exception_record, 66) END
+    AS exception_source_id,
+  CASE WHEN class IN ('excepted', 'excepted_late') THEN substr(exception_record, 1, 64) END
+    AS exception_record_sha256,
+  CASE WHEN class <> 'clean' THEN substr(gate_record, 66) END AS gate_source_id,
+  CASE WHEN class <> 'clean' THEN substr(gate_record, 1, 64) END AS gate_record_sha256,
+  CASE WHEN class IN ('advisory_leak', 'excepted', 'excepted_late') THEN finding_source_ids END
+    AS finding_source_ids,
   critical_findings, high_findings, blocking_findings, suppressed_blocking_findings,
   sast_results,
   provider, started_at, event_time, ingested_at, source, source_name, source_id, record_sha256

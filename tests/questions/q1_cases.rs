@@ -366,6 +366,46 @@ async fn q1_classifies_each_planted_rule_exactly() {
     assert_eq!(recorded("acme/c").as_deref(), Some(v2_text.as_str()));
     assert_eq!(recorded("acme/a"), None);
 
+    // Each row names the records that decided it: the failed SAST job, the blocking
+    // findings, and the exception's state — for acme/a the state recorded before the deploy,
+    // not the current one.
+    assert_eq!(by_repo("acme/g")["gate_source_id"], "job:80012");
+    let hex64 = |v: &Value| {
+        v.as_str()
+            .is_some_and(|s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()))
+    };
+    assert!(hex64(&by_repo("acme/g")["gate_record_sha256"]));
+    assert!(
+        hex64(&by_repo("acme/h")["finding_source_ids"]),
+        "one CodeQL finding"
+    );
+    assert!(
+        by_repo("acme/h")["gate_source_id"].is_null(),
+        "no SAST job ran for h"
+    );
+    let states = session
+        .user_query(
+            "SELECT source_id, record_sha256, CAST(ingested_at AS VARCHAR) AS at FROM exceptions",
+        )
+        .await
+        .unwrap();
+    let states = evlake_query::batches_to_rows(&states).unwrap();
+    let state_of = |repo: &str| {
+        let row = by_repo(repo);
+        let state = states
+            .iter()
+            .find(|s| s["source_id"] == row["exception_source_id"])
+            .unwrap_or_else(|| panic!("{repo}: {row:?}"));
+        assert_eq!(state["record_sha256"], row["exception_record_sha256"]);
+        state["at"].as_str().unwrap().to_string()
+    };
+    assert_eq!(state_of("acme/a"), "2026-11-01T23:59:59.999999Z");
+    assert_eq!(
+        state_of("acme/b"),
+        "2026-11-20T06:00:00Z",
+        "the current state of a late one"
+    );
+
     let metric = |answer: &evlake_query::Answer, k: &str| answer.metrics[k].clone();
     for (name, value) in [
         ("prod_deploys", json!(8)),
