@@ -2,16 +2,12 @@
 -- source's `gates` setting maps job and check names), with whether it failed or succeeded:
 -- the latest concluded record of each job (or run attempt) by event time, so a GitLab job
 -- skipped and then retried under the same id says what it did last, however the records were
--- backfilled.
+-- backfilled. (Found by a narrow aggregate and a hash join rather than a window over every
+-- record, which would sort them all.)
 -- GitHub reports `conclusion`; GitLab only `status` (copied into `conclusion` at ingest).
 -- Like every view, it reads the evidence in ($evidence_start, $as_of] that the lake had
 -- ingested by $known_at (transaction time), which evlake binds to each question.
-SELECT
-  provider, repo, record_kind, run_id, run_attempt, workflow, job_id, job_name, gate,
-  commit_sha, environment, status, conclusion, allow_failure, started_at, finished_at,
-  failed, succeeded, ran,
-  event_time, ingested_at, source, source_name, source_id, record_sha256
-FROM (
+WITH concluded AS (
   SELECT
     provider, repo, record_kind, run_id, run_attempt, workflow, job_id, job_name, gate,
     commit_sha, environment, status, conclusion,
@@ -23,11 +19,10 @@ FROM (
     -- Skipped and cancelled records did not run (GitLab gives a skipped job no start or
     -- finish time at all).
     conclusion NOT IN ('skipped', 'cancelled', 'canceled', 'neutral') AS ran,
-    event_time, ingested_at, source, source_name, source_id, record_sha256,
-    ROW_NUMBER() OVER (
-      PARTITION BY provider, repo, record_kind, COALESCE(job_id, run_id), run_attempt
-      ORDER BY event_time DESC, ingested_at DESC, source_id DESC
-    ) AS newest
+    COALESCE(repo, '') AS repo_key,
+    COALESCE(job_id, run_id) AS record_key,
+    COALESCE(run_attempt, 0) AS attempt_key,
+    event_time, ingested_at, source, source_name, source_id, record_sha256
   FROM ci_jobs
   WHERE gate IS NOT NULL AND event_time > $evidence_start AND event_time <= $as_of
     AND ingested_at <= $known_at
@@ -37,5 +32,19 @@ FROM (
     AND conclusion IS NOT NULL
     AND conclusion NOT IN ('created', 'pending', 'running', 'preparing', 'scheduled',
       'waiting_for_resource', 'manual', 'in_progress', 'queued', 'waiting', 'requested')
-) records
-WHERE newest = 1
+),
+latest AS (
+  SELECT provider, repo_key, record_kind, record_key, attempt_key, MAX(event_time) AS last_time
+  FROM concluded
+  GROUP BY provider, repo_key, record_kind, record_key, attempt_key
+)
+SELECT
+  c.provider, c.repo, c.record_kind, c.run_id, c.run_attempt, c.workflow, c.job_id,
+  c.job_name, c.gate, c.commit_sha, c.environment, c.status, c.conclusion, c.allow_failure,
+  c.started_at, c.finished_at, c.failed, c.succeeded, c.ran,
+  c.event_time, c.ingested_at, c.source, c.source_name, c.source_id, c.record_sha256
+FROM concluded c
+JOIN latest l
+  ON l.provider = c.provider AND l.repo_key = c.repo_key AND l.record_kind = c.record_kind
+ AND l.record_key = c.record_key AND l.attempt_key = c.attempt_key
+ AND l.last_time = c.event_time

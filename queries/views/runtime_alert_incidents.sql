@@ -23,26 +23,35 @@ by_id AS (
   JOIN incident_timeline i ON i.system = r.system AND i.incident_id = r.incident_id
 ),
 by_workload AS (
+  -- Two equi-joins (the pod, or for an incident naming no pod the namespace), so each is a
+  -- hash join; the rule test and the window are filters on the pairs.
   SELECT
-    a.alert_id, i.*,
-    ROW_NUMBER() OVER (PARTITION BY a.alert_id ORDER BY i.opened_at, i.system, i.incident_id) AS n
-  FROM alerts a
-  JOIN incident_timeline i
-    ON (
-      i.rule = a.rule
-      OR strpos(lower(COALESCE(i.title, '')), lower(a.rule)) > 0
+    m.*,
+    ROW_NUMBER() OVER (PARTITION BY m.alert_id ORDER BY m.opened_at, m.system, m.incident_id) AS n
+  FROM (
+    SELECT a.alert_id, a.rule AS alert_rule, a.output AS alert_output,
+      a.event_time AS alert_time, i.*
+    FROM alerts a
+    JOIN incident_timeline i ON i.pod = a.pod
+    UNION ALL
+    SELECT a.alert_id, a.rule AS alert_rule, a.output AS alert_output,
+      a.event_time AS alert_time, i.*
+    FROM alerts a
+    JOIN incident_timeline i ON i.namespace = a.namespace
+    WHERE i.pod IS NULL
+  ) m
+  WHERE $correlation_window_minutes > 0
+    AND m.opened_at >= m.alert_time
+    AND EXTRACT(EPOCH FROM m.opened_at) - EXTRACT(EPOCH FROM m.alert_time)
+      <= 60 * $correlation_window_minutes
+    AND (
+      m.rule = m.alert_rule
+      OR strpos(lower(COALESCE(m.title, '')), lower(m.alert_rule)) > 0
       -- Falcosidekick sends the alert's output line as the incident's summary (PagerDuty
       -- cuts it at 1,024 characters).
-      OR (i.title IS NOT NULL AND a.output IS NOT NULL AND starts_with(a.output, i.title))
+      OR (m.title IS NOT NULL AND m.alert_output IS NOT NULL
+        AND starts_with(m.alert_output, m.title))
     )
-   AND (
-     i.pod = a.pod
-     OR (i.pod IS NULL AND i.namespace = a.namespace)
-   )
-  WHERE $correlation_window_minutes > 0
-    AND i.opened_at >= a.event_time
-    AND EXTRACT(EPOCH FROM i.opened_at) - EXTRACT(EPOCH FROM a.event_time)
-      <= 60 * $correlation_window_minutes
 )
 SELECT
   a.alert_id, a.engine, a.rule, a.priority, a.workload, a.namespace, a.pod,
