@@ -1,5 +1,8 @@
 //! End-to-end tests of the `evlake` binary, and of the lake read by DuckDB.
 
+#[path = "support/duckdb.rs"]
+mod duckdb;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -170,28 +173,12 @@ async fn duckdb_reads_what_evlake_wrote() {
         })
         .collect();
 
-    let python = std::env::var("EVLAKE_PYTHON").unwrap_or_else(|_| "python3".into());
-    let mut child = Command::new(&python)
-        .args(["-c", DUCKDB_READ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {python}: {e}; scripts/test installs duckdb"));
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(serde_json::to_string(&files).unwrap().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "duckdb failed (scripts/test installs it): {}",
-        text(&out.stderr)
+    let out = duckdb::run(
+        DUCKDB_READ,
+        &[],
+        serde_json::to_string(&files).unwrap().as_bytes(),
     );
-    let duck: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let duck: serde_json::Value = serde_json::from_slice(&out).unwrap();
 
     let session = evlake_query::QuerySession::builder(lake)
         .build()

@@ -13,6 +13,8 @@ use evlake_synth::{GenerateOptions, Truth, generate, ingest_config};
 
 #[path = "questions/bound.rs"]
 mod bound;
+#[path = "support/duckdb.rs"]
+mod duckdb;
 #[path = "questions/q1.rs"]
 mod q1;
 #[path = "questions/q1_cases.rs"]

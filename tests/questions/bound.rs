@@ -183,28 +183,8 @@ for table in sorted(os.listdir(lake)):
 for (row,) in con.execute(f"SELECT CAST(to_json(q) AS VARCHAR) FROM ({sql}\n) q").fetchall():
     print(row)
 "#;
-    let python = std::env::var("EVLAKE_PYTHON").unwrap_or_else(|_| "python3".into());
-    let mut child = std::process::Command::new(&python)
-        .args(["-c", SCRIPT, lake.to_str().unwrap()])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {python}: {e}; scripts/test installs duckdb"));
-    use std::io::Write as _;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(sql.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "duckdb: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
+    let out = crate::duckdb::run(SCRIPT, &[lake.to_str().unwrap()], sql.as_bytes());
+    String::from_utf8(out)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())

@@ -155,6 +155,12 @@ async fn ingest(lake: &Lake, kind: &str, name: &str, settings: Value, path: &Pat
     assert_eq!(summary.quarantined, 0, "{name}: {summary:?}");
 }
 
+/// Ingests what [`write_pushes`] wrote under `dir/github`, with its gate names.
+async fn ingest_github(lake: &Lake, dir: &Path) {
+    let gates = json!({"gates": {"sast": ["semgrep"], "deploy": ["deploy-production"]}});
+    ingest(lake, "github-actions", "github", gates, &dir.join("github")).await;
+}
+
 #[tokio::test]
 async fn q1_classifies_each_planted_rule_exactly() {
     let dir = tempfile::tempdir().unwrap();
@@ -291,15 +297,7 @@ async fn q1_classifies_each_planted_rule_exactly() {
     record_register(at, text).await;
     // The CI evidence an hour after the pushes.
     clock.set(pushed() + Duration::hours(1));
-    let gates = json!({"gates": {"sast": ["semgrep"], "deploy": ["deploy-production"]}});
-    ingest(
-        &lake,
-        "github-actions",
-        "github",
-        gates,
-        &dir.path().join("github"),
-    )
-    .await;
+    ingest_github(&lake, dir.path()).await;
     ingest(
         &lake,
         "sarif",
@@ -661,15 +659,7 @@ async fn only_unsuppressed_sast_findings_of_a_resolved_commit_make_a_leak() {
     let lake = Lake::open(&dir.path().join("lake").display().to_string())
         .unwrap()
         .with_clock(clock.clone());
-    let gates = json!({"gates": {"sast": ["semgrep"], "deploy": ["deploy-production"]}});
-    ingest(
-        &lake,
-        "github-actions",
-        "github",
-        gates,
-        &dir.path().join("github"),
-    )
-    .await;
+    ingest_github(&lake, dir.path()).await;
     let settings = json!({"path_template": "{repo_owner}/{repo_name}/{commit}/{tool}.sarif"});
     ingest(&lake, "sarif", "scans", settings, &sarif_dir).await;
     clock.set(end_of("2026-11-20") + Duration::hours(1));

@@ -237,6 +237,17 @@ fn falco(uuid: &str, at: &str, rule: &str, ns: Option<&str>, pod: Option<&str>) 
     .to_string()
 }
 
+/// Ingests `path` as a source of `kind` named after it, with its default settings; nothing
+/// may be quarantined.
+async fn ingest_cleanly(lake: &Lake, kind: &str, path: std::path::PathBuf) {
+    let summary = IngestRun::new(lake.clone(), kind, kind, &Map::new())
+        .unwrap()
+        .ingest_paths(&[path])
+        .await
+        .unwrap();
+    assert_eq!(summary.quarantined, 0, "{kind}: {summary:?}");
+}
+
 fn triggered(event_id: &str, incident: &str, at: &str, title: &str) -> String {
     json!({"event": {"id": event_id, "event_type": "incident.triggered", "occurred_at": at,
         "data": {"id": incident, "title": title, "status": "triggered"}}})
@@ -333,12 +344,7 @@ async fn each_correlation_strategy_matches_what_it_should_and_nothing_else() {
         ("pagerduty", write("pagerduty.jsonl", &incidents)),
         ("jira", write("jira.json", &[issue.to_string()])),
     ] {
-        let summary = IngestRun::new(lake.clone(), kind, kind, &Map::new())
-            .unwrap()
-            .ingest_paths(&[path])
-            .await
-            .unwrap();
-        assert_eq!(summary.quarantined, 0, "{kind}");
+        ingest_cleanly(&lake, kind, path).await;
     }
     let session = QuerySession::builder(lake).build().await.unwrap();
     let answer = session
@@ -463,12 +469,7 @@ async fn incidents_from_each_router_format_find_their_alert() {
     for (kind, lines) in [("falco", &alerts[..]), ("pagerduty", &incidents[..])] {
         let path = dir.path().join(format!("{kind}.jsonl"));
         std::fs::write(&path, lines.join("\n") + "\n").unwrap();
-        let summary = IngestRun::new(lake.clone(), kind, kind, &Map::new())
-            .unwrap()
-            .ingest_paths(&[path])
-            .await
-            .unwrap();
-        assert_eq!(summary.quarantined, 0, "{kind}");
+        ingest_cleanly(&lake, kind, path).await;
     }
     let session = QuerySession::builder(lake).build().await.unwrap();
     let answer = session
