@@ -142,6 +142,7 @@ fn main() {
         days,
         end: end(),
         seed: 1,
+        maturity: Default::default(),
     })
     .unwrap();
     let mb = truth.files["bytes"] as f64 / 1e6;

@@ -168,7 +168,7 @@ fn main() {
 
     // 2. q2 over a generated year of runtime evidence.
     let evidence = dir.path().join("org");
-    let truth = runtime::generate(&evidence, services, start, days, 1).unwrap();
+    let truth = runtime::generate(&evidence, services, start, days, 1, Default::default()).unwrap();
     println!(
         "\ngenerated {services} services × {days} days of runtime evidence: {:?}",
         truth.files

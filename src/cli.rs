@@ -10,7 +10,7 @@ use evlake_query::{Answer, OutputFormat, QuerySession, render_batches};
 use evlake_store::{FindingKind, Lake, TableSummary, VerifyReport};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use evlake_synth::{GenerateOptions, generate, ingest_config};
+use evlake_synth::{GenerateOptions, Maturity, generate, ingest_config};
 
 const EXIT_CODES: &str = "Exit codes:
   0  success
@@ -154,6 +154,10 @@ enum Command {
         /// The last day of history (YYYY-MM-DD); default yesterday, the last complete day.
         #[arg(long)]
         end: Option<NaiveDate>,
+        /// How mature the organisation's practice is: none, scanning, advisory or enforced
+        /// (each question's rung follows; see `truth.json`).
+        #[arg(long, default_value = "advisory")]
+        maturity: Maturity,
     },
     /// Generate a small organisation's evidence, ingest it into a fresh lake with progress
     /// shown, verify the lake and answer q1: the quickest look at what evlake does.
@@ -376,6 +380,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             days,
             seed,
             end,
+            maturity,
         } => {
             let options = GenerateOptions {
                 out: out.clone(),
@@ -383,6 +388,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
                 days: *days,
                 end: end.unwrap_or_else(last_complete_day),
                 seed: *seed,
+                maturity: *maturity,
             };
             let began = Instant::now();
             let truth = generate(&options)?;
@@ -495,6 +501,7 @@ async fn demo(
         days,
         end: last_complete_day(),
         seed: 42,
+        maturity: Maturity::default(),
     };
     println!(
         "1. Generating {services} services' evidence over {days} days (GitHub Actions API bodies, SARIF, an exceptions register, Falco alerts, PagerDuty webhook events, Jira issues) into {} …",

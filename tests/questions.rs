@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use evlake_core::FixedClock;
 use evlake_ingest::{IngestConfig, IngestRun};
 use evlake_store::Lake;
-use evlake_synth::{GenerateOptions, Truth, generate, ingest_config};
+use evlake_synth::{GenerateOptions, Maturity, Truth, generate, ingest_config};
 
 #[path = "questions/bound.rs"]
 mod bound;
@@ -21,6 +21,8 @@ mod q1;
 mod q1_cases;
 #[path = "questions/q2.rs"]
 mod q2;
+#[path = "questions/rungs.rs"]
+mod rungs;
 
 pub(crate) fn end_of(day: &str) -> DateTime<Utc> {
     evlake_core::time::parse_instant(day).unwrap()
@@ -33,12 +35,24 @@ pub(crate) fn runtime_source(name: &str) -> bool {
 }
 
 pub(crate) fn organisation(dir: &Path, seed: u64, services: u32, days: u32) -> Truth {
+    organisation_of(dir, seed, services, days, Maturity::default())
+}
+
+/// A generated organisation of `maturity`, its history ending 2026-11-20.
+pub(crate) fn organisation_of(
+    dir: &Path,
+    seed: u64,
+    services: u32,
+    days: u32,
+    maturity: Maturity,
+) -> Truth {
     generate(&GenerateOptions {
         out: dir.to_path_buf(),
         services,
         days,
         end: NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
         seed,
+        maturity,
     })
     .unwrap()
 }

@@ -1,7 +1,9 @@
 -- Every production deploy attempt, classified by the SAST evidence for its commit that
--- existed when it started. An attempt is a job of the `deploy` gate (with the production
--- deployment it made, if any), or a production deployment that no ingested
--- deploy job made (e.g. one created by an external CD tool).
+-- existed when it started. An attempt is a job of the `deploy` gate that ran for production
+-- (its environment, else its branch: a pull-request or feature-branch run whose deploy job
+-- was skipped is no attempt; one that names neither counts) or made a production deployment,
+-- or a production deployment that no ingested deploy job made (e.g. one created by an
+-- external CD tool).
 --   outcome  `deployed` when the job succeeded (or the deployment went out), `failed` when the
 --            job ran and failed (or the deployment failed), else `blocked` (it did not run:
 --            skipped or cancelled)
@@ -20,10 +22,26 @@
 WITH deploy_jobs AS (
   SELECT * FROM ci_gates WHERE gate = 'deploy' AND record_kind <> 'run'
 ),
+made_by AS (
+  -- The deploy job that made each production deployment: the one its status names, else
+  -- (a status whose URL names no job) the deploy job of the same repository and commit, and
+  -- environment where the job names one, that was running when the deployment was created.
+  SELECT d.provider, d.repo, d.deploy_id, d.environment, d.job_id
+  FROM deployment_outcomes d
+  WHERE d.production AND d.job_id IS NOT NULL
+  UNION ALL
+  SELECT d.provider, d.repo, d.deploy_id, d.environment, MIN(j.job_id) AS job_id
+  FROM deployment_outcomes d
+  JOIN deploy_jobs j
+    ON j.provider = d.provider AND j.repo = d.repo AND j.commit_sha = d.commit_sha
+   AND (j.environment IS NULL OR j.environment = d.environment)
+   AND d.created_at >= j.started_at AND d.created_at <= j.finished_at
+  WHERE d.production AND d.job_id IS NULL
+  GROUP BY d.provider, d.repo, d.deploy_id, d.environment
+),
 linked AS (
   SELECT provider, repo, job_id, MIN(deploy_id) AS deploy_id, MAX(environment) AS environment
-  FROM deployment_outcomes
-  WHERE production AND job_id IS NOT NULL
+  FROM made_by
   GROUP BY provider, repo, job_id
 ),
 attempts AS (
@@ -35,6 +53,7 @@ attempts AS (
     j.event_time, j.ingested_at, j.source, j.source_name, j.source_id, j.record_sha256
   FROM deploy_jobs j
   LEFT JOIN linked l ON l.provider = j.provider AND l.repo = j.repo AND l.job_id = j.job_id
+  WHERE j.production IS NULL OR j.production OR l.deploy_id IS NOT NULL
   UNION ALL
   SELECT
     d.provider, d.repo, d.deploy_id, d.environment, d.commit_sha, d.run_id,
@@ -56,6 +75,11 @@ attempts AS (
       SELECT 1 FROM ci_jobs c
       WHERE c.provider = d.provider AND c.repo = d.repo AND c.job_id = d.job_id
         AND c.gate = 'deploy' AND c.ingested_at <= $known_at
+    )
+    -- Nor is one matched to its deploy job by commit and time.
+    AND NOT EXISTS (
+      SELECT 1 FROM made_by m
+      WHERE m.provider = d.provider AND m.repo = d.repo AND m.deploy_id = d.deploy_id
     )
 ),
 with_gates AS (

@@ -23,6 +23,75 @@ fn ids(answer: &Answer, class: &str) -> Vec<String> {
     ids
 }
 
+/// The verdict and level the rubric must give as of `as_of`, worked out from what the
+/// generator planted (the rubric's targets restated: SAST before 95 % of deploys for level 2,
+/// 99 % in each of three 30-day periods for level 4, at most 5 % excepted).
+pub(crate) fn expected(truth: &Truth, as_of: DateTime<Utc>) -> (Verdict, u8) {
+    let window = |from: DateTime<Utc>| move |t: DateTime<Utc>| t > from && t <= as_of;
+    let in_window = window(as_of - Duration::days(7));
+    let count = |class: &str, from: DateTime<Utc>| truth.in_window(class, from, as_of).len();
+    let week = as_of - Duration::days(7);
+    let (leaks, blocked) = (count("advisory_leak", week), count("blocked", week));
+    let verdict = if leaks > 0 {
+        Verdict::Contradicted
+    } else if blocked > 0 {
+        Verdict::Evidenced
+    } else {
+        Verdict::NotEvidenced
+    };
+    // (deployed, after SAST, leaks, excepted) in the deploys that `admits`.
+    let tally = |admits: &dyn Fn(DateTime<Utc>) -> bool| {
+        let deployed: Vec<_> = truth
+            .deployed
+            .iter()
+            .filter(|d| admits(d.event_time))
+            .collect();
+        let planted = |class: &str| {
+            truth
+                .planted
+                .iter()
+                .filter(|p| p.class == class && admits(p.event_time))
+                .count()
+        };
+        (
+            deployed.len(),
+            deployed.iter().filter(|d| d.after_sast).count(),
+            planted("advisory_leak"),
+            planted("excepted"),
+        )
+    };
+    let share = |part: usize, whole: usize| (whole > 0).then(|| part as f64 / whole as f64);
+    let (deployed, after_sast, _, excepted) = tally(&in_window);
+    let coverage = share(after_sast, deployed);
+    let open_without_expiry = truth
+        .register
+        .iter()
+        .filter(|e| e.created <= as_of && e.expires.is_none())
+        .count();
+    let level1 = after_sast > 0 || blocked > 0;
+    let level2 = coverage.is_some_and(|c| c >= 0.95);
+    let level3 = count("blocked", as_of - Duration::days(90)) > 0
+        && leaks == 0
+        && share(excepted, deployed).is_some_and(|s| s <= 0.05)
+        && open_without_expiry == 0;
+    let level4 = (0..3).all(|k| {
+        let (to, from) = (
+            as_of - Duration::days(30 * k),
+            as_of - Duration::days(30 * (k + 1)),
+        );
+        let (deployed, after_sast, leaks, excepted) = tally(&|t| t > from && t <= to);
+        deployed > 0
+            && share(after_sast, deployed).is_some_and(|c| c >= 0.99)
+            && leaks == 0
+            && share(excepted, deployed).is_some_and(|s| s <= 0.05)
+    });
+    let level = [level1, level2, level3, level4]
+        .iter()
+        .take_while(|holds| **holds)
+        .count() as u8;
+    (verdict, level)
+}
+
 /// The answer agrees with the truth for the window ending at `as_of`.
 fn assert_matches(answer: &Answer, truth: &Truth, as_of: DateTime<Utc>) {
     let window_start = as_of - Duration::days(7);
@@ -126,23 +195,12 @@ async fn q1_equals_the_planted_truth_for_several_seeds_and_dates() {
             let as_of = end_of(as_of);
             let answer = session.ask("q1", Some(as_of), None).await.unwrap();
             assert_matches(&answer, &truth, as_of);
-            let leaks = truth.in_window("advisory_leak", as_of - Duration::days(7), as_of);
-            let expected = if leaks.is_empty() {
-                Verdict::Evidenced
-            } else {
-                Verdict::Contradicted
-            };
-            assert_eq!(answer.verdict, expected, "seed {seed} as of {as_of}");
-            // A leak in the window caps the level at 2 (advisory); SAST ran before every deploy.
-            if leaks.is_empty() {
-                assert!(
-                    answer.level >= 2,
-                    "seed {seed} as of {as_of}: {}",
-                    answer.level
-                );
-            } else {
-                assert_eq!(answer.level, 2, "seed {seed} as of {as_of}");
-            }
+            assert_eq!(
+                (answer.verdict, answer.level),
+                expected(&truth, as_of),
+                "seed {seed} as of {as_of}: {:?}",
+                answer.metrics
+            );
         }
     }
 }

@@ -695,3 +695,177 @@ async fn only_unsuppressed_sast_findings_of_a_resolved_commit_make_a_leak() {
         "h went out without a SAST job: coverage 0.8"
     );
 }
+
+#[tokio::test]
+async fn only_production_runs_are_attempts_and_a_job_failing_in_a_passing_run_is_advisory() {
+    let t0 = pushed();
+    // (repo, branch, run conclusion): each run's SAST job failed and its deploy job was
+    // skipped.
+    let runs = [
+        // A pull request's run: its deploy job is skipped by `if:`, not blocked.
+        ("acme/pr", "feature/login", "failure"),
+        // `continue-on-error` on the SAST job: the run concluded `success` though the job
+        // failed, so the failure did not block; the deploy was skipped by its own condition.
+        ("acme/coe", "main", "success"),
+        // The SAST gate failed the run and the deploy job that needs it was skipped: blocked.
+        ("acme/block", "main", "failure"),
+    ];
+    let (mut run_bodies, mut job_bodies) = (Vec::new(), Vec::new());
+    for (i, (repo, branch, conclusion)) in runs.iter().enumerate() {
+        let (run_id, commit) = (9100 + i as u64, format!("{:040x}", 0xfeed + i));
+        let api = format!("https://api.github.com/repos/{repo}");
+        run_bodies.push(json!({
+            "id": run_id, "name": "ci", "head_branch": branch, "head_sha": commit,
+            "event": if branch.starts_with("feature/") { "pull_request" } else { "push" },
+            "status": "completed", "conclusion": conclusion, "workflow_id": 7,
+            "url": format!("{api}/actions/runs/{run_id}"), "created_at": ts(t0),
+            "updated_at": ts(t0 + Duration::minutes(12)), "run_attempt": 1,
+            "run_started_at": ts(t0), "repository": {"full_name": repo},
+        }));
+        let job = |id: u64, name: &str, conclusion: &str, start: DateTime<Utc>| {
+            json!({
+                "id": id, "run_id": run_id, "workflow_name": "ci", "head_branch": branch,
+                "run_url": format!("{api}/actions/runs/{run_id}"), "run_attempt": 1,
+                "head_sha": commit, "status": "completed", "conclusion": conclusion,
+                "created_at": ts(t0), "started_at": ts(start),
+                "completed_at": ts(start + Duration::minutes(5)), "name": name, "steps": [],
+            })
+        };
+        let id = 91_000 + 2 * i as u64;
+        job_bodies.push(json!({"total_count": 2, "jobs": [
+            job(id, "semgrep", "failure", t0),
+            job(id + 1, "deploy-production", "skipped", t0 + Duration::minutes(10)),
+        ]}));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let github = dir.path().join("github");
+    std::fs::create_dir_all(&github).unwrap();
+    std::fs::write(
+        github.join("runs.json"),
+        json!({"total_count": 3, "workflow_runs": run_bodies}).to_string(),
+    )
+    .unwrap();
+    let lines: String = job_bodies.iter().map(|b| b.to_string() + "\n").collect();
+    std::fs::write(github.join("jobs.jsonl"), lines).unwrap();
+
+    let lake = Lake::open("memory://").unwrap();
+    ingest_github(&lake, dir.path()).await;
+    let session = QuerySession::builder(lake).build().await.unwrap();
+    let answer = session
+        .ask("q1", Some(t0 + Duration::hours(2)), None)
+        .await
+        .unwrap();
+    let blocked: Vec<&str> = answer
+        .evidence
+        .iter()
+        .map(|r| r["repo"].as_str().unwrap())
+        .collect();
+    assert_eq!(blocked, ["acme/block"], "{:?}", answer.evidence);
+    assert_eq!(answer.evidence[0]["class"], "blocked");
+    assert_eq!(answer.evidence[0]["blocked_by"], "semgrep");
+    let m = |k: &str| answer.metrics[k].clone();
+    // The pull request's deploy is no attempt; the advisory one is an attempt, not a block.
+    assert_eq!(
+        (m("prod_deploys"), m("blocked_by_sast")),
+        (json!(2), json!(1))
+    );
+    assert_eq!(m("advisory_leaks"), json!(0));
+    assert_eq!(answer.verdict, Verdict::Evidenced);
+    // Nothing went out, so there is no coverage to speak of: level 1 (SAST ran).
+    assert_eq!(answer.level, 1, "{:?}", answer.metrics);
+}
+
+#[tokio::test]
+async fn a_deploy_seen_as_job_check_run_and_unlinked_deployment_is_one_attempt() {
+    let t0 = pushed();
+    let (repo, run_id, commit) = ("acme/once", 9300u64, format!("{:040x}", 0xface));
+    let api = format!("https://api.github.com/repos/{repo}");
+    let (sast_id, deploy_id) = (93_000u64, 93_001u64);
+    let job = |id: u64, name: &str, conclusion: &str, start: DateTime<Utc>| {
+        json!({
+            "id": id, "run_id": run_id, "workflow_name": "ci", "head_branch": "main",
+            "run_url": format!("{api}/actions/runs/{run_id}"), "run_attempt": 1,
+            "head_sha": commit, "status": "completed", "conclusion": conclusion,
+            "created_at": ts(t0), "started_at": ts(start),
+            "completed_at": ts(start + Duration::minutes(5)), "name": name, "steps": [],
+        })
+    };
+    // The same two jobs as the checks API lists them: check runs with the jobs' ids.
+    let check = |id: u64, name: &str, conclusion: &str, start: DateTime<Utc>| {
+        json!({
+            "id": id, "name": name, "head_sha": commit, "status": "completed",
+            "conclusion": conclusion, "started_at": ts(start),
+            "completed_at": ts(start + Duration::minutes(5)),
+            "url": format!("{api}/check-runs/{id}"),
+            "check_suite": {"id": 77, "head_branch": "main"},
+            "app": {"slug": "github-actions"},
+        })
+    };
+    let deploy_start = t0 + Duration::minutes(10);
+    let url = format!("{api}/deployments/9301");
+    let bodies = [
+        json!({"total_count": 2, "jobs": [
+            job(sast_id, "semgrep", "failure", t0),
+            job(deploy_id, "deploy-production", "success", deploy_start),
+        ]}),
+        json!({"total_count": 2, "check_runs": [
+            check(sast_id, "semgrep", "failure", t0),
+            check(deploy_id, "deploy-production", "success", deploy_start),
+        ]}),
+        // The deployment the job made, its status pointing at the application, not the job.
+        json!([{"url": url, "id": 9301, "sha": commit, "ref": "main",
+            "environment": "production", "created_at": ts(deploy_start + Duration::minutes(1)),
+            "updated_at": ts(deploy_start + Duration::minutes(4)),
+            "statuses_url": format!("{url}/statuses"), "repository_url": api}]),
+        json!([{"url": format!("{url}/statuses/1"), "id": 9302, "state": "success",
+            "environment": "production", "target_url": "https://app.acme.example/",
+            "created_at": ts(deploy_start + Duration::minutes(4)),
+            "updated_at": ts(deploy_start + Duration::minutes(4)),
+            "deployment_url": url, "repository_url": api}]),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let github = dir.path().join("github");
+    std::fs::create_dir_all(&github).unwrap();
+    let lines: String = bodies.iter().map(|b| b.to_string() + "\n").collect();
+    std::fs::write(github.join("bodies.jsonl"), lines).unwrap();
+
+    let lake = Lake::open("memory://").unwrap();
+    ingest_github(&lake, dir.path()).await;
+    let session = QuerySession::builder(lake.clone()).build().await.unwrap();
+    let answer = session
+        .ask("q1", Some(t0 + Duration::hours(2)), None)
+        .await
+        .unwrap();
+    let m = |k: &str| answer.metrics[k].clone();
+    assert_eq!(
+        (m("prod_deploys"), m("advisory_leaks"), m("sast_runs")),
+        (json!(1), json!(1), json!(1)),
+        "{:?}",
+        answer.evidence
+    );
+    let leak = &answer.evidence[0];
+    assert_eq!(
+        (&leak["class"], &leak["deploy_id"], &leak["deploy_job"]),
+        (
+            &json!("advisory_leak"),
+            &json!("9301"),
+            &json!("deploy-production")
+        )
+    );
+    // A deploy went out past a failed gate and no exceptions register was ever recorded: it
+    // cannot be told from an excepted one.
+    assert_eq!(answer.verdict, Verdict::NoData);
+    assert_eq!(m("sources_missing_names"), json!("exceptions"));
+    // With the register (it lists none), the same deploy is a leak.
+    std::fs::write(dir.path().join("exceptions.yaml"), "exceptions: []\n").unwrap();
+    let register = dir.path().join("exceptions.yaml");
+    ingest(&lake, "exceptions", "register", json!({}), &register).await;
+    let session = QuerySession::builder(lake).build().await.unwrap();
+    let answer = session
+        .ask("q1", Some(t0 + Duration::hours(2)), None)
+        .await
+        .unwrap();
+    assert_eq!(answer.metrics["sources_unusable"], 0);
+    assert_eq!(answer.verdict, Verdict::Contradicted);
+    assert_eq!(answer.level, 2, "{:?}", answer.metrics);
+}

@@ -207,6 +207,9 @@ static TABLES: LazyLock<Vec<TableSpec>> = LazyLock::new(|| {
                 text("commit_sha"),
                 text("branch"),
                 text("environment"),
+                // Ran for production: by its environment when it names one, else by its
+                // branch (the source's `production_environments`, `production_branches`).
+                flag("production"),
                 instant("started_at"),
                 instant("completed_at"),
                 text("actor"),

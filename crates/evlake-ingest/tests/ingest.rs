@@ -344,6 +344,17 @@ async fn an_exceptions_register_in_yaml_and_csv() {
     )
     .await;
     assert_eq!(states[0]["n"], 2);
+
+    // A register emptied down to its key holds no exceptions: not a malformed file.
+    for emptied in ["exceptions:\n", "# all closed\nexceptions: []\n"] {
+        std::fs::write(dir.path().join("exceptions.yaml"), emptied).unwrap();
+        let summary = run.ingest_paths(&[dir.path().to_path_buf()]).await.unwrap();
+        assert_eq!(
+            (summary.records, summary.quarantined),
+            (0, 0),
+            "{emptied:?}"
+        );
+    }
 }
 
 #[test]

@@ -38,6 +38,7 @@ pub const VIEWS: &[SqlFile] = &[
     sql_file!("views/incident_timeline.sql"),
     sql_file!("views/prod_deploy_attempts.sql"),
     sql_file!("views/runtime_alert_incidents.sql"),
+    sql_file!("views/source_coverage.sql"),
 ];
 
 /// The questions' evidence and metrics queries, looked up by the names `rubric.toml` gives.

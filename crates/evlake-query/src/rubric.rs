@@ -19,8 +19,21 @@ pub struct Rubric {
 impl Rubric {
     /// Parses a rubric; an error names the key that is wrong.
     pub fn parse(text: &str) -> Result<Self> {
+        let questions: BTreeMap<String, QuestionRubric> =
+            toml::from_str(text).map_err(|e| Error::Rubric(e.to_string()))?;
+        for (id, q) in &questions {
+            for c in q.conditions() {
+                if let Threshold::Named(name) = &c.threshold
+                    && q.threshold(name).is_none()
+                {
+                    return Err(Error::Rubric(format!(
+                        "[{id}] condition '{c}': '{name}' is neither a target nor a parameter of {id}"
+                    )));
+                }
+            }
+        }
         Ok(Self {
-            questions: toml::from_str(text).map_err(|e| Error::Rubric(e.to_string()))?,
+            questions,
             sha256: evlake_core::sha256_hex(text.as_bytes()),
         })
     }
@@ -81,6 +94,10 @@ pub struct QuestionRubric {
     /// (`$correlation_window_minutes`, …).
     #[serde(default)]
     pub parameters: BTreeMap<String, i64>,
+    /// The targets the ladder's conditions compare metrics with, by name, each with its
+    /// meaning (a condition may also compare with a parameter, by name).
+    #[serde(default)]
+    pub targets: BTreeMap<String, Target>,
     /// The DSOMM activities this question samples.
     pub activities: Vec<ActivityRef>,
     /// When the verdict is other than `not_evidenced`.
@@ -99,6 +116,16 @@ pub struct ActivityRef {
     pub name: String,
     /// Its DSOMM level in model 4.3.1.
     pub level: u8,
+}
+
+/// A target of the ladder: a value a metric must reach, and what it means.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    /// The value.
+    pub value: f64,
+    /// What meeting it means, in words.
+    pub meaning: String,
 }
 
 /// Conditions for the verdicts; the first that holds wins, in this order.
@@ -126,9 +153,27 @@ pub struct LevelRule {
 }
 
 impl QuestionRubric {
+    /// The value of a target or parameter a condition names.
+    fn threshold(&self, name: &str) -> Option<f64> {
+        self.targets
+            .get(name)
+            .map(|t| t.value)
+            .or_else(|| self.parameters.get(name).map(|v| *v as f64))
+    }
+
+    /// Every condition of the verdicts and the ladder.
+    pub fn conditions(&self) -> impl Iterator<Item = &Condition> {
+        self.levels
+            .iter()
+            .flat_map(|l| &l.when)
+            .chain(&self.verdict.no_data)
+            .chain(&self.verdict.contradicted)
+            .chain(&self.verdict.evidenced)
+    }
+
     /// The verdict for `metrics`.
     pub fn verdict(&self, metrics: &BTreeMap<String, Value>) -> Verdict {
-        let holds = |conditions: &[Condition]| all_hold(conditions, metrics);
+        let holds = |conditions: &[Condition]| self.all_hold(conditions, metrics);
         if holds(&self.verdict.no_data) {
             Verdict::NoData
         } else if holds(&self.verdict.contradicted) {
@@ -146,23 +191,38 @@ impl QuestionRubric {
         levels.sort_by_key(|l| l.level);
         levels
             .iter()
-            .take_while(|l| all_hold(&l.when, metrics))
+            .take_while(|l| self.all_hold(&l.when, metrics))
             .last()
             .map_or(0, |l| l.level)
     }
+
+    fn all_hold(&self, conditions: &[Condition], metrics: &BTreeMap<String, Value>) -> bool {
+        !conditions.is_empty()
+            && conditions.iter().all(|c| {
+                let value = match &c.threshold {
+                    Threshold::Number(v) => Some(*v),
+                    Threshold::Named(name) => self.threshold(name),
+                };
+                value.is_some_and(|v| c.holds(metrics, v))
+            })
+    }
 }
 
-fn all_hold(conditions: &[Condition], metrics: &BTreeMap<String, Value>) -> bool {
-    !conditions.is_empty() && conditions.iter().all(|c| c.holds(metrics))
-}
-
-/// `<metric> <op> <number>`, e.g. `advisory_leaks == 0`.
+/// `<metric> <op> <threshold>`, e.g. `advisory_leaks == 0` or
+/// `excepted_share <= max_excepted_share` (a target or parameter of the question).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(try_from = "String")]
 pub struct Condition {
     metric: String,
     op: Op,
-    value: f64,
+    threshold: Threshold,
+}
+
+/// What a condition compares with.
+#[derive(Debug, Clone, PartialEq)]
+enum Threshold {
+    Number(f64),
+    Named(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -191,7 +251,7 @@ impl TryFrom<String> for Condition {
         let parts: Vec<&str> = text.split_whitespace().collect();
         let [metric, op, value] = parts[..] else {
             return Err(format!(
-                "condition '{text}': expected '<metric> <op> <number>'"
+                "condition '{text}': expected '<metric> <op> <number or target>'"
             ));
         };
         let op = OPS
@@ -199,30 +259,41 @@ impl TryFrom<String> for Condition {
             .find(|(s, _)| *s == op)
             .map(|(_, op)| *op)
             .ok_or_else(|| format!("condition '{text}': unknown operator '{op}'"))?;
-        let value = value
-            .parse()
-            .map_err(|_| format!("condition '{text}': '{value}' is not a number"))?;
+        let threshold = match value.parse() {
+            Ok(number) => Threshold::Number(number),
+            Err(_)
+                if value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && value.starts_with(|c: char| c.is_ascii_alphabetic()) =>
+            {
+                Threshold::Named(value.to_string())
+            }
+            Err(_) => {
+                return Err(format!(
+                    "condition '{text}': '{value}' is neither a number nor a name"
+                ));
+            }
+        };
         Ok(Self {
             metric: metric.to_string(),
             op,
-            value,
+            threshold,
         })
     }
 }
 
 impl Condition {
-    /// Whether the condition holds; a missing or null metric never does.
-    pub fn holds(&self, metrics: &BTreeMap<String, Value>) -> bool {
+    /// Whether the condition holds against `value`; a missing or null metric never does.
+    fn holds(&self, metrics: &BTreeMap<String, Value>, value: f64) -> bool {
         let Some(x) = metrics.get(&self.metric).and_then(Value::as_f64) else {
             return false;
         };
         match self.op {
-            Op::Eq => x == self.value,
-            Op::Ne => x != self.value,
-            Op::Gt => x > self.value,
-            Op::Ge => x >= self.value,
-            Op::Lt => x < self.value,
-            Op::Le => x <= self.value,
+            Op::Eq => x == value,
+            Op::Ne => x != value,
+            Op::Gt => x > value,
+            Op::Ge => x >= value,
+            Op::Lt => x < value,
+            Op::Le => x <= value,
         }
     }
 
@@ -238,7 +309,10 @@ impl fmt::Display for Condition {
             .iter()
             .find(|(_, o)| *o == self.op)
             .map_or("?", |(s, _)| s);
-        write!(f, "{} {op} {}", self.metric, self.value)
+        match &self.threshold {
+            Threshold::Number(v) => write!(f, "{} {op} {v}", self.metric),
+            Threshold::Named(name) => write!(f, "{} {op} {name}", self.metric),
+        }
     }
 }
 
@@ -257,15 +331,18 @@ mod tests {
     #[test]
     fn conditions_parse_and_compare() {
         let c = Condition::try_from("advisory_leaks == 0".to_string()).unwrap();
-        assert!(c.holds(&metrics(&[("advisory_leaks", json!(0))])));
-        assert!(!c.holds(&metrics(&[("advisory_leaks", json!(2))])));
-        assert!(!c.holds(&metrics(&[("advisory_leaks", Value::Null)])));
-        assert!(!c.holds(&metrics(&[])));
+        assert!(c.holds(&metrics(&[("advisory_leaks", json!(0))]), 0.0));
+        assert!(!c.holds(&metrics(&[("advisory_leaks", json!(2))]), 0.0));
+        assert!(!c.holds(&metrics(&[("advisory_leaks", Value::Null)]), 0.0));
+        assert!(!c.holds(&metrics(&[]), 0.0));
         let share = Condition::try_from("share >= 0.5".to_string()).unwrap();
-        assert!(share.holds(&metrics(&[("share", json!(0.5))])));
-        assert!(!share.holds(&metrics(&[("share", json!(0.49))])));
+        assert!(share.holds(&metrics(&[("share", json!(0.5))]), 0.5));
+        assert!(!share.holds(&metrics(&[("share", json!(0.49))]), 0.5));
         assert_eq!(share.to_string(), "share >= 0.5");
-        for bad in ["x =~ 1", "x > one", "x >"] {
+        let named = Condition::try_from("share >= min_share".to_string()).unwrap();
+        assert_eq!(named.threshold, Threshold::Named("min_share".into()));
+        assert_eq!(named.to_string(), "share >= min_share");
+        for bad in ["x =~ 1", "x > 1one", "x > a-b", "x >"] {
             assert!(Condition::try_from(bad.to_string()).is_err(), "{bad}");
         }
     }
@@ -283,14 +360,13 @@ mod tests {
             let q = rubric.question(id).unwrap();
             assert!(!q.activities.is_empty(), "{id} cites DSOMM activities");
             let sql = crate::catalog::question_file(&q.metrics_sql).unwrap().text;
-            let conditions = q
-                .levels
-                .iter()
-                .flat_map(|l| &l.when)
-                .chain(&q.verdict.no_data)
-                .chain(&q.verdict.contradicted)
-                .chain(&q.verdict.evidenced);
-            for c in conditions {
+            for target in q.targets.values() {
+                assert!(
+                    !target.meaning.is_empty(),
+                    "{id}: every target says what it means"
+                );
+            }
+            for c in q.conditions() {
                 assert!(
                     sql.contains(&format!("AS {}", c.metric())),
                     "{id}: {c} is not a metric"
@@ -313,10 +389,12 @@ mod tests {
             lookback_days = 90
             activities = []
             verdict = { no_data = ["n == 0"], contradicted = ["bad > 0"], evidenced = ["good > 0"] }
+            targets = { min_cover = { value = 0.9, meaning = "nine in ten" } }
+            parameters = { most_bad = 0 }
             levels = [
               { level = 1, meaning = "runs", when = ["runs > 0"] },
-              { level = 2, meaning = "covers", when = ["cover >= 0.9"] },
-              { level = 3, meaning = "blocks", when = ["good > 0", "bad == 0"] },
+              { level = 2, meaning = "covers", when = ["cover >= min_cover"] },
+              { level = 3, meaning = "blocks", when = ["good > 0", "bad <= most_bad"] },
             ]
             "#,
         )
@@ -333,35 +411,117 @@ mod tests {
         assert_eq!(q.verdict(&m), Verdict::Evidenced);
         let m = metrics(&[("n", json!(0)), ("runs", json!(0))]);
         assert_eq!((q.level(&m), q.verdict(&m)), (0, Verdict::NoData));
+        let m = metrics(&[("n", json!(5)), ("runs", json!(3)), ("cover", json!(0.9))]);
+        assert_eq!(q.level(&m), 2, "a target is compared by its value");
         let err = Rubric::parse("[q]\ntitle = 1").unwrap_err().to_string();
         assert!(err.contains("title"), "{err}");
+        let unknown = r#"
+            [q]
+            title = "t"
+            sql = "a.sql"
+            metrics_sql = "b.sql"
+            window_days = 7
+            lookback_days = 90
+            activities = []
+            verdict = { no_data = ["n == 0"], contradicted = ["bad > 0"], evidenced = ["good > 0"] }
+            levels = [{ level = 1, meaning = "runs", when = ["runs > min_runs"] }]
+            "#;
+        let err = Rubric::parse(unknown).unwrap_err().to_string();
+        assert!(
+            err.contains("'min_runs' is neither a target nor a parameter"),
+            "{err}"
+        );
     }
 
     #[test]
     fn q2_climbs_from_alerts_to_tracked_remediation_within_target() {
         let q2 = Rubric::builtin().question("q2").unwrap();
         let mut m = metrics(&[
-            ("sources_missing", json!(0)),
+            ("sources_unusable", json!(0)),
             ("alerts", json!(40)),
             ("alerts_with_incident", json!(0)),
             ("remediated", json!(0)),
             ("routed_share", json!(0.0)),
-            ("remediated_periods", json!(0)),
-            ("p90_minutes_to_remediate_lookback", Value::Null),
+            ("p90_minutes_to_remediate", Value::Null),
+            ("periods_tracked", json!(0)),
+            ("max_period_p90_minutes_to_remediate", Value::Null),
         ]);
         // Alerts fire, none reaches anyone: audit-only detection.
         assert_eq!((q2.verdict(&m), q2.level(&m)), (Verdict::Contradicted, 1));
         m.insert("alerts_with_incident".into(), json!(25));
-        m.insert("routed_share".into(), json!(0.6));
-        m.insert("remediated".into(), json!(20));
-        assert_eq!((q2.verdict(&m), q2.level(&m)), (Verdict::Evidenced, 2));
         m.insert("routed_share".into(), json!(0.95));
-        m.insert("remediated_periods".into(), json!(3));
-        m.insert("p90_minutes_to_remediate_lookback".into(), json!(2880.0));
-        assert_eq!(q2.level(&m), 3, "tracked, but the p90 misses a day");
-        m.insert("p90_minutes_to_remediate_lookback".into(), json!(600.0));
+        m.insert("remediated".into(), json!(20));
+        m.insert("p90_minutes_to_remediate".into(), json!(2000.0));
+        assert_eq!(
+            (q2.verdict(&m), q2.level(&m)),
+            (Verdict::Evidenced, 2),
+            "routed, but remediated past the target"
+        );
+        m.insert("p90_minutes_to_remediate".into(), json!(600.0));
+        m.insert("routed_share".into(), json!(0.6));
+        assert_eq!(
+            q2.level(&m),
+            2,
+            "within the target, but too few alerts routed"
+        );
+        m.insert("routed_share".into(), json!(0.95));
+        m.insert("periods_tracked".into(), json!(3));
+        m.insert("max_period_p90_minutes_to_remediate".into(), json!(2880.0));
+        assert_eq!(
+            q2.level(&m),
+            3,
+            "tracked, but one period's p90 misses a day"
+        );
+        m.insert("max_period_p90_minutes_to_remediate".into(), json!(600.0));
         assert_eq!(q2.level(&m), 4);
-        m.insert("sources_missing".into(), json!(1));
+        m.insert("periods_tracked".into(), json!(2));
+        assert_eq!(q2.level(&m), 3, "two periods are not a trend");
+        m.insert("sources_unusable".into(), json!(1));
         assert_eq!(q2.verdict(&m), Verdict::NoData);
+    }
+
+    #[test]
+    fn q1_needs_a_block_in_the_window_overrides_within_target_and_three_tracked_periods() {
+        let q1 = Rubric::builtin().question("q1").unwrap();
+        let mut m = metrics(&[
+            ("sources_unusable", json!(0)),
+            ("sast_runs", json!(30)),
+            ("sast_coverage", json!(1.0)),
+            ("blocked_by_sast", json!(0)),
+            ("blocked_by_sast_lookback", json!(2)),
+            ("advisory_leaks", json!(0)),
+            ("excepted_late", json!(0)),
+            ("excepted_share", json!(0.1)),
+            ("suppressed_blocking_findings", json!(0)),
+            ("exceptions_without_expiry", json!(0)),
+            ("exceptions_without_owner", json!(0)),
+            ("periods_tracked", json!(3)),
+            ("min_period_sast_coverage", json!(1.0)),
+            ("max_period_advisory_leaks", json!(0)),
+            ("max_period_excepted_share", json!(0.1)),
+        ]);
+        assert_eq!(
+            (q1.verdict(&m), q1.level(&m)),
+            (Verdict::NotEvidenced, 2),
+            "the last block lies before the window; one deploy in ten went out excepted"
+        );
+        m.insert("blocked_by_sast".into(), json!(1));
+        m.insert("excepted_share".into(), json!(0.05));
+        assert_eq!((q1.verdict(&m), q1.level(&m)), (Verdict::Evidenced, 3));
+        m.insert("max_period_excepted_share".into(), json!(0.0));
+        assert_eq!(q1.level(&m), 4);
+        m.insert("min_period_sast_coverage".into(), json!(0.9));
+        assert_eq!(q1.level(&m), 3, "one period's coverage missed its target");
+        m.insert("min_period_sast_coverage".into(), json!(1.0));
+        m.insert("suppressed_blocking_findings".into(), json!(1));
+        assert_eq!(
+            q1.level(&m),
+            2,
+            "a suppressed blocking finding is an override"
+        );
+        m.insert("advisory_leaks".into(), json!(1));
+        assert_eq!(q1.verdict(&m), Verdict::Contradicted);
+        m.insert("sources_unusable".into(), json!(1));
+        assert_eq!(q1.verdict(&m), Verdict::NoData);
     }
 }

@@ -283,7 +283,10 @@ async fn a_question_over_an_empty_lake_is_no_data() {
     assert_eq!(answer.window_start, t("2026-11-15T12:00:00Z"));
     assert!(answer.evidence.is_empty());
     assert_eq!(answer.metrics["prod_deploys"], 0);
-    assert!(answer.metrics["blocking_repo_share"].is_null());
+    assert!(answer.metrics["sast_coverage"].is_null());
+    assert_eq!(answer.metrics["sources_missing"], 1);
+    assert_eq!(answer.metrics["sources_missing_names"], "ci_jobs");
+    assert_eq!(answer.metrics["sources_stale"], 0);
     assert!(
         answer
             .sql
@@ -299,6 +302,10 @@ async fn a_question_over_an_empty_lake_is_no_data() {
     assert_eq!(q2.window_start, t("2026-10-23T12:00:00Z"));
     assert_eq!(q2.metrics["alerts"], 0);
     assert_eq!(q2.metrics["sources_missing"], 2);
+    assert_eq!(
+        q2.metrics["sources_missing_names"],
+        "runtime_alerts, incidents"
+    );
     assert!(
         q2.sql
             .contains("runtime_alert_incidents AS (\n-- queries/views/")

@@ -9,10 +9,48 @@ mod organisation;
 pub mod runtime;
 
 pub use iam::IamEvents;
-pub use organisation::{GenerateOptions, PlantedDeploy, Truth, generate, ingest_config};
+pub use organisation::{
+    DeployedTruth, GenerateOptions, PlantedDeploy, RegisterTruth, Truth, generate, ingest_config,
+};
 pub use runtime::{PlantedAlert, RuntimeTruth};
 
 use chrono::{DateTime, SecondsFormat, Utc};
+
+/// How far the generated organisation's practice has come, which decides the rung each
+/// question should find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Maturity {
+    /// No SAST job in any pipeline, no runtime detection: nothing to evidence (level 0).
+    None,
+    /// SAST runs on about half the pushes, advisory; runtime alerts fire but none is routed
+    /// to anyone (level 1).
+    Scanning,
+    /// The mixed organisation: SAST on every push, blocking in most repositories and
+    /// advisory (or excepted) in the rest; some alert rules audit-only, some alerts dropped
+    /// (level 2).
+    #[default]
+    Advisory,
+    /// Every repository's SAST gate blocks, no exceptions; every alert is routed and
+    /// remediated within hours (level 4 over three 30-day periods of history, 3 over fewer).
+    Enforced,
+}
+
+impl std::str::FromStr for Maturity {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "none" => Ok(Self::None),
+            "scanning" => Ok(Self::Scanning),
+            "advisory" => Ok(Self::Advisory),
+            "enforced" => Ok(Self::Enforced),
+            other => Err(format!(
+                "unknown maturity '{other}': none, scanning, advisory or enforced"
+            )),
+        }
+    }
+}
 
 /// SplitMix64: small, fast and deterministic; its quality is ample for synthetic data.
 #[derive(Debug, Clone)]

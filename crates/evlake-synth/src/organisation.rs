@@ -23,7 +23,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::runtime::{self, RuntimeTruth};
-use crate::{Rng, ts as rfc3339};
+use crate::{Maturity, Rng, ts as rfc3339};
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -38,6 +38,8 @@ pub struct GenerateOptions {
     pub end: NaiveDate,
     /// The seed: the same seed writes the same files.
     pub seed: u64,
+    /// How mature the organisation's practice is.
+    pub maturity: Maturity,
 }
 
 /// A production deploy attempt the generator planted that q1 must report, as q1 names it.
@@ -55,11 +57,33 @@ pub struct PlantedDeploy {
     pub exception_id: Option<String>,
 }
 
+/// A production deploy that went out, as the level's coverage counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeployedTruth {
+    /// When its deploy job concluded.
+    pub event_time: DateTime<Utc>,
+    /// Whether a SAST job ran for its commit before it.
+    pub after_sast: bool,
+}
+
+/// An entry of the exceptions register.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RegisterTruth {
+    /// Its id.
+    pub id: String,
+    /// When it was created.
+    pub created: DateTime<Utc>,
+    /// When it expires, if it says.
+    pub expires: Option<DateTime<Utc>>,
+}
+
 /// What the generator planted (`truth.json`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Truth {
     /// The seed used.
     pub seed: u64,
+    /// How mature the organisation's practice is.
+    pub maturity: Maturity,
     /// The first day of history.
     pub start: NaiveDate,
     /// The last day of history.
@@ -77,6 +101,12 @@ pub struct Truth {
     pub sast_runs: u64,
     /// Every attempt that is not `clean`, in time order.
     pub planted: Vec<PlantedDeploy>,
+    /// Every production deploy that went out, in time order (kept in memory for the tests'
+    /// coverage figures, not written: one entry per deploy).
+    #[serde(skip)]
+    pub deployed: Vec<DeployedTruth>,
+    /// The exceptions register's entries.
+    pub register: Vec<RegisterTruth>,
     /// Records written per file family, and bytes written.
     pub files: BTreeMap<String, u64>,
     /// The runtime alerts and the incidents they opened (q2).
@@ -206,7 +236,7 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
     for i in 0..options.services {
         let name = format!("acme/svc-{i:04}");
         let draw = rng.unit();
-        let gate = if draw < 0.6 {
+        let gate = if options.maturity == Maturity::Enforced || draw < 0.6 {
             Gate::Blocking
         } else if draw < 0.85 {
             Gate::Advisory
@@ -278,6 +308,7 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
     let mut by_class: BTreeMap<String, u64> = BTreeMap::new();
     let mut planted = Vec::new();
     let mut sast_runs = 0u64;
+    let mut deployed_truth = Vec::new();
     let (mut run_id, mut job_id, mut deploy_id, mut status_id) = (
         9_000_000_000u64,
         30_000_000_000u64,
@@ -309,6 +340,12 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
                 let others = rng.below(4);
                 // A scanner set never to fail lets criticals through in some advisory repos.
                 let ignores = repo.gate != Gate::Blocking && rng.chance(0.3);
+                let scanned = match options.maturity {
+                    Maturity::None => false,
+                    Maturity::Scanning => rng.chance(0.5),
+                    Maturity::Advisory | Maturity::Enforced => true,
+                };
+                let (critical, others) = if scanned { (critical, others) } else { (0, 0) };
                 let sast_failed = critical > 0 && !ignores;
                 let deploy_breaks = rng.chance(0.02);
                 let skipped = sast_failed && repo.gate == Gate::Blocking;
@@ -356,7 +393,7 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
                 };
                 let (build_id, sast_id, deploy_job_id) = (job_id + 1, job_id + 2, job_id + 3);
                 job_id += 3;
-                sast_runs += 1;
+                sast_runs += u64::from(scanned);
                 let deploy_conclusion = if skipped {
                     "skipped"
                 } else if deploy_breaks {
@@ -370,14 +407,24 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
                     } else {
                         "success"
                     };
-                day_jobs.push(json!({
-                    "total_count": 3,
-                    "jobs": [
-                        job(build_id, "build", "success", build_start, build_end),
-                        job(sast_id, repo.scanner, if sast_failed { "failure" } else { "success" }, sast_start, sast_end),
-                        job(deploy_job_id, "deploy-production", deploy_conclusion, deploy_start, deploy_end),
-                    ],
-                }));
+                let mut run_jobs = vec![job(build_id, "build", "success", build_start, build_end)];
+                if scanned {
+                    run_jobs.push(job(
+                        sast_id,
+                        repo.scanner,
+                        if sast_failed { "failure" } else { "success" },
+                        sast_start,
+                        sast_end,
+                    ));
+                }
+                run_jobs.push(job(
+                    deploy_job_id,
+                    "deploy-production",
+                    deploy_conclusion,
+                    deploy_start,
+                    deploy_end,
+                ));
+                day_jobs.push(json!({"total_count": run_jobs.len(), "jobs": run_jobs}));
                 day_runs.push(json!({
                     "id": run_id,
                     "name": "ci",
@@ -434,13 +481,15 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
                         "invocations": [{"executionSuccessful": true, "endTimeUtc": ts(sast_end)}],
                     }],
                 });
-                fs::create_dir_all(&day_sarif)?;
-                let path =
-                    day_sarif.join(format!("{}-{run_id}.sarif", repo.name.replace('/', "_")));
-                let text = serde_json::to_vec(&sarif)?;
-                bytes += text.len() as u64;
-                fs::write(path, text)?;
-                sarif_files += 1;
+                if scanned {
+                    fs::create_dir_all(&day_sarif)?;
+                    let path =
+                        day_sarif.join(format!("{}-{run_id}.sarif", repo.name.replace('/', "_")));
+                    let text = serde_json::to_vec(&sarif)?;
+                    bytes += text.len() as u64;
+                    fs::write(path, text)?;
+                    sarif_files += 1;
+                }
 
                 // The deployment a running deploy job makes, with its statuses.
                 let deployed = !skipped && !deploy_breaks;
@@ -509,6 +558,12 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
                     "clean"
                 };
                 *by_class.entry(class.to_string()).or_default() += 1;
+                if deployed {
+                    deployed_truth.push(DeployedTruth {
+                        event_time: deploy_end,
+                        after_sast: scanned,
+                    });
+                }
                 if class != "clean" {
                     planted.push(PlantedDeploy {
                         deploy_id: attempt_id,
@@ -547,9 +602,18 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
     fs::write(out.join("exceptions.yaml"), &register_text)?;
     fs::write(out.join("ingest.toml"), INGEST_CONFIG)?;
     planted.sort_by(|a, b| (a.event_time, &a.deploy_id).cmp(&(b.event_time, &b.deploy_id)));
-    let runtime = runtime::generate(out, options.services, start, options.days, options.seed)?;
+    let runtime = runtime::generate(
+        out,
+        options.services,
+        start,
+        options.days,
+        options.seed,
+        options.maturity,
+    )?;
+    deployed_truth.sort_by_key(|d| d.event_time);
     let truth = Truth {
         seed: options.seed,
+        maturity: options.maturity,
         start,
         end: options.end,
         register_recorded_at: history_start - Duration::days(10),
@@ -562,6 +626,16 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
         attempts_by_class: by_class,
         sast_runs,
         planted,
+        deployed: deployed_truth,
+        register: repos
+            .iter()
+            .filter_map(|r| r.exception.as_ref())
+            .map(|e| RegisterTruth {
+                id: e.id.clone(),
+                created: e.created,
+                expires: e.expires,
+            })
+            .collect(),
         files: BTreeMap::from([
             ("workflow_runs".to_string(), runs.records),
             ("jobs".to_string(), jobs.records),
@@ -582,8 +656,9 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
 /// as double-quoted scalars.
 fn register_yaml(entries: &[Value]) -> String {
     let mut out = String::from(
-        "# The security exceptions register (written by evlake generate).\nexceptions:\n",
+        "# The security exceptions register (written by evlake generate).\nexceptions:",
     );
+    out.push_str(if entries.is_empty() { " []\n" } else { "\n" });
     for entry in entries {
         for (i, (key, value)) in entry.as_object().into_iter().flatten().enumerate() {
             let lead = if i == 0 { "  - " } else { "    " };

@@ -27,7 +27,7 @@ use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::{Rng, ts as rfc3339};
+use crate::{Maturity, Rng, ts as rfc3339};
 
 /// A rule the generator fires, and where its alerts go.
 struct Rule {
@@ -235,6 +235,7 @@ pub fn generate(
     start: NaiveDate,
     days: u32,
     seed: u64,
+    maturity: Maturity,
 ) -> std::io::Result<RuntimeTruth> {
     let mut rng = Rng::new(seed ^ 0xFA1C_0000_0000_0002);
     let history_end = (start + Duration::days(i64::from(days) - 1))
@@ -250,7 +251,7 @@ pub fn generate(
     let mut issue_number = 0u64;
     for day in start.iter_days().take(days as usize) {
         for service in 0..services {
-            if !rng.chance(0.15) {
+            if maturity == Maturity::None || !rng.chance(0.15) {
                 continue;
             }
             let ns = format!("svc-{service:04}");
@@ -259,18 +260,32 @@ pub fn generate(
                 rng.bits() as u32,
                 rng.bits() & 0xfffff
             );
-            let draw = rng.unit();
+            // An enforced organisation routes every rule; a scanning one none.
+            let rules: Vec<&Rule> = RULES
+                .iter()
+                .filter(|r| maturity != Maturity::Enforced || r.route != Route::Nobody)
+                .collect();
+            let total: f64 = rules.iter().map(|r| r.weight).sum();
+            let draw = rng.unit() * total;
             let mut acc = 0.0;
-            let rule = RULES
+            let rule = *rules
                 .iter()
                 .find(|r| {
                     acc += r.weight;
                     draw < acc
                 })
-                .unwrap_or(&RULES[RULES.len() - 1]);
+                .unwrap_or(&rules[rules.len() - 1]);
+            let route = if maturity == Maturity::Scanning {
+                Route::Nobody
+            } else {
+                rule.route
+            };
             let at = day.and_hms_opt(0, 0, 0).expect("midnight").and_utc()
                 + Duration::seconds(rng.below(86_000) as i64);
-            if rule.route == Route::PagerdutyByWorkload && rng.chance(0.3) {
+            if route == Route::PagerdutyByWorkload
+                && maturity != Maturity::Enforced
+                && rng.chance(0.3)
+            {
                 // The decoy: the same rule minutes earlier in another pod of the namespace.
                 let other = format!(
                     "{ns}-{:08x}-{:05x}",
@@ -314,7 +329,8 @@ pub fn generate(
                 remediated_at: None,
                 decoy: false,
             };
-            if rule.route != Route::Nobody && !rng.chance(0.1) {
+            // One routed alert in ten is dropped, unless routing is enforced.
+            if route != Route::Nobody && !(maturity != Maturity::Enforced && rng.chance(0.1)) {
                 // Opened a few minutes after the alert (to the second, as the APIs report).
                 let opened = DateTime::from_timestamp(
                     alert_time.timestamp() + 60 + rng.below(540) as i64,
@@ -325,13 +341,15 @@ pub fn generate(
                     .chance(0.9)
                     .then(|| opened + Duration::seconds(60 + rng.below(1800) as i64));
                 let remediated = match rng.below(20) {
-                    0 => None,
-                    1..=5 => Some(opened + Duration::hours(24 + rng.below(96) as i64)),
+                    0 if maturity != Maturity::Enforced => None,
+                    1..=5 if maturity != Maturity::Enforced => {
+                        Some(opened + Duration::hours(24 + rng.below(96) as i64))
+                    }
                     _ => Some(opened + Duration::minutes(30 + rng.below(210) as i64)),
                 };
                 let remediated = remediated.map(|r| r.max(acknowledged.unwrap_or(r)));
                 if opened <= history_end {
-                    let incident_id = if rule.route == Route::JiraById {
+                    let incident_id = if route == Route::JiraById {
                         issue_number += 1;
                         let key = format!("SEC-{issue_number}");
                         let issue = jira_issue(
@@ -350,7 +368,7 @@ pub fn generate(
                     } else {
                         incident_number += 1;
                         let incident_id = pd_id(&mut rng, 'Q');
-                        let title = match rule.route {
+                        let title = match route {
                             Route::PagerdutyById => format!("[falco {id}] {} in {ns}", rule.name),
                             _ => format!("{} (k8s.ns={ns} k8s.pod={pod})", rule.name),
                         };
@@ -389,7 +407,7 @@ pub fn generate(
                     planted.incident_id = Some(incident_id);
                     planted.incident_opened_at = Some(opened);
                     planted.correlation = Some(
-                        if rule.route == Route::PagerdutyByWorkload {
+                        if route == Route::PagerdutyByWorkload {
                             "rule_workload"
                         } else {
                             "alert_id"
@@ -449,7 +467,11 @@ pub fn generate(
         alerts,
         audit_only_rules: RULES
             .iter()
-            .filter(|r| r.route == Route::Nobody)
+            .filter(|r| match maturity {
+                Maturity::Scanning => true,
+                Maturity::Enforced => false,
+                Maturity::None | Maturity::Advisory => r.route == Route::Nobody,
+            })
             .map(|r| r.name.to_string())
             .collect(),
         files,

@@ -165,6 +165,11 @@ impl ExceptionsParser {
             Value::Array(entries) => entries,
             Value::Object(m) => match m.get("exceptions") {
                 Some(Value::Array(entries)) => entries,
+                // `exceptions:` with nothing under it: a register that holds none.
+                Some(Value::Null) => {
+                    static NONE: Vec<Value> = Vec::new();
+                    &NONE
+                }
                 _ => {
                     return out.reject(
                         doc.location,
@@ -182,6 +187,7 @@ impl ExceptionsParser {
             }
         };
         let spans = match std::str::from_utf8(doc.bytes).map(entry_spans) {
+            _ if entries.is_empty() => Vec::new(),
             Ok(Some(spans)) if spans.len() == entries.len() => spans,
             _ => {
                 return out.reject(

@@ -15,6 +15,11 @@ pub struct GithubActionsConfig {
     /// Environments that are production: exact names or globs.
     #[serde(default = "default_production")]
     pub production_environments: Vec<String>,
+    /// Branches (or tags) whose deploy jobs are production attempts when the job names no
+    /// environment: exact names or globs. A deploy job of any other branch (a pull-request or
+    /// feature-branch run) is not an attempt unless it made a production deployment.
+    #[serde(default = "crate::sources::gates::default_production_branches")]
+    pub production_branches: Vec<String>,
     /// The repository (`owner/name`) when a body does not name it (job and status bodies carry
     /// it only in their URLs).
     pub repo: Option<String>,
@@ -62,6 +67,7 @@ impl Default for GithubActionsConfig {
         Self {
             gates: BTreeMap::new(),
             production_environments: default_production(),
+            production_branches: crate::sources::gates::default_production_branches(),
             repo: None,
             api: None,
         }

@@ -1,22 +1,21 @@
 //! Parsing GitHub REST API response bodies.
 
 use chrono::{DateTime, Utc};
-use globset::GlobSet;
 use serde_json::{Map, Value, json};
 
 use super::GithubActionsConfig;
 use crate::emit::{Document, Emitter};
 use crate::kind::Parser;
-use crate::sources::gates::Gates;
+use crate::sources::gates::{Gates, Production};
 use crate::sources::json::{
-    Record, Text, ci_identity, each_body, emit_record, globs, id, text, time, when,
+    Record, Text, ci_identity, each_body, emit_record, id, text, time, when,
 };
 
 /// The `github-actions` parser.
 #[derive(Debug, Clone)]
 pub struct GithubActionsParser {
     gates: Gates,
-    production: GlobSet,
+    production: Production,
     repo: Option<String>,
 }
 
@@ -26,7 +25,10 @@ impl GithubActionsParser {
         let gates = Gates::new(&config.gates)?;
         Ok(Self {
             gates,
-            production: globs(&config.production_environments, "production_environments")?,
+            production: Production::new(
+                &config.production_environments,
+                &config.production_branches,
+            )?,
             repo: config.repo,
         })
     }
@@ -165,6 +167,10 @@ impl GithubActionsParser {
             ("conclusion".to_string(), json!(text(run, "/conclusion"))),
             ("commit_sha".to_string(), json!(text(run, "/head_sha"))),
             ("branch".to_string(), json!(text(run, "/head_branch"))),
+            (
+                "production".to_string(),
+                json!(self.production.of(None, text(run, "/head_branch"))),
+            ),
             ("started_at".to_string(), when(time(run, "/run_started_at"))),
             ("completed_at".to_string(), when(completed)),
             ("actor".to_string(), json!(text(run, "/actor/login"))),
@@ -202,6 +208,10 @@ impl GithubActionsParser {
             ("conclusion".to_string(), json!(text(job, "/conclusion"))),
             ("commit_sha".to_string(), json!(text(job, "/head_sha"))),
             ("branch".to_string(), json!(text(job, "/head_branch"))),
+            (
+                "production".to_string(),
+                json!(self.production.of(None, text(job, "/head_branch"))),
+            ),
             ("started_at".to_string(), when(time(job, "/started_at"))),
             ("completed_at".to_string(), when(time(job, "/completed_at"))),
         ]);
@@ -226,6 +236,17 @@ impl GithubActionsParser {
             ("status".to_string(), json!(text(check, "/status"))),
             ("conclusion".to_string(), json!(text(check, "/conclusion"))),
             ("commit_sha".to_string(), json!(text(check, "/head_sha"))),
+            (
+                "branch".to_string(),
+                json!(text(check, "/check_suite/head_branch")),
+            ),
+            (
+                "production".to_string(),
+                json!(
+                    self.production
+                        .of(None, text(check, "/check_suite/head_branch"))
+                ),
+            ),
             ("started_at".to_string(), when(time(check, "/started_at"))),
             (
                 "completed_at".to_string(),
@@ -265,7 +286,7 @@ impl GithubActionsParser {
             ("environment".to_string(), json!(environment)),
             (
                 "production".to_string(),
-                json!(environment.map(|e| self.production.is_match(e))),
+                json!(environment.map(|e| self.production.environment(e))),
             ),
             ("created_at".to_string(), when(time(record, "/created_at"))),
             ("updated_at".to_string(), when(time(record, "/updated_at"))),

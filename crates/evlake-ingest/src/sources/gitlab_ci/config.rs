@@ -15,6 +15,11 @@ pub struct GitlabCiConfig {
     /// Environments that are production: exact names or globs.
     #[serde(default = "default_production")]
     pub production_environments: Vec<String>,
+    /// Branches (or tags) whose deploy jobs are production attempts when the job names no
+    /// environment: exact names or globs. A deploy job of any other branch (a pull-request or
+    /// feature-branch run) is not an attempt unless it made a production deployment.
+    #[serde(default = "crate::sources::gates::default_production_branches")]
+    pub production_branches: Vec<String>,
     /// The project path (`group/project`) when a body does not carry a `web_url` to read it from.
     pub project: Option<String>,
     /// Pull from the REST API (omit to read saved bodies from `paths` only).
@@ -61,6 +66,7 @@ impl Default for GitlabCiConfig {
         Self {
             gates: BTreeMap::new(),
             production_environments: default_production(),
+            production_branches: crate::sources::gates::default_production_branches(),
             project: None,
             api: None,
         }

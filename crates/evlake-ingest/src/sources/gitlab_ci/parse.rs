@@ -1,22 +1,19 @@
 //! Parsing GitLab REST API v4 response bodies.
 
 use chrono::{DateTime, Utc};
-use globset::GlobSet;
 use serde_json::{Map, Value, json};
 
 use super::GitlabCiConfig;
 use crate::emit::{Document, Emitter};
 use crate::kind::Parser;
-use crate::sources::gates::Gates;
-use crate::sources::json::{
-    Record, ci_identity, each_body, emit_record, globs, id, text, time, when,
-};
+use crate::sources::gates::{Gates, Production};
+use crate::sources::json::{Record, ci_identity, each_body, emit_record, id, text, time, when};
 
 /// The `gitlab-ci` parser.
 #[derive(Debug, Clone)]
 pub struct GitlabCiParser {
     gates: Gates,
-    production: GlobSet,
+    production: Production,
     project: Option<String>,
 }
 
@@ -26,7 +23,10 @@ impl GitlabCiParser {
         let gates = Gates::new(&config.gates)?;
         Ok(Self {
             gates,
-            production: globs(&config.production_environments, "production_environments")?,
+            production: Production::new(
+                &config.production_environments,
+                &config.production_branches,
+            )?,
             project: config.project,
         })
     }
@@ -138,6 +138,10 @@ impl GitlabCiParser {
             ("commit_sha".to_string(), json!(text(pipeline, "/sha"))),
             ("branch".to_string(), json!(text(pipeline, "/ref"))),
             (
+                "production".to_string(),
+                json!(self.production.of(None, text(pipeline, "/ref"))),
+            ),
+            (
                 "started_at".to_string(),
                 when(time(pipeline, "/started_at")),
             ),
@@ -187,6 +191,13 @@ impl GitlabCiParser {
                 "environment".to_string(),
                 json!(text(job, "/environment/name")),
             ),
+            (
+                "production".to_string(),
+                json!(
+                    self.production
+                        .of(text(job, "/environment/name"), text(job, "/ref"))
+                ),
+            ),
             ("started_at".to_string(), when(time(job, "/started_at"))),
             ("completed_at".to_string(), when(time(job, "/finished_at"))),
             ("actor".to_string(), json!(text(job, "/user/username"))),
@@ -216,7 +227,7 @@ impl GitlabCiParser {
             ("environment".to_string(), json!(environment)),
             (
                 "production".to_string(),
-                json!(environment.map(|e| self.production.is_match(e))),
+                json!(environment.map(|e| self.production.environment(e))),
             ),
             ("commit_sha".to_string(), json!(text(deployment, "/sha"))),
             ("ref".to_string(), json!(text(deployment, "/ref"))),

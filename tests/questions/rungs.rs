@@ -1,0 +1,45 @@
+//! Generated organisations of each maturity reach each rung of both questions: the exact
+//! level and verdict the planted truth gives, and the rung the maturity stands for.
+
+use evlake_query::QuerySession;
+use evlake_store::Lake;
+use evlake_synth::Maturity;
+
+use super::{end_of, ingest, organisation_of};
+
+#[tokio::test]
+async fn generated_organisations_reach_every_rung_of_q1_and_q2() {
+    // (maturity, days of history, seed, the rung of q1 and of q2)
+    let cases = [
+        (Maturity::None, 45, 11, 0),
+        (Maturity::Scanning, 45, 12, 1),
+        (Maturity::Advisory, 45, 7, 2),
+        (Maturity::Enforced, 45, 14, 3),
+        (Maturity::Enforced, 95, 15, 4),
+    ];
+    let as_of = end_of("2026-11-20");
+    for (maturity, days, seed, rung) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let truth = organisation_of(dir.path(), seed, 12, days, maturity);
+        let lake = Lake::open("memory://").unwrap();
+        ingest(&lake, dir.path(), |_, _| true).await;
+        let session = QuerySession::builder(lake).build().await.unwrap();
+        let what = format!("{maturity:?} over {days} days (seed {seed})");
+        let q1 = session.ask("q1", Some(as_of), None).await.unwrap();
+        assert_eq!(
+            (q1.verdict, q1.level),
+            super::q1::expected(&truth, as_of),
+            "q1, {what}: {:?}",
+            q1.metrics
+        );
+        assert_eq!(q1.level, rung, "q1, {what}");
+        let q2 = session.ask("q2", Some(as_of), None).await.unwrap();
+        assert_eq!(
+            (q2.verdict, q2.level),
+            super::q2::expected(&truth, as_of),
+            "q2, {what}: {:?}",
+            q2.metrics
+        );
+        assert_eq!(q2.level, rung, "q2, {what}");
+    }
+}
