@@ -73,9 +73,10 @@ totals AS (
   FROM ranked
 ),
 incident_source AS (
+  -- Incident records of the lookback: a feed that stopped before it is missing.
   SELECT COUNT(*) AS incident_records
   FROM incidents
-  WHERE event_time <= $as_of AND ingested_at <= $known_at
+  WHERE event_time > $lookback_start AND event_time <= $as_of AND ingested_at <= $known_at
 ),
 coverage AS (
   -- Alert and incident sources gone stale over the lookback (source_coverage).

@@ -46,10 +46,10 @@ succeeded_runs AS (
 github_jobs AS (
   -- A GitHub Actions job is also a check run with the same id: one gate result, kept as the
   -- job (which names its run and attempt).
+  -- (Concluded job records only: a job last read while running says nothing yet.)
   SELECT DISTINCT repo, job_id
-  FROM ci_jobs
+  FROM concluded
   WHERE provider = 'github' AND record_kind = 'job'
-    AND event_time > $evidence_start AND event_time <= $as_of AND ingested_at <= $known_at
 ),
 latest AS (
   SELECT provider, repo_key, record_kind, record_key, attempt_key, MAX(event_time) AS last_time

@@ -1,7 +1,8 @@
 -- Every production deploy attempt, classified by the SAST evidence for its commit that
 -- existed when it started. An attempt is a job of the `deploy` gate that ran for production
 -- (its environment, else its branch: a pull-request or feature-branch run whose deploy job
--- was skipped is no attempt; one that names neither counts) or made a production deployment,
+-- was skipped is no attempt; one that names neither counts if it ran) or made a production
+-- deployment,
 -- or a production deployment that no ingested deploy job made (e.g. one created by an
 -- external CD tool).
 --   outcome  `deployed` when the job succeeded (or the deployment went out), `failed` when the
@@ -22,14 +23,10 @@
 WITH deploy_jobs AS (
   SELECT * FROM ci_gates WHERE gate = 'deploy' AND record_kind <> 'run'
 ),
-made_by AS (
-  -- The deploy job that made each production deployment: the one its status names, else
-  -- (a status whose URL names no job) the deploy job of the same repository and commit, and
-  -- environment where the job names one, that was running when the deployment was created.
-  SELECT d.provider, d.repo, d.deploy_id, d.environment, d.job_id
-  FROM deployment_outcomes d
-  WHERE d.production AND d.job_id IS NOT NULL
-  UNION ALL
+matched_by_time AS (
+  -- Production deployments whose status's URL names no job, matched to the deploy job of the
+  -- same repository and commit (and environment, where the job names one) that was running
+  -- when the deployment was created.
   SELECT d.provider, d.repo, d.deploy_id, d.environment, MIN(j.job_id) AS job_id
   FROM deployment_outcomes d
   JOIN deploy_jobs j
@@ -38,6 +35,15 @@ made_by AS (
    AND d.created_at >= j.started_at AND d.created_at <= j.finished_at
   WHERE d.production AND d.job_id IS NULL
   GROUP BY d.provider, d.repo, d.deploy_id, d.environment
+),
+made_by AS (
+  -- The deploy job that made each production deployment: the one its status names, else
+  -- the one matched by time.
+  SELECT provider, repo, deploy_id, environment, job_id
+  FROM deployment_outcomes
+  WHERE production AND job_id IS NOT NULL
+  UNION ALL
+  SELECT provider, repo, deploy_id, environment, job_id FROM matched_by_time
 ),
 linked AS (
   SELECT provider, repo, job_id, MIN(deploy_id) AS deploy_id, MAX(environment) AS environment
@@ -53,7 +59,9 @@ attempts AS (
     j.event_time, j.ingested_at, j.source, j.source_name, j.source_id, j.record_sha256
   FROM deploy_jobs j
   LEFT JOIN linked l ON l.provider = j.provider AND l.repo = j.repo AND l.job_id = j.job_id
-  WHERE j.production IS NULL OR j.production OR l.deploy_id IS NOT NULL
+  -- (A job naming neither environment nor branch counts when it ran: a skipped one could be
+  -- any branch's, and must not read as a block.)
+  WHERE j.production OR l.deploy_id IS NOT NULL OR (j.production IS NULL AND j.ran)
   UNION ALL
   SELECT
     d.provider, d.repo, d.deploy_id, d.environment, d.commit_sha, d.run_id,
@@ -78,7 +86,7 @@ attempts AS (
     )
     -- Nor is one matched to its deploy job by commit and time.
     AND NOT EXISTS (
-      SELECT 1 FROM made_by m
+      SELECT 1 FROM matched_by_time m
       WHERE m.provider = d.provider AND m.repo = d.repo AND m.deploy_id = d.deploy_id
     )
 ),

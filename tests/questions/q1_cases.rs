@@ -869,3 +869,40 @@ async fn a_deploy_seen_as_job_check_run_and_unlinked_deployment_is_one_attempt()
     assert_eq!(answer.verdict, Verdict::Contradicted);
     assert_eq!(answer.level, 2, "{:?}", answer.metrics);
 }
+
+#[tokio::test]
+async fn a_deployment_naming_a_job_the_lake_never_ingested_is_still_an_attempt() {
+    let dir = tempfile::tempdir().unwrap();
+    write_pushes(
+        dir.path(),
+        &[Push {
+            repo: "acme/x",
+            sast_failed: true,
+            deploy: "success",
+        }],
+    );
+    // The jobs were never pulled: only the deployments and their statuses (which name the
+    // job in their log URL) and the SARIF logs are in the lake.
+    std::fs::remove_file(dir.path().join("github/jobs.jsonl")).unwrap();
+    let lake = Lake::open("memory://").unwrap();
+    ingest_github(&lake, dir.path()).await;
+    let sarif = json!({"blocking_severity": "critical"});
+    ingest(&lake, "sarif", "scans", sarif, &dir.path().join("sarif")).await;
+    let session = QuerySession::builder(lake).build().await.unwrap();
+    let answer = session
+        .ask("q1", Some(pushed() + Duration::hours(30)), None)
+        .await
+        .unwrap();
+    let mut leaks: Vec<(&str, &str)> = answer
+        .evidence
+        .iter()
+        .map(|r| (r["repo"].as_str().unwrap(), r["class"].as_str().unwrap()))
+        .collect();
+    leaks.sort();
+    assert_eq!(
+        leaks,
+        [("acme/h", "advisory_leak"), ("acme/x", "advisory_leak")],
+        "{:?}",
+        answer.evidence
+    );
+}
