@@ -1,7 +1,23 @@
 -- q1 metrics: the counts behind the verdict and the level (see rubric.toml), one row.
-WITH per_period AS (
-  -- One pass over the attempts of the lookback, per $period_days-day period counted back
-  -- from $as_of (period 0 holds the window): the window's counts, and each period's own.
+WITH attempts AS (
+  -- The attempts of the lookback, read once. A commit that went out more than once in the
+  -- window has its suppressed blocking findings counted at its last deploy (findings only
+  -- accumulate, so the last holds every earlier one): each finding once.
+  SELECT
+    event_time, class, outcome, sast_results,
+    CASE
+      WHEN event_time > $window_start AND outcome = 'deployed' AND ROW_NUMBER() OVER (
+        PARTITION BY repo, commit_sha, event_time > $window_start AND outcome = 'deployed'
+        ORDER BY event_time DESC, source_id DESC
+      ) = 1
+      THEN suppressed_blocking_findings ELSE 0
+    END AS window_suppressed
+  FROM prod_deploy_attempts
+  WHERE event_time > $lookback_start AND event_time <= $as_of
+),
+per_period AS (
+  -- One pass over the attempts, per $period_days-day period counted back from $as_of
+  -- (period 0 holds the window): the window's counts, and each period's own.
   SELECT
     CAST(FLOOR((EXTRACT(EPOCH FROM $as_of) - EXTRACT(EPOCH FROM event_time))
       / ($period_days * 86400)) AS BIGINT) AS period,
@@ -25,9 +41,9 @@ WITH per_period AS (
     SUM(CASE WHEN class IN ('excepted', 'excepted_late') THEN 1 ELSE 0 END) AS excepted,
     SUM(CASE WHEN outcome = 'deployed' THEN 1 ELSE 0 END) AS deployed,
     SUM(CASE WHEN outcome = 'deployed' AND sast_results > 0 THEN 1 ELSE 0 END)
-      AS deployed_after_sast
-  FROM prod_deploy_attempts
-  WHERE event_time > $lookback_start AND event_time <= $as_of
+      AS deployed_after_sast,
+    SUM(window_suppressed) AS window_suppressed
+  FROM attempts
   GROUP BY CAST(FLOOR((EXTRACT(EPOCH FROM $as_of) - EXTRACT(EPOCH FROM event_time))
     / ($period_days * 86400)) AS BIGINT)
 ),
@@ -42,6 +58,7 @@ deploys AS (
     SUM(window_deployed) AS deployed,
     SUM(window_deployed_after_sast) AS deployed_after_sast,
     SUM(blocked) AS blocked_by_sast_lookback,
+    SUM(window_suppressed) AS suppressed_blocking_findings,
     -- The periods with deploys that went out, and the worst of them against the targets.
     SUM(CASE WHEN deployed > 0 THEN 1 ELSE 0 END) AS periods_tracked,
     MIN(CAST(deployed_after_sast AS DOUBLE) / NULLIF(deployed, 0)) AS min_period_sast_coverage,
@@ -53,19 +70,6 @@ gates AS (
   SELECT COUNT(*) AS sast_runs
   FROM ci_gates
   WHERE gate = 'sast' AND event_time > $window_start AND event_time <= $as_of
-),
-suppressed AS (
-  -- Blocking SAST findings hidden by an accepted suppression on the commits of production
-  -- deploys that went out in the window: each finding once, however often its commit went out.
-  SELECT COUNT(DISTINCT f.source_id) AS suppressed_blocking_findings
-  FROM scan_findings f
-  JOIN prod_deploy_attempts a
-    ON a.repo = f.repo AND a.commit_sha = f.commit_sha
-   AND COALESCE(f.scan_time, f.event_time) <= a.started_at
-  WHERE a.event_time > $window_start AND a.event_time <= $as_of AND a.outcome = 'deployed'
-    AND a.suppressed_blocking_findings > 0
-    AND f.sast AND f.blocking AND f.suppressed
-    AND f.event_time > $evidence_start AND f.event_time <= $as_of AND f.ingested_at <= $known_at
 ),
 unplaced AS (
   -- SARIF files of the window whose scanned commit could not be resolved (no provenance, no
@@ -163,7 +167,7 @@ counts AS (
     COALESCE(d.excepted, 0) AS excepted,
     COALESCE(d.excepted_late, 0) AS excepted_late,
     COALESCE(d.failed_deploys, 0) AS failed_deploys,
-    sup.suppressed_blocking_findings,
+    COALESCE(d.suppressed_blocking_findings, 0) AS suppressed_blocking_findings,
     w.scans_without_commit,
     w.scans_without_commit_files,
     COALESCE(d.blocked_by_sast_lookback, 0) AS blocked_by_sast_lookback,
@@ -184,7 +188,6 @@ counts AS (
   CROSS JOIN open_exceptions o
   CROSS JOIN unmatched u
   CROSS JOIN unplaced w
-  CROSS JOIN suppressed sup
   CROSS JOIN coverage c
   CROSS JOIN register r
 )

@@ -2,7 +2,8 @@
 -- source's `gates` setting maps job and check names), with whether it failed or succeeded:
 -- the latest concluded record of each job (or run attempt) by event time, so a GitLab job
 -- skipped and then retried under the same id says what it did last, however the records were
--- backfilled. (Found by a narrow aggregate and a hash join rather than a window over every
+-- backfilled; a GitHub Actions job also listed as a check run (same id) is one result, the
+-- job's. (Found by a narrow aggregate and a hash join rather than a window over every
 -- record, which would sort them all.)
 -- GitHub reports `conclusion`; GitLab only `status` (copied into `conclusion` at ingest).
 -- `allow_failure`: the job may fail without failing the pipeline — GitLab says so; a GitHub
@@ -23,8 +24,12 @@ WITH concluded AS (
     -- finish time at all).
     conclusion NOT IN ('skipped', 'cancelled', 'canceled', 'neutral') AS ran,
     COALESCE(repo, '') AS repo_key,
+    -- A GitHub Actions job is also a check run with the same id: one gate result.
+    CASE WHEN provider = 'github' AND record_kind = 'check_run' THEN 'job' ELSE record_kind END
+      AS kind_key,
     COALESCE(job_id, run_id) AS record_key,
-    COALESCE(run_attempt, 0) AS attempt_key,
+    -- A run keeps its id across attempts; a job's id is its attempt's own.
+    CASE WHEN record_kind = 'run' THEN COALESCE(run_attempt, 0) ELSE 0 END AS attempt_key,
     event_time, ingested_at, source, source_name, source_id, record_sha256
   FROM ci_jobs
   WHERE gate IS NOT NULL AND event_time > $evidence_start AND event_time <= $as_of
@@ -43,18 +48,14 @@ succeeded_runs AS (
   WHERE provider = 'github' AND record_kind = 'run' AND conclusion = 'success'
     AND event_time > $evidence_start AND event_time <= $as_of AND ingested_at <= $known_at
 ),
-github_jobs AS (
-  -- A GitHub Actions job is also a check run with the same id: one gate result, kept as the
-  -- job (which names its run and attempt).
-  -- (Concluded job records only: a job last read while running says nothing yet.)
-  SELECT DISTINCT repo, job_id
-  FROM concluded
-  WHERE provider = 'github' AND record_kind = 'job'
-),
 latest AS (
-  SELECT provider, repo_key, record_kind, record_key, attempt_key, MAX(event_time) AS last_time
+  -- The newest concluded record of each, the job's where a check run stands beside it (the
+  -- job names its run and attempt).
+  SELECT
+    provider, repo_key, kind_key, record_key, attempt_key, MAX(event_time) AS last_time,
+    MAX(CASE WHEN record_kind = 'job' THEN event_time END) AS last_job_time
   FROM concluded
-  GROUP BY provider, repo_key, record_kind, record_key, attempt_key
+  GROUP BY provider, repo_key, kind_key, record_key, attempt_key
 )
 SELECT
   c.provider, c.repo, c.record_kind, c.run_id, c.run_attempt, c.workflow, c.job_id,
@@ -64,13 +65,10 @@ SELECT
   c.event_time, c.ingested_at, c.source, c.source_name, c.source_id, c.record_sha256
 FROM concluded c
 JOIN latest l
-  ON l.provider = c.provider AND l.repo_key = c.repo_key AND l.record_kind = c.record_kind
+  ON l.provider = c.provider AND l.repo_key = c.repo_key AND l.kind_key = c.kind_key
  AND l.record_key = c.record_key AND l.attempt_key = c.attempt_key
- AND l.last_time = c.event_time
+ AND c.event_time = COALESCE(l.last_job_time, l.last_time)
+ AND (l.last_job_time IS NULL OR c.record_kind = 'job')
 LEFT JOIN succeeded_runs r
   ON c.provider = 'github' AND c.record_kind = 'job' AND r.repo = c.repo
  AND r.run_id = c.run_id AND r.run_attempt = c.run_attempt
-LEFT JOIN github_jobs twin
-  ON c.provider = 'github' AND c.record_kind = 'check_run' AND twin.repo = c.repo
- AND twin.job_id = c.job_id
-WHERE twin.job_id IS NULL

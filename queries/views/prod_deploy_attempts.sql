@@ -23,31 +23,42 @@
 WITH deploy_jobs AS (
   SELECT * FROM ci_gates WHERE gate = 'deploy' AND record_kind <> 'run'
 ),
-matched_by_time AS (
-  -- Production deployments whose status's URL names no job, matched to the deploy job of the
-  -- same repository and commit (and environment, where the job names one) that was running
-  -- when the deployment was created.
-  SELECT d.provider, d.repo, d.deploy_id, d.environment, MIN(j.job_id) AS job_id
+deploy_job_runs AS (
+  -- When each deploy job ran, from a narrow read of the CI records (for the deployments
+  -- whose status names no job).
+  SELECT provider, repo, commit_sha, environment, job_id,
+    MIN(COALESCE(started_at, completed_at, event_time)) AS started_at,
+    MAX(COALESCE(completed_at, event_time)) AS finished_at
+  FROM ci_jobs
+  WHERE gate = 'deploy' AND record_kind = 'job'
+    AND event_time > $evidence_start AND event_time <= $as_of AND ingested_at <= $known_at
+  GROUP BY provider, repo, commit_sha, environment, job_id
+),
+production_deployments AS (
+  -- Each production deployment with the deploy job that made it: the one its status names,
+  -- else (a status whose URL names no job) the deploy job of the same repository and commit,
+  -- and environment where the job names one, that was running when it was created.
+  SELECT
+    d.provider, d.repo, d.deploy_id, d.environment, d.commit_sha, d.run_id, d.created_at,
+    d.went_out, d.final_status, d.event_time, d.ingested_at, d.source, d.source_name,
+    d.source_id, d.record_sha256,
+    COALESCE(d.job_id, MIN(j.job_id)) AS job_id
   FROM deployment_outcomes d
-  JOIN deploy_jobs j
-    ON j.provider = d.provider AND j.repo = d.repo AND j.commit_sha = d.commit_sha
+  LEFT JOIN deploy_job_runs j
+    ON d.job_id IS NULL AND j.provider = d.provider AND j.repo = d.repo
+   AND j.commit_sha = d.commit_sha
    AND (j.environment IS NULL OR j.environment = d.environment)
    AND d.created_at >= j.started_at AND d.created_at <= j.finished_at
-  WHERE d.production AND d.job_id IS NULL
-  GROUP BY d.provider, d.repo, d.deploy_id, d.environment
-),
-made_by AS (
-  -- The deploy job that made each production deployment: the one its status names, else
-  -- the one matched by time.
-  SELECT provider, repo, deploy_id, environment, job_id
-  FROM deployment_outcomes
-  WHERE production AND job_id IS NOT NULL
-  UNION ALL
-  SELECT provider, repo, deploy_id, environment, job_id FROM matched_by_time
+  WHERE d.production
+  GROUP BY
+    d.provider, d.repo, d.deploy_id, d.environment, d.commit_sha, d.run_id, d.created_at,
+    d.went_out, d.final_status, d.event_time, d.ingested_at, d.source, d.source_name,
+    d.source_id, d.record_sha256, d.job_id
 ),
 linked AS (
   SELECT provider, repo, job_id, MIN(deploy_id) AS deploy_id, MAX(environment) AS environment
-  FROM made_by
+  FROM production_deployments
+  WHERE job_id IS NOT NULL
   GROUP BY provider, repo, job_id
 ),
 attempts AS (
@@ -70,24 +81,18 @@ attempts AS (
     NOT d.went_out AND d.final_status IN ('failure', 'error', 'failed') AS deploy_failed,
     d.went_out OR d.final_status IN ('failure', 'error', 'failed') AS ran,
     d.event_time, d.ingested_at, d.source, d.source_name, d.source_id, d.record_sha256
-  FROM deployment_outcomes d
-  WHERE d.production
-    -- Only a concluded deployment is an attempt; one still in progress at $as_of is not yet.
-    -- (GitLab's `blocked` is a deployment waiting for approval: not concluded.)
-    AND d.final_status IN (
-      'success', 'failure', 'error', 'inactive', 'failed', 'canceled', 'skipped'
-    )
-    -- A deployment its deploy job made is that job's attempt, whatever state the job is in
-    -- (one waiting to be played is no attempt yet).
+  FROM production_deployments d
+  -- Only a concluded deployment is an attempt; one still in progress at $as_of is not yet.
+  -- (GitLab's `blocked` is a deployment waiting for approval: not concluded.)
+  WHERE d.final_status IN (
+    'success', 'failure', 'error', 'inactive', 'failed', 'canceled', 'skipped'
+  )
+    -- A deployment its deploy job made (named, or matched by time) is that job's attempt,
+    -- whatever state the job is in (one waiting to be played is no attempt yet).
     AND NOT EXISTS (
       SELECT 1 FROM ci_jobs c
       WHERE c.provider = d.provider AND c.repo = d.repo AND c.job_id = d.job_id
         AND c.gate = 'deploy' AND c.ingested_at <= $known_at
-    )
-    -- Nor is one matched to its deploy job by commit and time.
-    AND NOT EXISTS (
-      SELECT 1 FROM matched_by_time m
-      WHERE m.provider = d.provider AND m.repo = d.repo AND m.deploy_id = d.deploy_id
     )
 ),
 with_gates AS (

@@ -654,6 +654,21 @@ async fn only_unsuppressed_sast_findings_of_a_resolved_commit_make_a_leak() {
     );
     // No provenance and no place: its commit cannot be resolved.
     write("orphan.sarif", sarif("semgrep", "acme/s", None, json!({})));
+    // acme/q's commit goes out again a day later (an external CD tool): its suppressed
+    // finding is still one finding.
+    let api = "https://api.github.com/repos/acme/q";
+    let url = format!("{api}/deployments/6100");
+    let again = pushed() + Duration::days(1);
+    let redeploy = [
+        json!([{"url": url, "id": 6100, "sha": commit(1), "ref": "main",
+            "environment": "production", "created_at": ts(again), "updated_at": ts(again),
+            "statuses_url": format!("{url}/statuses"), "repository_url": api}]),
+        json!([{"url": format!("{url}/statuses/1"), "id": 61001, "state": "success",
+            "environment": "production", "created_at": ts(again), "updated_at": ts(again),
+            "deployment_url": url, "repository_url": api}]),
+    ];
+    let lines: String = redeploy.iter().map(|b| b.to_string() + "\n").collect();
+    std::fs::write(dir.path().join("github/redeploy.jsonl"), lines).unwrap();
 
     let clock = Arc::new(FixedClock::new(pushed() + Duration::hours(1)));
     let lake = Lake::open(&dir.path().join("lake").display().to_string())
@@ -679,7 +694,7 @@ async fn only_unsuppressed_sast_findings_of_a_resolved_commit_make_a_leak() {
     assert_eq!(leaks, ["acme/h", "acme/s"]);
     assert_eq!(answer.evidence.len(), 2, "{:?}", answer.evidence);
     for (name, value) in [
-        ("prod_deploys", json!(5)),
+        ("prod_deploys", json!(6)),
         ("advisory_leaks", json!(2)),
         ("suppressed_blocking_findings", json!(1)),
         ("scans_without_commit", json!(1)),
@@ -692,7 +707,7 @@ async fn only_unsuppressed_sast_findings_of_a_resolved_commit_make_a_leak() {
     assert!(orphan.ends_with("/sarif/orphan.sarif"), "{orphan}");
     assert_eq!(
         answer.level, 1,
-        "h went out without a SAST job: coverage 0.8"
+        "h went out without a SAST job: coverage 5/6"
     );
 }
 
