@@ -11,7 +11,9 @@
 //! advisory (`continue-on-error`, or the scanner is set never to fail): the deploy goes out.
 //! Some advisory repositories hold an exception in the register: owned, with an expiry
 //! (which covers the deploys before it), or without one (which covers nothing). A few
-//! deploys fail on their own.
+//! deploys fail on their own. That is the `advisory` [`Maturity`]; the others shape the same
+//! organisation to another rung: no SAST job at all (`none`), SAST on about half the pushes
+//! (`scanning`), every gate blocking and no exceptions (`enforced`).
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};

@@ -17,6 +17,10 @@
 //! none), is acknowledged within half an hour and remediated quickly (most), slowly (days) or
 //! not at all. Some `Write below etc` alerts have a decoy: the same rule in the same namespace
 //! but another pod, minutes earlier, with no incident of its own — it must stay unmatched.
+//!
+//! That is the `advisory` [`Maturity`]: with `none` no alert fires, with `scanning` none is
+//! routed, and with `enforced` only routed rules fire, none is dropped or decoyed, and every
+//! incident is remediated within hours.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
