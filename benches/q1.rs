@@ -201,9 +201,5 @@ fn main() {
         duck["peak_rss_mib"].as_f64().unwrap()
     );
 
-    question::latency_table(
-        "q1",
-        &["ci_jobs", "deployments", "scan_findings", "exceptions"],
-        &[("3 months", &recent), ("12 months", &full)],
-    );
+    question::latency_table("q1", &[("3 months", &recent), ("12 months", &full)]);
 }

@@ -187,9 +187,5 @@ fn main() {
         args.extend(sources.iter().cloned());
         question::child(&args.iter().map(String::as_str).collect::<Vec<_>>());
     }
-    question::latency_table(
-        "q2",
-        &["runtime_alerts", "incidents"],
-        &[("3 months", &recent), ("12 months", &full)],
-    );
+    question::latency_table("q2", &[("3 months", &recent), ("12 months", &full)]);
 }

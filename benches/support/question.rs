@@ -151,14 +151,18 @@ fn duckdb_script(question: &str) -> serde_json::Value {
     })
 }
 
-/// DuckDB asking a question: the lake's `tables` as views over their Parquet files, then six
-/// times the question's evidence and metrics; the median of the last five.
+/// DuckDB asking a question: every lake table as a view over its Parquet files (one the lake
+/// never wrote as an empty table, as evlake registers it), then six times the question's
+/// evidence and metrics; the median of the last five.
 const DUCKDB_ASK: &str = r#"
-import duckdb, json, resource, sys, time
+import duckdb, glob, json, resource, sys, time
 lake, script = sys.argv[1], json.loads(sys.argv[2])
 con = duckdb.connect()
-for table in script["tables"]:
-    con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{lake}/{table}/*/*.parquet', hive_partitioning=true, union_by_name=true)")
+for table, columns in script["tables"].items():
+    if glob.glob(f"{lake}/{table}/*/*.parquet"):
+        con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{lake}/{table}/*/*.parquet', hive_partitioning=true, union_by_name=true)")
+    else:
+        con.execute(f"CREATE TABLE {table} ({columns})")
 latencies, rows = [], 0
 for i in range(6):
     t = time.perf_counter()
@@ -172,12 +176,42 @@ print("RESULT " + json.dumps({"median_ms": latencies[len(latencies) // 2], "evid
       "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 "#;
 
+/// Every lake table's columns as DuckDB declares them.
+fn duckdb_tables() -> serde_json::Value {
+    use datafusion::arrow::datatypes::DataType;
+    evlake_core::tables::all()
+        .iter()
+        .map(|spec| {
+            let columns = spec
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| {
+                    let kind = match f.data_type() {
+                        DataType::Boolean => "BOOLEAN",
+                        DataType::Int32 | DataType::Int64 => "BIGINT",
+                        DataType::Float64 => "DOUBLE",
+                        DataType::Date32 => "DATE",
+                        DataType::Timestamp(_, _) => "TIMESTAMPTZ",
+                        DataType::Binary | DataType::LargeBinary => "BLOB",
+                        _ => "VARCHAR",
+                    };
+                    format!("\"{}\" {kind}", f.name())
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            (spec.name.to_string(), serde_json::Value::String(columns))
+        })
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
 /// Prints the latency table of `question` over each `(label, lake)`: evlake in a measuring
 /// child (this binary with `--ask LAKE`) beside DuckDB running the same statements over the
-/// lake's Parquet files, with `tables` registered.
-pub fn latency_table(question: &str, tables: &[&str], lakes: &[(&str, &Path)]) {
+/// lake's Parquet files.
+pub fn latency_table(question: &str, lakes: &[(&str, &Path)]) {
     let mut script = duckdb_script(question);
-    script["tables"] = serde_json::json!(tables);
+    script["tables"] = duckdb_tables();
     let script = script.to_string();
     println!(
         "\n| {question} over | evlake fresh ms | open ms | shared-session ask ms | evidence rows | RSS MiB | DuckDB median ms | DuckDB rows | DuckDB RSS MiB |\n|---|---|---|---|---|---|---|---|---|"

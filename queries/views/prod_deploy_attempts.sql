@@ -131,24 +131,25 @@ sast AS (
     a.started_at, a.deployed, a.deploy_failed, a.event_time, a.ingested_at, a.source,
     a.source_name, a.source_id, a.record_sha256
 ),
-findings AS (
-  -- The SARIF findings of SAST tools (the `sarif` source's `sast_tools`) for the commit from
-  -- scans before the attempt started; a finding an accepted suppression hides is counted
-  -- apart, as an override without owner or sunset.
+finding_states AS (
+  -- Each SAST finding (the scanner sources' `sast_tools`) of the attempt's commit from scans
+  -- before it started, once: a finding stored twice (a SARIF file copied again, its time
+  -- moved) or seen in several states (a code scanning alert open, then dismissed) is one, by
+  -- tool, rule, file and fingerprint, else its record; in its latest state by then
+  -- (suppressed: an accepted SARIF suppression, a dismissal; on a tie, suppressed).
   SELECT
     s.provider, s.repo, s.deploy_id, s.environment, s.commit_sha, s.run_id, s.deploy_job,
     s.started_at, s.deployed, s.deploy_failed, s.event_time, s.ingested_at, s.source,
     s.source_name, s.source_id, s.record_sha256,
     s.sast_results, s.sast_failed, s.sast_blocked, s.failed_gate, s.gate_record,
-    -- The records of the blocking findings that decided it.
-    array_to_string(
-      array_sort(array_agg(f.source_id) FILTER (WHERE f.blocking AND NOT f.suppressed)), ' '
-    ) AS finding_source_ids,
-    SUM(CASE WHEN f.severity = 'critical' AND NOT f.suppressed THEN 1 ELSE 0 END)
-      AS critical_findings,
-    SUM(CASE WHEN f.severity = 'high' AND NOT f.suppressed THEN 1 ELSE 0 END) AS high_findings,
-    SUM(CASE WHEN f.blocking AND NOT f.suppressed THEN 1 ELSE 0 END) AS blocking_findings,
-    SUM(CASE WHEN f.blocking AND f.suppressed THEN 1 ELSE 0 END) AS suppressed_blocking_findings
+    COALESCE(f.tool || ' ' || f.rule_id || ' ' || f.file_path || ' ' || f.fingerprint, f.source_id)
+      AS finding,
+    MAX(CASE f.severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3 ELSE 0 END) AS severity_rank,
+    bool_or(f.blocking) AS blocking,
+    MAX(CAST(FLOOR(EXTRACT(EPOCH FROM COALESCE(f.scan_time, f.event_time))) AS BIGINT) * 2
+      + CASE WHEN f.suppressed THEN 1 ELSE 0 END) % 2 = 1 AS suppressed,
+    COALESCE(MIN(CASE WHEN NOT f.suppressed THEN f.source_id END), MIN(f.source_id))
+      AS finding_source_id
   FROM sast s
   LEFT JOIN scan_findings f
     ON f.repo = s.repo AND f.commit_sha = s.commit_sha AND f.sast
@@ -159,7 +160,31 @@ findings AS (
     s.provider, s.repo, s.deploy_id, s.environment, s.commit_sha, s.run_id, s.deploy_job,
     s.started_at, s.deployed, s.deploy_failed, s.event_time, s.ingested_at, s.source,
     s.source_name, s.source_id, s.record_sha256,
-    s.sast_results, s.sast_failed, s.sast_blocked, s.failed_gate, s.gate_record
+    s.sast_results, s.sast_failed, s.sast_blocked, s.failed_gate, s.gate_record,
+    COALESCE(f.tool || ' ' || f.rule_id || ' ' || f.file_path || ' ' || f.fingerprint, f.source_id)
+),
+findings AS (
+  -- Each attempt with its findings; one a suppression hid is counted apart, as an override
+  -- without owner or sunset.
+  SELECT
+    provider, repo, deploy_id, environment, commit_sha, run_id, deploy_job,
+    started_at, deployed, deploy_failed, event_time, ingested_at, source,
+    source_name, source_id, record_sha256,
+    sast_results, sast_failed, sast_blocked, failed_gate, gate_record,
+    -- The records of the blocking findings that decided it.
+    array_to_string(
+      array_sort(array_agg(finding_source_id) FILTER (WHERE blocking AND NOT suppressed)), ' '
+    ) AS finding_source_ids,
+    SUM(CASE WHEN severity_rank = 4 AND NOT suppressed THEN 1 ELSE 0 END) AS critical_findings,
+    SUM(CASE WHEN severity_rank = 3 AND NOT suppressed THEN 1 ELSE 0 END) AS high_findings,
+    SUM(CASE WHEN blocking AND NOT suppressed THEN 1 ELSE 0 END) AS blocking_findings,
+    SUM(CASE WHEN blocking AND suppressed THEN 1 ELSE 0 END) AS suppressed_blocking_findings
+  FROM finding_states
+  GROUP BY
+    provider, repo, deploy_id, environment, commit_sha, run_id, deploy_job,
+    started_at, deployed, deploy_failed, event_time, ingested_at, source,
+    source_name, source_id, record_sha256,
+    sast_results, sast_failed, sast_blocked, failed_gate, gate_record
 ),
 covering AS (
   -- Each attempt needing an exception, with the states of exceptions for `sast` that cover

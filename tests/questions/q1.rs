@@ -70,8 +70,13 @@ pub(crate) fn expected(truth: &Truth, as_of: DateTime<Utc>) -> (Verdict, u8) {
         .count();
     let level1 = after_sast > 0 || blocked > 0;
     let level2 = coverage.is_some_and(|c| c >= 0.95);
+    let suppressed = truth
+        .deployed
+        .iter()
+        .any(|d| d.suppressed && in_window(d.event_time));
     let level3 = count("blocked", as_of - Duration::days(90)) > 0
         && leaks == 0
+        && !suppressed
         && share(excepted, deployed).is_some_and(|s| s <= 0.05)
         && open_without_expiry == 0;
     let level4 = (0..3).all(|k| {

@@ -1,7 +1,8 @@
 //! q1's rules, each planted once in the tools' own formats (GitHub Actions REST bodies, SARIF,
 //! the exceptions register) and ingested at known instants: exceptions recorded after the
 //! deploy they would excuse, an entry changed A -> B -> A, a bare scope, a deploy job that
-//! failed on its own, a SAST block, and a deployment GitHub later marked `inactive`.
+//! failed on its own, a SAST block, a deployment GitHub later marked `inactive`, GitHub code
+//! scanning alerts open or dismissed at the deploy, and a SARIF log stored twice.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -602,20 +603,27 @@ fn sarif(tool: &str, repo: &str, commit: Option<&str>, extra: Value) -> String {
     json!({"version": "2.1.0", "runs": [run]}).to_string()
 }
 
-#[tokio::test]
-async fn only_unsuppressed_sast_findings_of_a_resolved_commit_make_a_leak() {
-    let dir = tempfile::tempdir().unwrap();
+/// Passing pushes of acme/p, q, r and s that all deploy, their SARIF logs removed for a test
+/// to write its own: the SARIF directory.
+fn passing_pushes_without_sarif(dir: &Path) -> std::path::PathBuf {
     let pushes = ["acme/p", "acme/q", "acme/r", "acme/s"].map(|repo| Push {
         repo,
         sast_failed: false,
         deploy: "success",
     });
-    write_pushes(dir.path(), &pushes);
-    // Replace the pushes' SARIF with the cases (the external deployment's CodeQL log stays).
-    let sarif_dir = dir.path().join("sarif");
+    write_pushes(dir, &pushes);
+    let sarif_dir = dir.join("sarif");
     for i in 0..pushes.len() {
         std::fs::remove_file(sarif_dir.join(format!("{i}.sarif"))).unwrap();
     }
+    sarif_dir
+}
+
+#[tokio::test]
+async fn only_unsuppressed_sast_findings_of_a_resolved_commit_make_a_leak() {
+    let dir = tempfile::tempdir().unwrap();
+    // The pushes' SARIF replaced by the cases (the external deployment's CodeQL log stays).
+    let sarif_dir = passing_pushes_without_sarif(dir.path());
     let commit = |i: usize| format!("{:040x}", 0xc0ffee + i);
     let write = |path: &str, text: String| {
         let path = sarif_dir.join(path);
@@ -920,4 +928,175 @@ async fn a_deployment_naming_a_job_the_lake_never_ingested_is_still_an_attempt()
         "{:?}",
         answer.evidence
     );
+}
+
+/// A GitHub code scanning alert as `GET /repos/{repo}/code-scanning/alerts` lists it (the
+/// shape of the recorded responses in the ingest tests): opened at `opened`, dismissed at
+/// `dismissed` when given.
+fn code_scanning_alert(
+    repo: &str,
+    number: u64,
+    commit: &str,
+    opened: DateTime<Utc>,
+    dismissed: Option<DateTime<Utc>>,
+) -> Value {
+    let api = format!("https://api.github.com/repos/{repo}/code-scanning/alerts/{number}");
+    json!({
+        "number": number, "created_at": ts(opened),
+        "updated_at": ts(dismissed.unwrap_or(opened)), "url": api,
+        "html_url": format!("https://github.com/{repo}/security/code-scanning/{number}"),
+        "state": if dismissed.is_some() { "dismissed" } else { "open" },
+        "fixed_at": null,
+        "dismissed_by": dismissed.map(|_| json!({"login": "lead"})),
+        "dismissed_at": dismissed.map(ts),
+        "dismissed_reason": dismissed.map(|_| "won't fix"), "dismissed_comment": null,
+        "rule": {"id": "js/sql-injection", "severity": "error",
+            "description": "Database query built from user-controlled sources",
+            "name": "js/sql-injection", "tags": ["security", "external/cwe/cwe-089"],
+            "security_severity_level": "critical"},
+        "tool": {"name": "CodeQL", "guid": null, "version": "2.19.0"},
+        "most_recent_instance": {"ref": "refs/heads/main",
+            "analysis_key": ".github/workflows/codeql.yml:analyze", "environment": "{}",
+            "category": "/language:javascript",
+            "state": if dismissed.is_some() { "dismissed" } else { "open" },
+            "commit_sha": commit, "message": {"text": "This query depends on a user-provided value."},
+            "location": {"path": "src/db.js", "start_line": 7, "end_line": 7,
+                "start_column": 3, "end_column": 40},
+            "classifications": []},
+        "instances_url": format!("{api}/instances"),
+    })
+}
+
+#[tokio::test]
+async fn a_code_scanning_alert_leaks_unless_dismissed_before_the_deploy_and_a_finding_stored_twice_is_one()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let sarif_dir = passing_pushes_without_sarif(dir.path());
+    std::fs::remove_file(sarif_dir.join("h.sarif")).unwrap();
+    let commit = |i: usize| format!("{:040x}", 0xc0ffee + i);
+    let t0 = pushed();
+    // Each push deploys 10 minutes in. p: open when it deployed. q: dismissed before it deployed. r: dismissed after.
+    let opened = t0 + Duration::minutes(3);
+    let open = [
+        code_scanning_alert("acme/p", 1, &commit(0), opened, None),
+        code_scanning_alert("acme/q", 1, &commit(1), opened, None),
+        code_scanning_alert("acme/r", 1, &commit(2), opened, None),
+    ];
+    let later = [
+        code_scanning_alert(
+            "acme/q",
+            1,
+            &commit(1),
+            opened,
+            Some(t0 + Duration::minutes(6)),
+        ),
+        code_scanning_alert(
+            "acme/r",
+            1,
+            &commit(2),
+            opened,
+            Some(t0 + Duration::hours(12)),
+        ),
+    ];
+    let alerts = dir.path().join("alerts");
+    std::fs::create_dir_all(&alerts).unwrap();
+    std::fs::write(
+        alerts.join("1.json"),
+        Value::from(open.to_vec()).to_string(),
+    )
+    .unwrap();
+    // s: a SARIF log without invocations (its time is the file's), copied again a day later
+    // (a new modification time, another day partition), and s's commit redeployed after both.
+    let orphan = sarif("semgrep", "acme/s", Some(&commit(3)), json!({}));
+    let mut log: Value = serde_json::from_str(&orphan).unwrap();
+    log["runs"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("invocations");
+    let copy = |name: &str, at: DateTime<Utc>| {
+        let path = sarif_dir.join(name);
+        std::fs::write(&path, log.to_string()).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(at.into())
+            .unwrap();
+    };
+    copy("s.sarif", t0 + Duration::minutes(5));
+    let api = "https://api.github.com/repos/acme/s";
+    let url = format!("{api}/deployments/6200");
+    let again = t0 + Duration::days(2);
+    let redeploy = [
+        json!([{"url": url, "id": 6200, "sha": commit(3), "ref": "main",
+            "environment": "production", "created_at": ts(again), "updated_at": ts(again),
+            "statuses_url": format!("{url}/statuses"), "repository_url": api}]),
+        json!([{"url": format!("{url}/statuses/1"), "id": 62001, "state": "success",
+            "environment": "production", "created_at": ts(again), "updated_at": ts(again),
+            "deployment_url": url, "repository_url": api}]),
+    ];
+    let lines: String = redeploy.iter().map(|b| b.to_string() + "\n").collect();
+    std::fs::write(dir.path().join("github/redeploy.jsonl"), lines).unwrap();
+
+    let clock = Arc::new(FixedClock::new(t0 + Duration::hours(1)));
+    let lake = Lake::open(&dir.path().join("lake").display().to_string())
+        .unwrap()
+        .with_clock(clock.clone());
+    ingest_github(&lake, dir.path()).await;
+    // The register lists no exception: the leaks stay leaks (without one, no_data).
+    let register = dir.path().join("exceptions.yaml");
+    std::fs::write(&register, "exceptions: []\n").unwrap();
+    ingest(&lake, "exceptions", "register", json!({}), &register).await;
+    ingest(&lake, "github-actions", "code-scanning", json!({}), &alerts).await;
+    ingest(&lake, "sarif", "scans", json!({}), &sarif_dir).await;
+    clock.set(t0 + Duration::days(1) + Duration::hours(1));
+    std::fs::write(
+        alerts.join("2.json"),
+        Value::from(later.to_vec()).to_string(),
+    )
+    .unwrap();
+    ingest(&lake, "github-actions", "code-scanning", json!({}), &alerts).await;
+    std::fs::remove_file(sarif_dir.join("s.sarif")).unwrap();
+    copy("s-copied.sarif", t0 + Duration::days(1));
+    ingest(&lake, "sarif", "scans", json!({}), &sarif_dir).await;
+    clock.set(end_of("2026-11-20") + Duration::hours(1));
+
+    let session = QuerySession::builder(lake).build().await.unwrap();
+    let answer = session
+        .ask("q1", Some(end_of("2026-11-20")), None)
+        .await
+        .unwrap();
+    let mut classes: Vec<(String, String, i64)> = answer
+        .evidence
+        .iter()
+        .map(|r| {
+            (
+                r["repo"].as_str().unwrap().to_string(),
+                r["class"].as_str().unwrap().to_string(),
+                r["critical_findings"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    classes.sort();
+    assert_eq!(
+        classes,
+        [
+            ("acme/p".into(), "advisory_leak".into(), 1),
+            ("acme/r".into(), "advisory_leak".into(), 1),
+            ("acme/s".into(), "advisory_leak".into(), 1),
+            ("acme/s".into(), "advisory_leak".into(), 1),
+        ],
+        "{:?}",
+        answer.evidence
+    );
+    for (name, value) in [
+        // The four pushes, s's redeploy, and the external deployment of acme/h (clean).
+        ("prod_deploys", json!(6)),
+        ("advisory_leaks", json!(4)),
+        ("suppressed_blocking_findings", json!(1)),
+        ("scans_without_commit", json!(0)),
+    ] {
+        assert_eq!(answer.metrics[name], value, "{name}");
+    }
+    assert_eq!(answer.verdict, Verdict::Contradicted);
 }

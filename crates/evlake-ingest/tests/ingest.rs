@@ -697,6 +697,113 @@ async fn github_api_pages_are_all_fetched_and_a_second_run_adds_nothing() {
     );
 }
 
+/// GitHub code scanning alerts pulled by the `github-actions` source, from two real
+/// recordings of one repository's alerts (octokit.rb's cassettes): both open, served one per
+/// page with a `Link` to the next as `per_page=1` would; then, at the next pull, alert 1
+/// dismissed.
+#[tokio::test]
+async fn code_scanning_alerts_are_pulled_with_link_paging_and_a_dismissal_is_its_own_row() {
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/github-code-scanning");
+    let repo = "Caja-de-Dano/active-wrapper";
+    let alerts = format!("/repos/{repo}/code-scanning/alerts");
+    let recorded = |file: &str| {
+        let mut routes = replay::Routes::default();
+        routes.cassette(&data.join(file));
+        let mut pages = routes.clone_pages(&alerts);
+        pages.extend(routes.clone_pages(&alerts.to_lowercase()));
+        assert_eq!(pages.len(), 1, "{file}");
+        pages.remove(0).1
+    };
+    let before = recorded("vcr_list_alerts_before_dismissal.json");
+    let after = recorded("vcr_list_alerts_after_dismissal.json");
+    let listed: Vec<Value> = serde_json::from_slice(&before.body).unwrap();
+    assert_eq!(listed.len(), 2);
+    let mut routes = replay::Routes::default();
+    for (i, alert) in listed.iter().enumerate() {
+        let mut page = before.clone();
+        page.body = serde_json::to_vec(&json!([alert])).unwrap();
+        if i == 0 {
+            page.headers.push((
+                "Link".into(),
+                format!(
+                    "<https://api.github.com{alerts}?sort=updated&direction=desc&per_page=100&page=2>; rel=\"next\""
+                ),
+            ));
+        }
+        routes.add(&alerts, &(i + 1).to_string(), page);
+    }
+    // The next request for the first page gets the later recording.
+    routes.add(&alerts, "1", after);
+    let json_page = |body: &[u8]| replay::Recorded {
+        status: 200,
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: body.to_vec(),
+    };
+    routes.add(
+        &format!("/repos/{repo}/actions/runs"),
+        "1",
+        json_page(br#"{"total_count":0,"workflow_runs":[]}"#),
+    );
+    routes.add(&format!("/repos/{repo}/deployments"), "1", json_page(b"[]"));
+    let server = replay::ReplayServer::start(routes).await;
+    let mut config = github_api(&server.base, repo, 5);
+    config["api"]["code_scanning"] = json!(true);
+    config.insert("code_scanning".into(), json!({"blocking_severity": "high"}));
+    let lake = Lake::open("memory://").unwrap();
+    let pull = || async {
+        IngestRun::new(lake.clone(), "github-actions", "gh", &config)
+            .unwrap()
+            .pull()
+            .await
+            .unwrap()
+    };
+    let first = pull().await;
+    let log = server.log.lock().unwrap().clone();
+    assert_eq!(
+        first.pages, 4,
+        "runs, deployments, two alert pages: {log:?}"
+    );
+    assert!(
+        log.iter().any(|u| u
+            .ends_with("/code-scanning/alerts?sort=updated&direction=desc&per_page=100&page=2")),
+        "{log:?}"
+    );
+    assert_eq!(first.tables["scan_findings"].added, 2);
+    assert_eq!(first.quarantined, 0);
+
+    // The next pull starts at the cursor: its first page reaches before it, so it is the
+    // last; alert 1's dismissal is a row of its own, its open state already known.
+    let second = pull().await;
+    assert_eq!(second.pages, 3, "{:?}", server.log.lock().unwrap());
+    assert_eq!(second.tables["scan_findings"].added, 1);
+    assert_eq!(second.tables["scan_findings"].duplicates, 2);
+    let found = rows(
+        &lake,
+        "SELECT rule_id, tool, tool_version, severity, blocking, sast, suppressed, repo, commit_sha, \
+         file_path, start_line, fingerprint, CAST(scan_time AS VARCHAR) AS scan_time \
+         FROM scan_findings ORDER BY fingerprint, suppressed",
+    )
+    .await;
+    let row = |fingerprint: &str, line: i64, suppressed: bool, at: &str| {
+        json!({
+            "rule_id": "py/clear-text-logging-sensitive-data", "tool": "CodeQL",
+            "tool_version": "2.17.3", "severity": "high", "blocking": true, "sast": true,
+            "suppressed": suppressed, "repo": repo,
+            "commit_sha": "db8744967e1c91a80079ecef70c7db805871dd3d",
+            "file_path": "orator/database_manager.py", "start_line": line,
+            "fingerprint": fingerprint, "scan_time": at,
+        })
+    };
+    assert_eq!(
+        found.into_iter().map(Value::Object).collect::<Vec<_>>(),
+        vec![
+            row("code-scanning:1", 41, false, "2024-03-02T23:53:54Z"),
+            row("code-scanning:1", 41, true, "2024-05-31T06:28:14Z"),
+            row("code-scanning:2", 119, false, "2024-03-02T23:53:54Z"),
+        ]
+    );
+}
+
 #[tokio::test]
 async fn a_rate_limit_is_waited_out_or_reported() {
     let limited = |reset_in: i64| replay::Recorded {

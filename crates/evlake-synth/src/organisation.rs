@@ -66,6 +66,8 @@ pub struct DeployedTruth {
     pub event_time: DateTime<Utc>,
     /// Whether a SAST job ran for its commit before it.
     pub after_sast: bool,
+    /// Whether its commit's SAST log had a blocking finding hidden by an accepted suppression.
+    pub suppressed: bool,
 }
 
 /// An entry of the exceptions register.
@@ -103,6 +105,11 @@ pub struct Truth {
     pub sast_runs: u64,
     /// Every attempt that is not `clean`, in time order.
     pub planted: Vec<PlantedDeploy>,
+    /// The records written that must not change any class (what real CI leaves beside the
+    /// deploys): pull-request runs whose deploy job was skipped, check runs beside their
+    /// jobs, deployments later marked `inactive`, Trivy SARIF (not SAST), SAST SARIF without
+    /// provenance placed by the path template, and suppressed blocking findings.
+    pub real_world: BTreeMap<String, u64>,
     /// Every production deploy that went out, in time order (kept in memory for the tests'
     /// coverage figures, not written: one entry per deploy).
     #[serde(skip)]
@@ -225,6 +232,12 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
     let out = &options.out;
     fs::create_dir_all(out)?;
     let mut rng = Rng::new(options.seed ^ 0xE71A_4E00_0000_0001);
+    // Its own stream, so the organisation a seed draws is the same with or without them.
+    let mut real = Rng::new(options.seed ^ 0x5EED_0F0E_A11D_0002);
+    let mut real_world: BTreeMap<String, u64> = BTreeMap::new();
+    // Each repository's last deployment that went out: GitHub marks it `inactive` when the
+    // next one succeeds.
+    let mut live: BTreeMap<String, String> = BTreeMap::new();
     let start = options.end - Duration::days(i64::from(options.days.max(1)) - 1);
     let history_start = start.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
     let history_end = options
@@ -303,6 +316,7 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
     let mut jobs = Sink::new(out.join("github/jobs"))?;
     let mut deployments = Sink::new(out.join("github/deployments"))?;
     let mut statuses = Sink::new(out.join("github/statuses"))?;
+    let mut checks = Sink::new(out.join("github/check-runs"))?;
     let sarif_dir = out.join("sarif");
     fs::create_dir_all(&sarif_dir)?;
     let mut bytes = 0u64;
@@ -322,6 +336,7 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
         let weekend = matches!(day.weekday(), Weekday::Sat | Weekday::Sun);
         let (mut day_runs, mut day_jobs, mut day_deployments, mut day_statuses) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut day_checks = Vec::new();
         let day_sarif = sarif_dir.join(day.to_string());
         for repo in &repos {
             let pushes = if weekend {
@@ -426,6 +441,16 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
                     deploy_start,
                     deploy_end,
                 ));
+                if real.chance(0.2) {
+                    // The same jobs listed as check runs (same ids): one gate result each.
+                    let twins: Vec<Value> = run_jobs
+                        .iter()
+                        .filter(|j| j["name"] != "build")
+                        .map(|j| check_run(j, &api, &html))
+                        .collect();
+                    *real_world.entry("check_runs".into()).or_default() += twins.len() as u64;
+                    day_checks.push(json!({"total_count": twins.len(), "check_runs": twins}));
+                }
                 day_jobs.push(json!({"total_count": run_jobs.len(), "jobs": run_jobs}));
                 day_runs.push(json!({
                     "id": run_id,
@@ -473,24 +498,70 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
                         "properties": {"security-severity": score},
                     }));
                 }
+                // A blocking finding the team suppressed in source (advisory repositories).
+                let suppressed = scanned && repo.gate != Gate::Blocking && real.chance(0.05);
+                if suppressed {
+                    results.push(json!({
+                        "ruleId": "hardcoded-credential",
+                        "level": "error",
+                        "message": {"text": "credential in source"},
+                        "locations": [{"physicalLocation": {
+                            "artifactLocation": {"uri": "src/settings.py"},
+                            "region": {"startLine": 3}
+                        }}],
+                        "partialFingerprints": {"primaryLocationLineHash": format!("{commit}:s")},
+                        "properties": {"security-severity": "9.1"},
+                        "suppressions": [{"kind": "inSource", "justification": "test credential"}],
+                    }));
+                    *real_world.entry("suppressed_findings".into()).or_default() += 1;
+                }
+                let tool = repo.scanner.split(' ').next().unwrap_or("scanner");
+                // Some uploads carry no provenance: the path says what they scanned.
+                let placed = scanned && real.chance(0.25);
+                let mut run = json!({
+                    "tool": {"driver": {"name": tool, "version": "1.0.0"}},
+                    "results": results,
+                    "invocations": [{"executionSuccessful": true, "endTimeUtc": ts(sast_end)}],
+                });
+                if !placed {
+                    run["versionControlProvenance"] = json!([
+                        {"repositoryUri": html, "revisionId": commit, "branch": "refs/heads/main"}
+                    ]);
+                }
                 let sarif = json!({
                     "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
                     "version": "2.1.0",
-                    "runs": [{
-                        "tool": {"driver": {"name": repo.scanner.split(' ').next().unwrap_or("scanner"), "version": "1.0.0"}},
-                        "results": results,
-                        "versionControlProvenance": [{"repositoryUri": html, "revisionId": commit, "branch": "refs/heads/main"}],
-                        "invocations": [{"executionSuccessful": true, "endTimeUtc": ts(sast_end)}],
-                    }],
+                    "runs": [run],
                 });
                 if scanned {
-                    fs::create_dir_all(&day_sarif)?;
-                    let path =
-                        day_sarif.join(format!("{}-{run_id}.sarif", repo.name.replace('/', "_")));
+                    let path = if placed {
+                        *real_world.entry("sarif_placed_by_path".into()).or_default() += 1;
+                        day_sarif
+                            .join(&repo.name)
+                            .join(&commit)
+                            .join(format!("{tool}.sarif"))
+                    } else {
+                        day_sarif.join(format!("{}-{run_id}.sarif", repo.name.replace('/', "_")))
+                    };
+                    fs::create_dir_all(path.parent().expect("a directory"))?;
                     let text = serde_json::to_vec(&sarif)?;
                     bytes += text.len() as u64;
                     fs::write(path, text)?;
                     sarif_files += 1;
+                }
+                if real.chance(0.15) {
+                    // A container scan: Trivy's CVEs are not SAST findings.
+                    let trivy = trivy_sarif(&html, &commit, build_end);
+                    fs::create_dir_all(&day_sarif)?;
+                    let path = day_sarif.join(format!(
+                        "{}-{run_id}.trivy.sarif",
+                        repo.name.replace('/', "_")
+                    ));
+                    let text = serde_json::to_vec(&trivy)?;
+                    bytes += text.len() as u64;
+                    fs::write(path, text)?;
+                    sarif_files += 1;
+                    *real_world.entry("trivy_sarif".into()).or_default() += 1;
                 }
 
                 // The deployment a running deploy job makes, with its statuses.
@@ -539,6 +610,24 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
                     }
                     list.reverse(); // The API lists the newest status first.
                     day_statuses.push(Value::Array(list));
+                    if deployed
+                        && let Some(previous) = live.insert(repo.name.clone(), deployment_url)
+                    {
+                        status_id += 1;
+                        day_statuses.push(json!([{
+                            "url": format!("{previous}/statuses/{status_id}"),
+                            "id": status_id,
+                            "state": "inactive",
+                            "creator": {"login": "github-actions[bot]"},
+                            "description": "",
+                            "environment": "production",
+                            "created_at": ts(deploy_end),
+                            "updated_at": ts(deploy_end),
+                            "deployment_url": previous,
+                            "repository_url": api,
+                        }]));
+                        *real_world.entry("inactive_deployments".into()).or_default() += 1;
+                    }
                     deploy_id.to_string()
                 };
 
@@ -564,6 +653,7 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
                     deployed_truth.push(DeployedTruth {
                         event_time: deploy_end,
                         after_sast: scanned,
+                        suppressed,
                     });
                 }
                 if class != "clean" {
@@ -576,6 +666,58 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
                             .then(|| covering.map(|e| e.id.clone()))
                             .flatten(),
                     });
+                }
+                if scanned && real.chance(0.1) {
+                    // A pull request's run: SAST runs (and may fail), the deploy job is skipped
+                    // by its `if:` (main only). No production attempt.
+                    run_id += 1;
+                    let (sast_id, deploy_job_id) = (job_id + 1, job_id + 2);
+                    job_id += 2;
+                    sast_runs += 1;
+                    let pr_commit = sha(&mut real);
+                    let branch = format!("feature/change-{}", run_id % 1000);
+                    let opened = created + Duration::minutes(30);
+                    let run_url = format!("{api}/actions/runs/{run_id}");
+                    let failed = real.chance(0.5);
+                    let end = opened + Duration::seconds(150);
+                    let pr_job = |id: u64, name: &str, conclusion: &str, e: DateTime<Utc>| {
+                        json!({
+                            "id": id, "run_id": run_id, "workflow_name": "ci",
+                            "head_branch": branch, "run_url": run_url, "run_attempt": 1,
+                            "node_id": format!("CR_{id}"), "head_sha": pr_commit,
+                            "url": format!("{api}/actions/jobs/{id}"),
+                            "html_url": format!("{html}/actions/runs/{run_id}/job/{id}"),
+                            "status": "completed", "conclusion": conclusion,
+                            "created_at": ts(opened), "started_at": ts(opened), "completed_at": ts(e),
+                            "name": name, "steps": [],
+                            "check_run_url": format!("{api}/check-runs/{id}"),
+                            "labels": ["ubuntu-latest"],
+                            "runner_name": if conclusion == "skipped" { Value::Null } else { json!("GitHub Actions 3") },
+                        })
+                    };
+                    let pr_jobs = vec![
+                        pr_job(
+                            sast_id,
+                            repo.scanner,
+                            if failed { "failure" } else { "success" },
+                            end,
+                        ),
+                        pr_job(deploy_job_id, "deploy-production", "skipped", opened),
+                    ];
+                    day_jobs.push(json!({"total_count": 2, "jobs": pr_jobs}));
+                    day_runs.push(json!({
+                        "id": run_id, "name": "ci", "node_id": format!("WFR_{run_id}"),
+                        "head_branch": branch, "head_sha": pr_commit,
+                        "path": ".github/workflows/ci.yml", "run_number": run_id % 100_000,
+                        "event": "pull_request", "status": "completed",
+                        "conclusion": if failed { "failure" } else { "success" },
+                        "workflow_id": 161_335, "url": run_url,
+                        "html_url": format!("{html}/actions/runs/{run_id}"),
+                        "created_at": ts(opened), "updated_at": ts(end), "run_attempt": 1,
+                        "run_started_at": ts(opened), "actor": {"login": "dev"},
+                        "repository": {"full_name": repo.name},
+                    }));
+                    *real_world.entry("pull_request_runs".into()).or_default() += 1;
                 }
             }
         }
@@ -598,6 +740,11 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
             .map(|s| s.as_array().map_or(0, Vec::len) as u64)
             .sum::<u64>();
         bytes += statuses.write_day(day, "jsonl", &day_statuses)?;
+        checks.records += day_checks
+            .iter()
+            .map(|b| b["check_runs"].as_array().map_or(0, Vec::len) as u64)
+            .sum::<u64>();
+        bytes += checks.write_day(day, "jsonl", &day_checks)?;
     }
 
     let register_text = register_yaml(&register);
@@ -628,6 +775,7 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
         attempts_by_class: by_class,
         sast_runs,
         planted,
+        real_world,
         deployed: deployed_truth,
         register: repos
             .iter()
@@ -643,6 +791,7 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
             ("jobs".to_string(), jobs.records),
             ("deployments".to_string(), deployments.records),
             ("deployment_statuses".to_string(), statuses.records),
+            ("check_runs".to_string(), checks.records),
             ("sarif_files".to_string(), sarif_files),
             ("exceptions".to_string(), register.len() as u64),
             ("bytes".to_string(), bytes + register_text.len() as u64),
@@ -652,6 +801,58 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
     let file = BufWriter::new(File::create(out.join("truth.json"))?);
     serde_json::to_writer_pretty(file, &truth)?;
     Ok(truth)
+}
+
+/// The check run GitHub lists for an Actions job (`GET …/commits/{ref}/check-runs`): the
+/// same id, name, commit, state and times; its check suite names no branch.
+fn check_run(job: &Value, api: &str, html: &str) -> Value {
+    let id = job["id"].as_u64().unwrap_or_default();
+    json!({
+        "id": id,
+        "head_sha": job["head_sha"],
+        "node_id": format!("CR_{id}"),
+        "external_id": "",
+        "url": format!("{api}/check-runs/{id}"),
+        "html_url": format!("{html}/runs/{id}"),
+        "details_url": format!("{html}/runs/{id}"),
+        "status": job["status"],
+        "conclusion": job["conclusion"],
+        "started_at": job["started_at"],
+        "completed_at": job["completed_at"],
+        "output": {"title": null, "summary": null, "text": null, "annotations_count": 0,
+            "annotations_url": format!("{api}/check-runs/{id}/annotations")},
+        "name": job["name"],
+        "check_suite": {"id": id / 2},
+        "app": {"id": 15368, "slug": "github-actions", "name": "GitHub Actions"},
+        "pull_requests": [],
+    })
+}
+
+/// A Trivy image scan's SARIF (the shape `trivy image --format sarif` writes): one critical
+/// CVE in an OS package.
+fn trivy_sarif(html: &str, commit: &str, at: DateTime<Utc>) -> Value {
+    json!({
+        "version": "2.1.0",
+        "$schema": "https://raw.githubusercontent.com/oasis-tcs/sarif-spec/main/sarif-2.1/schema/sarif-schema-2.1.0.json",
+        "runs": [{
+            "tool": {"driver": {"fullName": "Trivy Vulnerability Scanner", "informationUri": "https://github.com/aquasecurity/trivy",
+                "name": "Trivy", "version": "0.56.2",
+                "rules": [{"id": "CVE-2024-3094", "name": "OsPackageVulnerability",
+                    "shortDescription": {"text": "xz: malicious code in distributed source"},
+                    "defaultConfiguration": {"level": "error"},
+                    "properties": {"precision": "very-high", "security-severity": "10.0",
+                        "tags": ["vulnerability", "security", "CRITICAL"]}}]}},
+            "results": [{"ruleId": "CVE-2024-3094", "ruleIndex": 0, "level": "error",
+                "message": {"text": "Package: xz-utils\nInstalled Version: 5.6.0-0.2\nVulnerability CVE-2024-3094\nSeverity: CRITICAL\nFixed Version: 5.6.1+really5.4.5-1"},
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": "library/app", "uriBaseId": "ROOTPATH"},
+                    "region": {"startLine": 1, "startColumn": 1, "endLine": 1, "endColumn": 1}},
+                    "message": {"text": "library/app: xz-utils@5.6.0-0.2"}}]}],
+            "columnKind": "utf16CodeUnits",
+            "originalUriBaseIds": {"ROOTPATH": {"uri": "file:///"}},
+            "versionControlProvenance": [{"repositoryUri": html, "revisionId": commit, "branch": "refs/heads/main"}],
+            "invocations": [{"executionSuccessful": true, "endTimeUtc": ts(at)}],
+        }],
+    })
 }
 
 /// The register as YAML: a list of mappings whose values are JSON strings, which YAML reads
@@ -687,6 +888,7 @@ deploy = ["deploy-production"]
 kind = "sarif"
 paths = ["sarif"]
 blocking_severity = "critical"
+path_template = "{repo_owner}/{repo_name}/{commit}/{tool}.sarif"
 
 [sources.register]
 kind = "exceptions"

@@ -4,6 +4,7 @@
 mod api;
 pub mod exceptions;
 pub mod falco;
+mod findings;
 mod gates;
 pub mod github_actions;
 pub mod gitlab_ci;

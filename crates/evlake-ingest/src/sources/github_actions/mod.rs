@@ -4,13 +4,14 @@
 //! by shape — or pulled from the API (`api` setting): workflow runs by `created` window
 //! (narrowed where a window holds more than the 1,000 results the search returns), the jobs of
 //! every run (`filter=all`: every attempt), and the deployments to the production
-//! environments with their statuses.
+//! environments with their statuses; and, with `api.code_scanning`, the repository's code
+//! scanning alerts (findings of CodeQL and other tools uploading to GitHub).
 
 mod config;
 mod parse;
 mod pull;
 
-pub use config::{GithubActionsConfig, GithubApiConfig};
+pub use config::{CodeScanningConfig, GithubActionsConfig, GithubApiConfig};
 pub use parse::GithubActionsParser;
 pub use pull::GithubPuller;
 
@@ -19,8 +20,8 @@ use crate::kind::{Kind, Source};
 /// The registration of the `github-actions` kind.
 pub(crate) const KIND: Kind = Kind {
     name: "github-actions",
-    description: "GitHub Actions runs, jobs, check runs, deployments and statuses (REST API bodies)",
-    tables: &["ci_jobs", "deployments"],
+    description: "GitHub Actions runs, jobs, check runs, deployments and statuses, and code scanning alerts (REST API bodies)",
+    tables: &["ci_jobs", "deployments", "scan_findings"],
     pulls: true,
     build: |settings| {
         let mut config: GithubActionsConfig = crate::kind::settings(settings)?;

@@ -6,6 +6,7 @@ use serde_json::{Map, Value, json};
 use super::GithubActionsConfig;
 use crate::emit::{Document, Emitter};
 use crate::kind::Parser;
+use crate::sources::findings::{FindingPolicy, severity};
 use crate::sources::gates::{Gates, Production};
 use crate::sources::json::{
     Record, Text, ci_identity, each_body, emit_record, id, text, time, when,
@@ -16,6 +17,7 @@ use crate::sources::json::{
 pub struct GithubActionsParser {
     gates: Gates,
     production: Production,
+    findings: FindingPolicy,
     repo: Option<String>,
 }
 
@@ -28,6 +30,10 @@ impl GithubActionsParser {
             production: Production::new(
                 &config.production_environments,
                 &config.production_branches,
+            )?,
+            findings: FindingPolicy::new(
+                &config.code_scanning.sast_tools,
+                config.code_scanning.blocking_severity.as_deref(),
             )?,
             repo: config.repo,
         })
@@ -85,9 +91,12 @@ impl GithubActionsParser {
                     Value::Object(m) if m.contains_key("deployment_url") => {
                         self.status(&item, &location, out)
                     }
+                    Value::Object(m) if m.contains_key("most_recent_instance") => {
+                        self.code_scanning_alert(&item, &location, out)
+                    }
                     _ => out.reject(
                         &location,
-                        "not a deployment or a deployment status",
+                        "not a deployment, a deployment status or a code scanning alert",
                         item.bytes(),
                     ),
                 }
@@ -115,10 +124,12 @@ impl GithubActionsParser {
             self.deployment(&body.record(), at, out);
         } else if has("deployment_url") {
             self.status(&body.record(), at, out);
+        } else if has("most_recent_instance") {
+            self.code_scanning_alert(&body.record(), at, out);
         } else {
             out.reject(
                 at,
-                "not a GitHub Actions body: expected workflow_runs, jobs, check_runs, deployments or deployment statuses",
+                "not a GitHub Actions body: expected workflow_runs, jobs, check_runs, deployments, deployment statuses or code scanning alerts",
                 body.bytes(),
             );
         }
@@ -345,6 +356,107 @@ impl GithubActionsParser {
             fields,
             out,
         );
+    }
+}
+
+impl GithubActionsParser {
+    /// A code scanning alert (`GET /repos/{repo}/code-scanning/alerts`): `scan_findings` rows
+    /// for its most recent instance — the commit GitHub last saw it open (or dismissed) on.
+    /// The finding is dated when the alert was opened: a deploy of that commit after it
+    /// shipped code with the alert known and open. A dismissed alert (an override without
+    /// sunset, like a SARIF suppression) is also a row of its own, dated when it was
+    /// dismissed, so it hides the finding only from deploys after that. A fixed alert's most
+    /// recent instance is the commit that fixed it: no finding there. Pulled regularly, an
+    /// alert leaves a row for each commit it was seen open on.
+    fn code_scanning_alert(&self, alert: &Record<'_>, location: &str, out: &mut Emitter) {
+        let instance = alert.get("most_recent_instance").unwrap_or(&Value::Null);
+        let state = text(instance, "/state").or(text(alert, "/state"));
+        if !matches!(state, Some("open" | "dismissed")) {
+            return;
+        }
+        let repo = self.repo_of(alert, &["url", "html_url"]);
+        let commit = text(instance, "/commit_sha");
+        let tool = text(alert, "/tool/name");
+        // GitHub's level is derived from the CVSS-like score: its lower bound stands for it.
+        let score = match text(alert, "/rule/security_severity_level") {
+            Some("critical") => Some(9.0),
+            Some("high") => Some(7.0),
+            Some("medium") => Some(4.0),
+            Some("low") => Some(0.1),
+            _ => None,
+        };
+        let severity = severity(score, text(alert, "/rule/severity").unwrap_or("none"));
+        let opened = time(alert, "/created_at");
+        let number = id(alert, "/number");
+        let key = number.as_ref().map(|n| {
+            format!(
+                "code-scanning:{}:{n}@{}",
+                repo.as_deref().unwrap_or(""),
+                commit.unwrap_or("")
+            )
+        });
+        let row = |suppressed: bool, at: Option<DateTime<Utc>>| {
+            Map::from_iter([
+                ("tool".to_string(), json!(tool)),
+                (
+                    "tool_version".to_string(),
+                    json!(text(alert, "/tool/version")),
+                ),
+                ("rule_id".to_string(), json!(text(alert, "/rule/id"))),
+                ("severity".to_string(), json!(severity)),
+                (
+                    "blocking".to_string(),
+                    json!(self.findings.blocks(severity)),
+                ),
+                ("sast".to_string(), json!(self.findings.is_sast(tool))),
+                ("suppressed".to_string(), json!(suppressed)),
+                ("security_severity".to_string(), json!(score)),
+                ("level".to_string(), json!(text(alert, "/rule/severity"))),
+                (
+                    "message".to_string(),
+                    json!(text(instance, "/message/text").or(text(alert, "/rule/description"))),
+                ),
+                (
+                    "file_path".to_string(),
+                    json!(text(instance, "/location/path")),
+                ),
+                (
+                    "start_line".to_string(),
+                    json!(
+                        instance
+                            .pointer("/location/start_line")
+                            .and_then(Value::as_i64)
+                    ),
+                ),
+                (
+                    "fingerprint".to_string(),
+                    json!(number.as_ref().map(|n| format!("code-scanning:{n}"))),
+                ),
+                ("repo".to_string(), json!(repo)),
+                ("commit_sha".to_string(), json!(commit)),
+                ("scan_time".to_string(), when(at)),
+            ])
+        };
+        emit_record(
+            out,
+            "scan_findings",
+            alert,
+            location,
+            (key.clone(), opened),
+            row(false, opened),
+        );
+        if state == Some("dismissed") {
+            // Without its time a dismissal would hide the finding from every deploy.
+            let dismissed = time(alert, "/dismissed_at").or_else(|| time(alert, "/updated_at"));
+            emit_record(
+                out,
+                "scan_findings",
+                alert,
+                location,
+                (key.map(|k| format!("{k}:dismissed")), dismissed),
+                row(true, dismissed),
+            );
+        }
     }
 }
 

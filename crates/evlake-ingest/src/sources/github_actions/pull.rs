@@ -7,6 +7,9 @@
 //! - `GET /repos/{repo}/deployments?environment={env}&per_page=100` for each production
 //!   environment named exactly (globs cannot be queried), newest first, paged until the
 //!   deployments predate the cursor; then `…/deployments/{id}/statuses?per_page=100`.
+//! - With `code_scanning`: `GET /repos/{repo}/code-scanning/alerts?sort=updated&direction=desc
+//!   &per_page=100` (every state), paged until the alerts were last updated before the
+//!   cursor.
 //!
 //! The cursor per repository is the instant the last complete pull started; the next pull
 //! re-reads a day before it, so runs that were still going then are read again finished
@@ -96,6 +99,15 @@ impl Puller for GithubPuller {
                     tag: format!("deployments {repo} {}", iso(from)),
                 });
             }
+            if self.config.code_scanning {
+                start.requests.push(PullRequest {
+                    url: format!(
+                        "{}/repos/{repo}/code-scanning/alerts?sort=updated&direction=desc&per_page=100",
+                        self.base()
+                    ),
+                    tag: format!("alerts {repo} {}", iso(from)),
+                });
+            }
             start.cursor.push((key, iso(now)));
         }
         start
@@ -165,6 +177,22 @@ impl Puller for GithubPuller {
                     requests: statuses,
                 }
             }
+            (["alerts", _, from], Some(Value::Array(alerts))) => {
+                // Most recently updated first: a page reaching before the window ends it.
+                let from = parse_iso(from);
+                let reached_old = alerts.iter().any(|a| {
+                    a["updated_at"]
+                        .as_str()
+                        .and_then(parse_iso)
+                        .zip(from)
+                        .is_some_and(|(updated, from)| updated < from)
+                });
+                FollowUp {
+                    parse: true,
+                    next_page: !reached_old,
+                    requests: Vec::new(),
+                }
+            }
             // Jobs, statuses, and bodies that do not parse (the parser quarantines those).
             _ => FollowUp {
                 parse: true,
@@ -187,6 +215,7 @@ mod tests {
                 repos: vec!["acme/web".into()],
                 token_env: "EVLAKE_TEST_NO_TOKEN".into(),
                 since: "2026-11-01".into(),
+                code_scanning: false,
                 max_rate_limit_wait_secs: 1,
             },
             vec!["production".into(), "prod-*".into()],

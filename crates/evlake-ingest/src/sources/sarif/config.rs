@@ -22,7 +22,7 @@ pub struct SarifConfig {
     /// Findings of other tools (Trivy's CVEs, say) are kept but do not count for the SAST
     /// gate. Default: CodeQL, Semgrep, Bandit, gosec, Brakeman, Snyk Code (`SnykCode`), SonarQube,
     /// Checkmarx, Fortify, Coverity, ESLint, SpotBugs, PMD, Horusec, njsscan, Bearer.
-    #[serde(default = "default_sast_tools")]
+    #[serde(default = "crate::sources::findings::default_sast_tools")]
     pub sast_tools: Vec<String>,
     /// Where a file without `versionControlProvenance` says what it scanned: a pattern of
     /// the file's path (its last components) with `{repo_owner}`, `{repo_name}`, `{commit}`
@@ -38,31 +38,8 @@ impl Default for SarifConfig {
             commit: None,
             scan_time: None,
             blocking_severity: None,
-            sast_tools: default_sast_tools(),
+            sast_tools: crate::sources::findings::default_sast_tools(),
             path_template: None,
         }
     }
-}
-
-fn default_sast_tools() -> Vec<String> {
-    [
-        "CodeQL",
-        "Semgrep*",
-        "Bandit",
-        "gosec",
-        "Brakeman",
-        "Snyk*Code",
-        "SonarQube*",
-        "Checkmarx*",
-        "Fortify*",
-        "Coverity*",
-        "ESLint*",
-        "SpotBugs",
-        "PMD",
-        "Horusec",
-        "njsscan",
-        "Bearer",
-    ]
-    .map(String::from)
-    .to_vec()
 }

@@ -4,8 +4,9 @@
 mod config;
 mod parse;
 
+pub use crate::sources::findings::severity;
 pub use config::SarifConfig;
-pub use parse::{SarifParser, severity};
+pub use parse::SarifParser;
 
 use crate::kind::{Kind, Source};
 

@@ -6,41 +6,18 @@ use serde_json::{Map, Value, json};
 use super::SarifConfig;
 use crate::emit::{Document, Emitter, timestamp};
 use crate::kind::Parser;
+use crate::sources::findings::{FindingPolicy, severity};
 use crate::sources::json::{Text, document, text};
 use evlake_core::sha256_hex;
-use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use regex::Regex;
-
-/// Severity from SARIF: the `security-severity` score GitHub code scanning uses (on the
-/// result or its rule) when there is one — ≥ 9.0 critical, ≥ 7.0 high, ≥ 4.0 medium, else
-/// low — otherwise the level: error → high, warning → medium, note → low, none → none.
-pub fn severity(security_severity: Option<f64>, level: &str) -> &'static str {
-    match security_severity {
-        Some(s) if s >= 9.0 => "critical",
-        Some(s) if s >= 7.0 => "high",
-        Some(s) if s >= 4.0 => "medium",
-        Some(_) => "low",
-        None => match level {
-            "error" => "high",
-            "warning" => "medium",
-            "note" => "low",
-            _ => "none",
-        },
-    }
-}
-
-/// Severities from the lowest to the highest.
-const SEVERITIES: [&str; 4] = ["low", "medium", "high", "critical"];
 
 /// The `sarif` parser.
 #[derive(Debug, Clone)]
 pub struct SarifParser {
     config: SarifConfig,
     scan_time: Option<DateTime<Utc>>,
-    sast_tools: GlobSet,
+    policy: FindingPolicy,
     path_template: Option<Regex>,
-    /// Index in [`SEVERITIES`] of the lowest blocking severity.
-    blocking_from: usize,
 }
 
 impl SarifParser {
@@ -54,26 +31,7 @@ impl SarifParser {
                     .map_err(|e| crate::Error::setting(format!("scan_time: {e}")))
             })
             .transpose()?;
-        let threshold = config.blocking_severity.as_deref().unwrap_or("critical");
-        let blocking_from = SEVERITIES
-            .iter()
-            .position(|s| *s == threshold)
-            .ok_or_else(|| {
-                crate::Error::setting(format!(
-                    "blocking_severity: expected one of {SEVERITIES:?}, found '{threshold}'"
-                ))
-            })?;
-        let mut sast_tools = GlobSetBuilder::new();
-        for tool in &config.sast_tools {
-            let glob = GlobBuilder::new(tool)
-                .case_insensitive(true)
-                .build()
-                .map_err(|e| crate::Error::setting(format!("sast_tools: '{tool}': {e}")))?;
-            sast_tools.add(glob);
-        }
-        let sast_tools = sast_tools
-            .build()
-            .map_err(|e| crate::Error::setting(format!("sast_tools: {e}")))?;
+        let policy = FindingPolicy::new(&config.sast_tools, config.blocking_severity.as_deref())?;
         let path_template = config
             .path_template
             .as_deref()
@@ -82,18 +40,9 @@ impl SarifParser {
         Ok(Self {
             config,
             scan_time,
-            sast_tools,
+            policy,
             path_template,
-            blocking_from,
         })
-    }
-
-    /// Whether a finding of `severity` blocks a release.
-    fn blocks(&self, severity: &str) -> bool {
-        SEVERITIES
-            .iter()
-            .position(|s| *s == severity)
-            .is_some_and(|rank| rank >= self.blocking_from)
     }
 }
 
@@ -227,7 +176,7 @@ impl SarifParser {
             .map(repo_path)
             .or(path_repo.as_deref())
             .or(self.config.repo.as_deref());
-        let sast = tool.is_some_and(|t| self.sast_tools.is_match(t));
+        let sast = self.policy.is_sast(tool);
         let category = text(run, "/automationDetails/id").unwrap_or("");
         let ended = run
             .get("invocations")
@@ -307,7 +256,7 @@ impl SarifParser {
                 ("tool_version".to_string(), json!(tool_version)),
                 ("rule_id".to_string(), json!(rule_id)),
                 ("severity".to_string(), json!(severity)),
-                ("blocking".to_string(), json!(self.blocks(severity))),
+                ("blocking".to_string(), json!(self.policy.blocks(severity))),
                 ("sast".to_string(), json!(sast)),
                 ("suppressed".to_string(), json!(suppressed(result))),
                 ("security_severity".to_string(), json!(security_severity)),
@@ -337,18 +286,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn severity_follows_the_score_then_the_level() {
-        assert_eq!(severity(Some(9.8), "note"), "critical");
-        assert_eq!(severity(Some(7.0), "note"), "high");
-        assert_eq!(severity(Some(4.0), "error"), "medium");
-        assert_eq!(severity(Some(0.1), "error"), "low");
-        assert_eq!(severity(None, "error"), "high");
-        assert_eq!(severity(None, "warning"), "medium");
-        assert_eq!(severity(None, "note"), "low");
-        assert_eq!(severity(None, "none"), "none");
-    }
-
-    #[test]
     fn a_score_may_be_text_or_a_number() {
         assert_eq!(score(Some(&json!({"security-severity": "8.1"}))), Some(8.1));
         assert_eq!(score(Some(&json!({"security-severity": 5}))), Some(5.0));
@@ -364,10 +301,14 @@ mod tests {
             })
         };
         let default = parser(None).unwrap();
-        assert!(default.blocks("critical") && !default.blocks("high"));
+        assert!(default.policy.blocks("critical") && !default.policy.blocks("high"));
         let high = parser(Some("high")).unwrap();
-        assert!(high.blocks("critical") && high.blocks("high") && !high.blocks("medium"));
-        assert!(!high.blocks("none"));
+        assert!(
+            high.policy.blocks("critical")
+                && high.policy.blocks("high")
+                && !high.policy.blocks("medium")
+        );
+        assert!(!high.policy.blocks("none"));
         let err = parser(Some("severe")).unwrap_err().to_string();
         assert!(
             err.contains("blocking_severity") && err.contains("severe"),
@@ -423,14 +364,5 @@ mod tests {
             "a rejected suppression leaves the result standing"
         );
         assert!(!suppressed(&json!({})));
-    }
-
-    #[test]
-    fn sast_tools_are_matched_by_name_without_case() {
-        let parser = SarifParser::new(SarifConfig::default()).unwrap();
-        assert!(parser.sast_tools.is_match("CodeQL"));
-        assert!(parser.sast_tools.is_match("semgrep"));
-        assert!(parser.sast_tools.is_match("Semgrep OSS"));
-        assert!(!parser.sast_tools.is_match("Trivy"));
     }
 }
