@@ -95,7 +95,8 @@ families = {
     "jobs": (f"SELECT unnest(jobs) AS r FROM read_json('{src}/github/jobs/*.jsonl', format='newline_delimited')", "r.completed_at"),
     "deployments": (f"SELECT json AS r FROM read_json('{src}/github/deployments/*.json', format='array', records=false, maximum_object_size=67108864)", "r.created_at"),
     "statuses": (f"SELECT unnest(json) AS r FROM read_json('{src}/github/statuses/*.jsonl', format='newline_delimited', records=false)", "r.created_at"),
-    "sarif": (f"SELECT unnest(CAST(json_extract(json, '$.runs[0].results') AS JSON[])) AS r, json_extract_string(json, '$.runs[0].invocations[0].endTimeUtc') AS t FROM read_json_objects('{src}/sarif/*/*.sarif')", "t"),
+    "check_runs": (f"SELECT unnest(check_runs) AS r FROM read_json('{src}/github/check-runs/*.jsonl', format='newline_delimited')", "r.completed_at"),
+    "sarif": (f"SELECT unnest(CAST(json_extract(json, '$.runs[0].results') AS JSON[])) AS r, json_extract_string(json, '$.runs[0].invocations[0].endTimeUtc') AS t FROM read_json_objects('{src}/sarif/**/*.sarif')", "t"),
 }
 t = time.perf_counter()
 rows = 0

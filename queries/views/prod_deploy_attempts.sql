@@ -87,6 +87,9 @@ attempts AS (
   WHERE d.final_status IN (
     'success', 'failure', 'error', 'inactive', 'failed', 'canceled', 'skipped'
   )
+    -- Marked `inactive` (superseded) with no success in the evidence: it went out, if at all,
+    -- before the evidence begins (only the later status is in it).
+    AND NOT (d.final_status = 'inactive' AND NOT d.went_out)
     -- A deployment its deploy job made (named, or matched by time) is that job's attempt,
     -- whatever state the job is in (one waiting to be played is no attempt yet).
     AND NOT EXISTS (
@@ -136,7 +139,8 @@ finding_states AS (
   -- before it started, once: a finding stored twice (a SARIF file copied again, its time
   -- moved) or seen in several states (a code scanning alert open, then dismissed) is one, by
   -- tool, rule, file and fingerprint, else its record; in its latest state by then
-  -- (suppressed: an accepted SARIF suppression, a dismissal; on a tie, suppressed).
+  -- (suppressed: an accepted SARIF suppression, a dismissal; at the same microsecond,
+  -- suppressed).
   SELECT
     s.provider, s.repo, s.deploy_id, s.environment, s.commit_sha, s.run_id, s.deploy_job,
     s.started_at, s.deployed, s.deploy_failed, s.event_time, s.ingested_at, s.source,
@@ -146,8 +150,8 @@ finding_states AS (
       AS finding,
     MAX(CASE f.severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3 ELSE 0 END) AS severity_rank,
     bool_or(f.blocking) AS blocking,
-    MAX(CAST(FLOOR(EXTRACT(EPOCH FROM COALESCE(f.scan_time, f.event_time))) AS BIGINT) * 2
-      + CASE WHEN f.suppressed THEN 1 ELSE 0 END) % 2 = 1 AS suppressed,
+    MAX(CAST(ROUND(EXTRACT(EPOCH FROM COALESCE(f.scan_time, f.event_time)) * 1000000) AS BIGINT)
+      * 2 + CASE WHEN f.suppressed THEN 1 ELSE 0 END) % 2 = 1 AS suppressed,
     COALESCE(MIN(CASE WHEN NOT f.suppressed THEN f.source_id END), MIN(f.source_id))
       AS finding_source_id
   FROM sast s

@@ -68,7 +68,7 @@ pub(crate) fn expected(truth: &Truth, as_of: DateTime<Utc>) -> (Verdict, u8) {
         .iter()
         .filter(|e| e.created <= as_of && e.expires.is_none())
         .count();
-    let level1 = after_sast > 0 || blocked > 0;
+    let level1 = truth.sast_finished.iter().any(|t| in_window(*t));
     let level2 = coverage.is_some_and(|c| c >= 0.95);
     let suppressed = truth
         .deployed

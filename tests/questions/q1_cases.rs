@@ -1034,6 +1034,12 @@ async fn a_code_scanning_alert_leaks_unless_dismissed_before_the_deploy_and_a_fi
         json!([{"url": format!("{url}/statuses/1"), "id": 62001, "state": "success",
             "environment": "production", "created_at": ts(again), "updated_at": ts(again),
             "deployment_url": url, "repository_url": api}]),
+        // The redeploy superseded a deployment made before the evidence begins: only its
+        // `inactive` status is in the lake, and it is no attempt.
+        json!([{"url": format!("{api}/deployments/5999/statuses/9"), "id": 59999,
+            "state": "inactive", "environment": "production", "created_at": ts(again),
+            "updated_at": ts(again), "deployment_url": format!("{api}/deployments/5999"),
+            "repository_url": api}]),
     ];
     let lines: String = redeploy.iter().map(|b| b.to_string() + "\n").collect();
     std::fs::write(dir.path().join("github/redeploy.jsonl"), lines).unwrap();

@@ -772,16 +772,17 @@ async fn code_scanning_alerts_are_pulled_with_link_paging_and_a_dismissal_is_its
     assert_eq!(first.quarantined, 0);
 
     // The next pull starts at the cursor: its first page reaches before it, so it is the
-    // last; alert 1's dismissal is a row of its own, its open state already known.
+    // last. Alert 1's dismissal is a row of its own, its open state already known.
     let second = pull().await;
     assert_eq!(second.pages, 3, "{:?}", server.log.lock().unwrap());
-    assert_eq!(second.tables["scan_findings"].added, 1);
+    // Alert 2 was updated since it was opened: open from then on too.
+    assert_eq!(second.tables["scan_findings"].added, 2);
     assert_eq!(second.tables["scan_findings"].duplicates, 2);
     let found = rows(
         &lake,
         "SELECT rule_id, tool, tool_version, severity, blocking, sast, suppressed, repo, commit_sha, \
          file_path, start_line, fingerprint, CAST(scan_time AS VARCHAR) AS scan_time \
-         FROM scan_findings ORDER BY fingerprint, suppressed",
+         FROM scan_findings ORDER BY fingerprint, suppressed, scan_time",
     )
     .await;
     let row = |fingerprint: &str, line: i64, suppressed: bool, at: &str| {
@@ -800,6 +801,7 @@ async fn code_scanning_alerts_are_pulled_with_link_paging_and_a_dismissal_is_its
             row("code-scanning:1", 41, false, "2024-03-02T23:53:54Z"),
             row("code-scanning:1", 41, true, "2024-05-31T06:28:14Z"),
             row("code-scanning:2", 119, false, "2024-03-02T23:53:54Z"),
+            row("code-scanning:2", 119, false, "2024-05-30T23:04:21Z"),
         ]
     );
 }

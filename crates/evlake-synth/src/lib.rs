@@ -1,9 +1,10 @@
 //! Synthetic evidence in the sources' real formats, for the demo, the tests of every crate
 //! and the benchmarks: a whole organisation's CI, SAST, exceptions and runtime evidence
 //! with `truth.json`, the answers it planted ([`generate`]) — and beside them what real CI
-//! also leaves, which must change no answer (pull-request runs, check runs beside jobs,
-//! superseded deployments, Trivy SARIF, SARIF placed by path, suppressed findings: drawn from a
-//! stream of their own, so a seed's organisation is the same with them) — and a stream of IAM events as
+//! also leaves, which must change no class (pull-request runs, check runs beside jobs,
+//! superseded deployments, Trivy SARIF, SARIF placed by path) and suppressed findings (which
+//! count as overrides), drawn from a stream of their own so a seed's organisation is the same
+//! with them — and a stream of IAM events as
 //! lake rows ([`IamEvents`]). Deterministic for a seed: one random number generator
 //! ([`Rng`]) and one time format for each source's own precision.
 

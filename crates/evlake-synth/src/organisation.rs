@@ -103,12 +103,16 @@ pub struct Truth {
     pub attempts_by_class: BTreeMap<String, u64>,
     /// How many SAST jobs ran.
     pub sast_runs: u64,
+    /// When each SAST job finished, in time order (in memory only, like `deployed`).
+    #[serde(skip)]
+    pub sast_finished: Vec<DateTime<Utc>>,
     /// Every attempt that is not `clean`, in time order.
     pub planted: Vec<PlantedDeploy>,
-    /// The records written that must not change any class (what real CI leaves beside the
-    /// deploys): pull-request runs whose deploy job was skipped, check runs beside their
-    /// jobs, deployments later marked `inactive`, Trivy SARIF (not SAST), SAST SARIF without
-    /// provenance placed by the path template, and suppressed blocking findings.
+    /// What real CI leaves beside the deploys, which must not change any class: pull-request
+    /// runs whose deploy job was skipped, check runs beside their jobs, deployments later
+    /// marked `inactive`, Trivy SARIF (not SAST), SAST SARIF without provenance placed by the
+    /// path template; and suppressed blocking findings (overrides: they keep a window from
+    /// level 3, see `deployed`).
     pub real_world: BTreeMap<String, u64>,
     /// Every production deploy that went out, in time order (kept in memory for the tests'
     /// coverage figures, not written: one entry per deploy).
@@ -324,6 +328,7 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
     let mut by_class: BTreeMap<String, u64> = BTreeMap::new();
     let mut planted = Vec::new();
     let mut sast_runs = 0u64;
+    let mut sast_finished = Vec::new();
     let mut deployed_truth = Vec::new();
     let (mut run_id, mut job_id, mut deploy_id, mut status_id) = (
         9_000_000_000u64,
@@ -411,6 +416,9 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
                 let (build_id, sast_id, deploy_job_id) = (job_id + 1, job_id + 2, job_id + 3);
                 job_id += 3;
                 sast_runs += u64::from(scanned);
+                if scanned {
+                    sast_finished.push(sast_end);
+                }
                 let deploy_conclusion = if skipped {
                     "skipped"
                 } else if deploy_breaks {
@@ -673,13 +681,15 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
                     run_id += 1;
                     let (sast_id, deploy_job_id) = (job_id + 1, job_id + 2);
                     job_id += 2;
-                    sast_runs += 1;
                     let pr_commit = sha(&mut real);
                     let branch = format!("feature/change-{}", run_id % 1000);
-                    let opened = created + Duration::minutes(30);
+                    // Opened before the push it was merged as, the same day.
+                    let opened = created - Duration::minutes(30);
                     let run_url = format!("{api}/actions/runs/{run_id}");
                     let failed = real.chance(0.5);
                     let end = opened + Duration::seconds(150);
+                    sast_runs += 1;
+                    sast_finished.push(end);
                     let pr_job = |id: u64, name: &str, conclusion: &str, e: DateTime<Utc>| {
                         json!({
                             "id": id, "run_id": run_id, "workflow_name": "ci",
@@ -760,6 +770,7 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
         options.maturity,
     )?;
     deployed_truth.sort_by_key(|d| d.event_time);
+    sast_finished.sort();
     let truth = Truth {
         seed: options.seed,
         maturity: options.maturity,
@@ -774,6 +785,7 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
         }),
         attempts_by_class: by_class,
         sast_runs,
+        sast_finished,
         planted,
         real_world,
         deployed: deployed_truth,

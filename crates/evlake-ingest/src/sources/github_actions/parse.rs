@@ -365,7 +365,8 @@ impl GithubActionsParser {
     /// The finding is dated when the alert was opened: a deploy of that commit after it
     /// shipped code with the alert known and open. A dismissed alert (an override without
     /// sunset, like a SARIF suppression) is also a row of its own, dated when it was
-    /// dismissed, so it hides the finding only from deploys after that. A fixed alert's most
+    /// dismissed, so it hides the finding only from deploys after that; an open alert updated
+    /// since it was opened (reopened, say) is open from then on too. A fixed alert's most
     /// recent instance is the commit that fixed it: no finding there. Pulled regularly, an
     /// alert leaves a row for each commit it was seen open on.
     fn code_scanning_alert(&self, alert: &Record<'_>, location: &str, out: &mut Emitter) {
@@ -445,6 +446,22 @@ impl GithubActionsParser {
             (key.clone(), opened),
             row(false, opened),
         );
+        let updated = time(alert, "/updated_at");
+        if state == Some("open") && updated > opened {
+            // Open again since (reopened after a dismissal, say): open from then on too.
+            let reopened = key
+                .as_ref()
+                .zip(updated)
+                .map(|(k, at)| format!("{k}:open@{}", at.to_rfc3339()));
+            emit_record(
+                out,
+                "scan_findings",
+                alert,
+                location,
+                (reopened, updated),
+                row(false, updated),
+            );
+        }
         if state == Some("dismissed") {
             // Without its time a dismissal would hide the finding from every deploy.
             let dismissed = time(alert, "/dismissed_at").or_else(|| time(alert, "/updated_at"));
