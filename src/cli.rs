@@ -35,12 +35,14 @@ pub struct Cli {
     )]
     lake: String,
 
-    /// Memory DataFusion may use for one query session, in MiB.
-    #[arg(long, global = true, default_value_t = 1024)]
-    memory_limit_mib: usize,
+    /// Memory DataFusion may use for one query session, in MiB (16 to 1,048,576).
+    #[arg(long, global = true, default_value_t = 1024,
+        value_parser = clap::value_parser!(u64).range(16..=1 << 20))]
+    memory_limit_mib: u64,
 
-    /// Longest a query may run, in seconds.
-    #[arg(long, global = true, default_value_t = 60)]
+    /// Longest a query may run, in seconds (1 to 86,400).
+    #[arg(long, global = true, default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(1..=86_400))]
     query_timeout: u64,
 
     #[command(subcommand)]
@@ -269,7 +271,7 @@ fn init_logging() {
 async fn run(cli: Cli) -> Result<u8, Failure> {
     let session = |lake: Lake| {
         QuerySession::builder(lake)
-            .with_memory_limit(cli.memory_limit_mib << 20)
+            .with_memory_limit(usize::try_from(cli.memory_limit_mib << 20).unwrap_or(usize::MAX))
             .with_timeout(Duration::from_secs(cli.query_timeout))
     };
     match &cli.command {

@@ -554,3 +554,19 @@ fn an_answer_is_byte_identical_twice_and_reproduce_says_so_or_names_what_moved()
     );
     assert!(report.contains("row added now:"), "{report}");
 }
+
+#[test]
+fn limits_out_of_range_are_usage_errors_naming_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    // 2^44 MiB would wrap to a 0-byte pool if it were shifted unchecked.
+    for (flag, value) in [
+        ("--memory-limit-mib", "17592186044416"),
+        ("--memory-limit-mib", "0"),
+        ("--query-timeout", "0"),
+    ] {
+        let out = evlake(dir.path(), &[flag, value, "sql", "SELECT 1"]);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}");
+        let err = text(&out.stderr);
+        assert!(err.contains(flag) && err.contains("not in"), "{err}");
+    }
+}

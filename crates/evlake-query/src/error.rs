@@ -18,7 +18,7 @@ pub enum Error {
     Timeout(Duration),
     /// A query that needed more memory than the session's limit.
     #[error(
-        "the query needed more memory than the limit of {limit_bytes} bytes; narrow the window or raise --memory-limit ({detail})"
+        "the query needed more memory than the limit of {limit_bytes} bytes; narrow the window or raise --memory-limit-mib ({detail})"
     )]
     MemoryLimit {
         /// The session's memory limit.

@@ -33,6 +33,11 @@ pub enum FindingKind {
     CommitMissing,
     /// A commit that carries no hash-chain link (not written by evlake).
     CommitUnchained,
+    /// A commit file that does not parse as a Delta commit.
+    CommitUnreadable,
+    /// A file in `_delta_log/` that is no canonical commit (20-digit version), checkpoint or
+    /// checksum: a decoy such as `1.json` or `001.json` that a reader may take as a commit.
+    LogFileUnexpected,
 }
 
 impl std::fmt::Display for FindingKind {
@@ -145,13 +150,26 @@ async fn verify_table(
         if let Some(record) = path.strip_prefix(&format!("{PENDING_DIR}/")) {
             pending.insert(record.trim_end_matches(".json").to_string());
         } else if let Some(name) = path.strip_prefix("_delta_log/") {
-            if let Some(v) = name
-                .strip_suffix(".json")
-                .and_then(|n| n.parse::<u64>().ok())
-            {
-                versions.insert(v, path.to_string());
+            match log_file(name) {
+                LogFile::Commit(v) => {
+                    versions.insert(v, path.to_string());
+                }
+                // Checkpoints, `_last_checkpoint` and checksums are derived from the commits.
+                LogFile::Derived => {}
+                LogFile::CommitInProgress => found(
+                    path,
+                    FindingKind::UncommittedWrite,
+                    format!(
+                        "{} bytes of a commit being written (or interrupted)",
+                        meta.size
+                    ),
+                ),
+                LogFile::Unexpected => found(
+                    path,
+                    FindingKind::LogFileUnexpected,
+                    "not a commit (a 20-digit version), a checkpoint or a checksum".to_string(),
+                ),
             }
-            // Checkpoints, `_last_checkpoint` and checksums are derived from the commits.
         } else {
             data.insert(path.to_string(), meta.size);
         }
@@ -170,7 +188,12 @@ async fn verify_table(
         };
         let bytes = store.get(&Path::from(path.as_str())).await?.bytes().await?;
         bytes_hashed += bytes.len() as u64;
-        commits.insert(v, parse_commit(path, &bytes)?);
+        match parse_commit(path, &bytes) {
+            Ok(commit) => {
+                commits.insert(v, commit);
+            }
+            Err(e) => found(path, FindingKind::CommitUnreadable, e.to_string()),
+        }
     }
     for (v, commit) in &commits {
         let path = chain::commit_path(*v).to_string();
@@ -281,6 +304,47 @@ async fn verify_table(
     })
 }
 
+/// What a file in `_delta_log/` is, by its name.
+enum LogFile {
+    /// `00000000000000000007.json`: commit 7.
+    Commit(u64),
+    /// A checkpoint (classic, multi-part or UUID-named), `_last_checkpoint`, a checksum or a
+    /// log compaction.
+    Derived,
+    /// A commit being written: the temporary file of a put-if-absent (`_commit_<uuid>.json.tmp`).
+    CommitInProgress,
+    /// Anything else.
+    Unexpected,
+}
+
+fn log_file(name: &str) -> LogFile {
+    let version = |s: &str| s.len() == 20 && s.bytes().all(|b| b.is_ascii_digit());
+    let Some((head, rest)) = name.split_once('.') else {
+        return if name == "_last_checkpoint" {
+            LogFile::Derived
+        } else {
+            LogFile::Unexpected
+        };
+    };
+    if name.starts_with("_commit_") && name.ends_with(".json.tmp") {
+        return LogFile::CommitInProgress;
+    }
+    if !version(head) {
+        return LogFile::Unexpected;
+    }
+    if rest == "json" {
+        return head.parse().map_or(LogFile::Unexpected, LogFile::Commit);
+    }
+    let derived = rest == "crc"
+        || rest.starts_with("checkpoint.")
+        || rest.strip_suffix(".compacted.json").is_some_and(version);
+    if derived {
+        LogFile::Derived
+    } else {
+        LogFile::Unexpected
+    }
+}
+
 fn parse_commit(path: &str, bytes: &[u8]) -> Result<Commit> {
     let bad = |reason: String| Error::CommitFile {
         path: path.to_string(),
@@ -344,4 +408,44 @@ async fn hash_object(store: &dyn ObjectStore, path: &Path) -> Result<(String, u6
         hasher.update(&chunk);
     }
     Ok((hex::encode(hasher.finalize()), len))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_canonical_names_are_commits() {
+        let kind = |name: &str| match log_file(name) {
+            LogFile::Commit(v) => format!("commit {v}"),
+            LogFile::Derived => "derived".into(),
+            LogFile::CommitInProgress => "in progress".into(),
+            LogFile::Unexpected => "unexpected".into(),
+        };
+        assert_eq!(kind("00000000000000000007.json"), "commit 7");
+        for decoy in [
+            "1.json",
+            "+1.json",
+            "001.json",
+            "0000000000000000007.json",
+            "x.json",
+        ] {
+            assert_eq!(kind(decoy), "unexpected", "{decoy}");
+        }
+        for derived in [
+            "_last_checkpoint",
+            "00000000000000000010.checkpoint.parquet",
+            "00000000000000000010.checkpoint.0000000001.0000000002.parquet",
+            "00000000000000000010.checkpoint.80a083e8-7026-4e79-81be-64bd76c43a11.json",
+            "00000000000000000010.crc",
+            "00000000000000000004.00000000000000000006.compacted.json",
+        ] {
+            assert_eq!(kind(derived), "derived", "{derived}");
+        }
+        assert_eq!(
+            kind("_commit_3e2c4b5a-1111-2222-3333-444455556666.json.tmp"),
+            "in progress"
+        );
+        assert_eq!(kind("notes.txt"), "unexpected");
+    }
 }

@@ -454,3 +454,51 @@ async fn a_finished_append_leaves_no_attempt_record() {
     let left = std::fs::read_dir(&pending).map_or(0, |d| d.count());
     assert_eq!(left, 0);
 }
+
+#[tokio::test]
+async fn verify_finds_decoy_commit_names_and_keeps_the_real_chain() {
+    let (dir, lake) = lake_to_tamper().await;
+    let head = lake.verify().await.unwrap().tables[0].chain_head.clone();
+    let log = dir.path().join("iam_events/_delta_log");
+    let real = log.join("00000000000000000001.json");
+    for decoy in ["1.json", "+1.json", "001.json"] {
+        std::fs::copy(&real, log.join(decoy)).unwrap();
+    }
+    let report = lake.verify().await.unwrap();
+    assert_eq!(kinds(&report), [FindingKind::LogFileUnexpected; 3]);
+    let mut paths: Vec<&str> = report.findings.iter().map(|f| f.path.as_str()).collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        [
+            "_delta_log/+1.json",
+            "_delta_log/001.json",
+            "_delta_log/1.json"
+        ]
+    );
+    assert_eq!(report.tables[0].commits, 4);
+    assert_eq!(report.tables[0].chain_head, head);
+}
+
+#[tokio::test]
+async fn verify_reports_an_unreadable_commit_and_goes_on() {
+    let (dir, lake) = lake_to_tamper().await;
+    let log = dir.path().join("iam_events/_delta_log");
+    std::fs::write(log.join("00000000000000000003.json"), b"{not a commit\n").unwrap();
+    let report = lake.verify().await.unwrap();
+    // Its data file is then one no readable commit added.
+    assert_eq!(
+        kinds(&report),
+        [
+            FindingKind::CommitUnreadable,
+            FindingKind::FileOutsideCommit
+        ]
+    );
+    assert_eq!(
+        report.findings[0].path,
+        "_delta_log/00000000000000000003.json"
+    );
+    // The other commits were still checked, and their data files hashed.
+    assert_eq!(report.tables[0].commits, 3);
+    assert_eq!(report.tables[0].data_files, 2);
+}
