@@ -570,3 +570,17 @@ fn limits_out_of_range_are_usage_errors_naming_the_flag() {
         assert!(err.contains(flag) && err.contains("not in"), "{err}");
     }
 }
+
+#[tokio::test]
+async fn writes_hidden_in_a_query_are_refused_by_the_guard() {
+    let dir = tempfile::tempdir().unwrap();
+    lake_in(dir.path()).await;
+    for sql in [
+        "WITH x AS (DELETE FROM iam_events) SELECT * FROM x",
+        "SELECT * INTO copied FROM iam_events",
+    ] {
+        let out = evlake(dir.path(), &["sql", sql]);
+        assert_eq!(out.status.code(), Some(3), "{sql}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("refused"), "{}", text(&out.stderr));
+    }
+}

@@ -8,7 +8,9 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::parser::{DFParser, Statement as DfStatement};
-use datafusion::sql::sqlparser::ast::{ObjectName, Statement, TableFactor, Visit, Visitor};
+use datafusion::sql::sqlparser::ast::{
+    ObjectName, Query, SetExpr, Statement, TableFactor, Visit, Visitor,
+};
 
 use crate::{Error, Result};
 
@@ -79,6 +81,12 @@ struct RelationGuard;
 impl Visitor for RelationGuard {
     type Break = String;
 
+    /// A query (the statement, a CTE, a subquery) may only read: no `DELETE`, `UPDATE`,
+    /// `INSERT` or `MERGE` inside a `WITH`, no `SELECT … INTO`.
+    fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<String> {
+        check_body(&query.body)
+    }
+
     fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> ControlFlow<String> {
         match factor {
             TableFactor::Table {
@@ -91,6 +99,22 @@ impl Visitor for RelationGuard {
             TableFactor::TableFunction { .. } => ControlFlow::Break("a table function".into()),
             _ => ControlFlow::Continue(()),
         }
+    }
+}
+
+fn check_body(body: &SetExpr) -> ControlFlow<String> {
+    match body {
+        SetExpr::Select(select) if select.into.is_some() => {
+            ControlFlow::Break("SELECT … INTO".into())
+        }
+        SetExpr::SetOperation { left, right, .. } => {
+            check_body(left)?;
+            check_body(right)
+        }
+        SetExpr::Insert(s) | SetExpr::Update(s) | SetExpr::Delete(s) | SetExpr::Merge(s) => {
+            ControlFlow::Break(format!("{} inside a query", statement_kind(s)))
+        }
+        _ => ControlFlow::Continue(()),
     }
 }
 
@@ -161,5 +185,17 @@ mod tests {
         assert!(refused("SELECT * FROM '/etc/passwd'").contains("/etc/passwd"));
         assert!(refused("SELECT 1; DROP TABLE x").contains("2 statements"));
         assert!(refused("SELEC 1").contains("does not parse"));
+        assert_eq!(
+            refused("WITH x AS (DELETE FROM iam_events) SELECT * FROM x"),
+            "DELETE inside a query"
+        );
+        assert_eq!(
+            refused("SELECT 1 UNION SELECT * INTO copied FROM iam_events"),
+            "SELECT … INTO"
+        );
+        assert_eq!(
+            refused("SELECT * INTO copied FROM iam_events"),
+            "SELECT … INTO"
+        );
     }
 }
