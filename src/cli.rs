@@ -230,14 +230,30 @@ impl<E: std::fmt::Display> From<E> for Failure {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
-    let runtime = match tokio::runtime::Runtime::new() {
+    // Parsing and planning recurse once per level of an expression: the command and every
+    // worker run on stacks sized for the deepest query the guard lets through.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(evlake_query::QUERY_STACK_BYTES)
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("evlake: cannot start the async runtime: {e}");
             return ExitCode::from(4);
         }
     };
-    match runtime.block_on(run(cli)) {
+    let done = std::thread::Builder::new()
+        .name("evlake".into())
+        .stack_size(evlake_query::QUERY_STACK_BYTES)
+        .spawn(move || runtime.block_on(run(cli)))
+        .map_err(|e| Failure::from(format!("cannot start the command's thread: {e}")))
+        .and_then(|thread| {
+            thread
+                .join()
+                .unwrap_or_else(|_| Err(Failure::from("the command panicked")))
+        });
+    match done {
         Ok(code) => ExitCode::from(code),
         Err(f) => {
             eprintln!("evlake: {}", f.message);

@@ -581,6 +581,34 @@ async fn writes_hidden_in_a_query_are_refused_by_the_guard() {
     ] {
         let out = evlake(dir.path(), &["sql", sql]);
         assert_eq!(out.status.code(), Some(3), "{sql}: {}", text(&out.stderr));
-        assert!(text(&out.stderr).contains("refused"), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("refused"),
+            "{}",
+            text(&out.stderr)
+        );
     }
+}
+
+/// Queries whose parsing and planning recurse thousands of levels deep: each shape past the
+/// guard's bound is refused (exit 3), and one just inside it is answered, never a stack
+/// overflow (exit 134).
+#[test]
+fn deep_queries_are_refused_or_answered_never_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let terms = |n: usize, term: &str, op: &str| vec![term; n].join(op);
+    for sql in [
+        format!("SELECT {}", terms(8_500, "1", "+")),
+        terms(3_000, "SELECT 1", " UNION ALL "),
+        format!("SELECT {}", terms(9_000, "'a'", "||")),
+        format!("SELECT 1 WHERE {}", terms(9_000, "TRUE", " OR ")),
+    ] {
+        let out = evlake(dir.path(), &["sql", &sql]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{}…: {err}", &sql[..40]);
+        assert!(err.contains("at most 2000"), "{err}");
+    }
+    let inside = format!("SELECT {} AS n", terms(1_500, "1", "+"));
+    let out = evlake(dir.path(), &["sql", "--format", "csv", &inside]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).lines().nth(1), Some("1500"));
 }

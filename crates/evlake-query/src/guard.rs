@@ -11,6 +11,9 @@ use datafusion::sql::parser::{DFParser, Statement as DfStatement};
 use datafusion::sql::sqlparser::ast::{
     ObjectName, Query, SetExpr, Statement, TableFactor, Visit, Visitor,
 };
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::keywords::Keyword;
+use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
 
 use crate::{Error, Result};
 
@@ -20,6 +23,7 @@ const PURE_TABLE_FUNCTIONS: &[&str] = &["generate_series", "range", "unnest"];
 /// Checks that `sql` is a single read-only query over the lake.
 pub fn check_read_only(sql: &str) -> Result<()> {
     let refuse = |what: String| Err(Error::ReadOnly { what });
+    check_size(sql)?;
     let statements = DFParser::parse_sql(sql).map_err(|e| Error::ReadOnly {
         what: format!("the SQL does not parse ({e})"),
     })?;
@@ -51,6 +55,53 @@ pub fn check_read_only(sql: &str) -> Result<()> {
     let mut visitor = RelationGuard;
     if let ControlFlow::Break(what) = query.visit(&mut visitor) {
         return refuse(what);
+    }
+    Ok(())
+}
+
+/// The most operators, set operations and opening parentheses one query may have. Parsing,
+/// planning and optimising recurse once per level of an expression or set operation, so a
+/// chain of them (`1+1+…`, `… UNION ALL …` thousands of times) is bounded before it is parsed;
+/// evlake's own questions use a few hundred.
+pub const MAX_QUERY_OPERATORS: usize = 2_000;
+
+/// Refuses a query with more than [`MAX_QUERY_OPERATORS`], counted on its tokens (the
+/// tokenizer does not recurse).
+fn check_size(sql: &str) -> Result<()> {
+    let tokens = Tokenizer::new(&GenericDialect {}, sql)
+        .tokenize()
+        .map_err(|e| Error::ReadOnly {
+            what: format!("the SQL does not parse ({e})"),
+        })?;
+    let operators = tokens
+        .iter()
+        .filter(|t| match t {
+            Token::Plus
+            | Token::Minus
+            | Token::Mul
+            | Token::Div
+            | Token::Mod
+            | Token::StringConcat
+            | Token::Eq
+            | Token::Neq
+            | Token::Lt
+            | Token::Gt
+            | Token::LtEq
+            | Token::GtEq
+            | Token::LParen => true,
+            Token::Word(w) => matches!(
+                w.keyword,
+                Keyword::AND | Keyword::OR | Keyword::UNION | Keyword::INTERSECT | Keyword::EXCEPT
+            ),
+            _ => false,
+        })
+        .count();
+    if operators > MAX_QUERY_OPERATORS {
+        return Err(Error::ReadOnly {
+            what: format!(
+                "a query of {operators} operators, set operations and parentheses (at most {MAX_QUERY_OPERATORS})"
+            ),
+        });
     }
     Ok(())
 }
@@ -197,5 +248,7 @@ mod tests {
             refused("SELECT * INTO copied FROM iam_events"),
             "SELECT … INTO"
         );
+        let chain = format!("SELECT {}", vec!["1"; 8_500].join("+"));
+        assert!(refused(&chain).contains("8499 operators"));
     }
 }

@@ -17,7 +17,11 @@ mod session;
 pub use answer::{Answer, LakeTableVersion, Verdict};
 pub use bound::{BoundQuery, BoundQuestion, EVIDENCE_MARGIN_DAYS, ParamValue};
 pub use error::{Error, Result};
-pub use guard::check_read_only;
+pub use guard::{MAX_QUERY_OPERATORS, check_read_only};
+
+/// The stack a thread parsing, planning or running a query needs for the deepest query the
+/// guard accepts ([`MAX_QUERY_OPERATORS`]): only the pages used are resident.
+pub const QUERY_STACK_BYTES: usize = 256 << 20;
 pub use render::{OutputFormat, batches_to_rows, render_batches};
 pub use reproduce::{MetricChange, Reproduction, TableMove};
 pub use rubric::{ActivityRef, Condition, LevelRule, QuestionRubric, Rubric, VerdictRules};
