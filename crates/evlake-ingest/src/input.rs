@@ -24,6 +24,10 @@ pub(crate) struct Input {
     pub modified: DateTime<Utc>,
     /// What the cursor records of it: it is read again when this differs.
     pub seen: String,
+    /// Why it is not read, for a path that is no regular file under its configured root (a
+    /// symbolic link out of the root or one that does not resolve, a FIFO, a socket, a
+    /// device): the run quarantines the path with this reason and none of its bytes.
+    pub refused: Option<String>,
     source: Source,
 }
 
@@ -196,18 +200,66 @@ async fn objects(url: &str, out: &mut Vec<Input>) -> Result<()> {
             location,
             size: meta.size,
             modified: meta.last_modified,
+            refused: None,
             source: Source::Object(store.clone(), meta.location),
         });
     }
     Ok(())
 }
 
+/// The files below a configured path. Symbolic links are followed only while they stay
+/// inside it (the configured path resolved), so a link cannot bring `/proc/self/environ` or
+/// `/etc/shadow` into the lake; anything that is not a regular file is refused, not read.
 fn files(path: &Path, out: &mut Vec<Input>) -> Result<()> {
+    let root = std::fs::canonicalize(path).map_err(|source| Error::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    files_below(&root, path, out)
+}
+
+fn files_below(root: &Path, path: &Path, out: &mut Vec<Input>) -> Result<()> {
     let read_err = |source| Error::Read {
         path: path.display().to_string(),
         source,
     };
-    if path.is_dir() {
+    let refuse = |out: &mut Vec<Input>, reason: String| {
+        out.push(Input {
+            location: path.display().to_string(),
+            key: format!("refused:{}", path.display()),
+            seen: String::new(),
+            size: 0,
+            modified: DateTime::<Utc>::UNIX_EPOCH,
+            refused: Some(reason),
+            source: Source::File(path.to_path_buf()),
+        });
+    };
+    let link = std::fs::symlink_metadata(path).map_err(read_err)?;
+    if link.file_type().is_symlink() {
+        match std::fs::canonicalize(path) {
+            Err(e) => {
+                refuse(
+                    out,
+                    format!("a symbolic link that does not resolve ({e}): not read"),
+                );
+                return Ok(());
+            }
+            Ok(target) if !target.starts_with(root) => {
+                refuse(
+                    out,
+                    format!(
+                        "a symbolic link to {}, outside {}: not followed",
+                        target.display(),
+                        root.display()
+                    ),
+                );
+                return Ok(());
+            }
+            Ok(_) => {}
+        }
+    }
+    let meta = std::fs::metadata(path).map_err(read_err)?;
+    if meta.is_dir() {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
             .map_err(read_err)?
             .map(|e| e.map(|e| e.path()))
@@ -219,11 +271,15 @@ fn files(path: &Path, out: &mut Vec<Input>) -> Result<()> {
                 .file_name()
                 .is_some_and(|n| n.to_string_lossy().starts_with('.'));
             if !hidden {
-                files(&entry, out)?;
+                files_below(root, &entry, out)?;
             }
         }
+    } else if !meta.is_file() {
+        refuse(
+            out,
+            "not a regular file (a FIFO, socket or device): not read".to_string(),
+        );
     } else {
-        let meta = std::fs::metadata(path).map_err(read_err)?;
         let modified: DateTime<Utc> = meta.modified().map_err(read_err)?.into();
         let absolute = std::path::absolute(path).map_err(read_err)?;
         out.push(Input {
@@ -232,6 +288,7 @@ fn files(path: &Path, out: &mut Vec<Input>) -> Result<()> {
             seen: serde_json::json!({ "size": meta.len(), "modified": modified }).to_string(),
             size: meta.len(),
             modified,
+            refused: None,
             source: Source::File(path.to_path_buf()),
         });
     }

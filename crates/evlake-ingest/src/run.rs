@@ -154,6 +154,10 @@ impl IngestRun {
         let total: u64 = inputs.iter().map(|i| i.size).sum();
         let mut progress = Ticker::start(self.progress.as_ref(), &self.source_name, Some(total));
         for input in inputs {
+            if let Some(reason) = &input.refused {
+                out.reject(&input.location, reason, b"");
+                continue;
+            }
             if self.parser.framing() == Framing::JsonValues
                 && let Some(key) = input.stream_key()?
             {

@@ -1152,3 +1152,85 @@ async fn raw_is_the_vendors_bytes_for_every_whole_document_kind() {
         }
     }
 }
+
+/// Only regular files under the configured path are read: a link out of it (to a file of
+/// secrets), a link loop and a FIFO are each quarantined with the reason and none of their
+/// bytes, a link inside it is followed, and the run goes on.
+#[cfg(unix)]
+#[tokio::test]
+async fn links_out_of_the_root_loops_and_fifos_are_refused_not_read() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let (inbox, outside) = (dir.path().join("inbox"), dir.path().join("outside"));
+    std::fs::create_dir_all(&inbox).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    let sarif = fixtures("sarif");
+    let mut logs: Vec<_> = std::fs::read_dir(&sarif)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sarif"))
+        .collect();
+    logs.sort();
+    std::fs::copy(&logs[0], inbox.join("a.sarif")).unwrap();
+    std::fs::write(outside.join("environ"), "GITHUB_TOKEN=ghp_secret\n").unwrap();
+    symlink(outside.join("environ"), inbox.join("scan.sarif")).unwrap();
+    symlink(inbox.join("loop-b.sarif"), inbox.join("loop-a.sarif")).unwrap();
+    symlink(inbox.join("loop-a.sarif"), inbox.join("loop-b.sarif")).unwrap();
+    symlink(inbox.join("a.sarif"), inbox.join("z-inside.sarif")).unwrap();
+    let fifo = inbox.join("pipe.sarif");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let lake = Lake::open("memory://").unwrap();
+    let settings = settings(&[("repo", "acme/web"), ("commit", "abc123")]);
+    let summary = IngestRun::new(lake.clone(), "sarif", "scans", &settings)
+        .unwrap()
+        .ingest_paths(std::slice::from_ref(&inbox))
+        .await
+        .unwrap();
+    assert_eq!(summary.quarantined, 4, "{summary:?}");
+    let added = summary.tables["scan_findings"].added;
+    assert!(added > 0);
+    assert_eq!(
+        summary.tables["scan_findings"].duplicates, added,
+        "the link inside the inbox is the same log again"
+    );
+    let refused = rows(
+        &lake,
+        "SELECT location, reason, length(raw) AS bytes FROM _quarantine ORDER BY location",
+    )
+    .await;
+    let seen: Vec<(String, String, i64)> = refused
+        .iter()
+        .map(|r| {
+            (
+                r["location"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string(),
+                r["reason"].as_str().unwrap().to_string(),
+                r["bytes"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let names: Vec<&str> = seen.iter().map(|(n, _, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["loop-a.sarif", "loop-b.sarif", "pipe.sarif", "scan.sarif"]
+    );
+    assert!(seen.iter().all(|(_, _, bytes)| *bytes == 0), "{seen:?}");
+    assert!(seen[0].1.contains("does not resolve"), "{}", seen[0].1);
+    assert!(seen[2].1.contains("not a regular file"), "{}", seen[2].1);
+    assert!(
+        seen[3].1.contains("outside") && seen[3].1.contains("not followed"),
+        "{}",
+        seen[3].1
+    );
+}
