@@ -42,8 +42,15 @@ pub struct Emitter {
 pub(crate) struct Rejected {
     pub location: String,
     pub reason: String,
+    /// The record's first [`QUARANTINE_RAW_CAP`] bytes.
     pub raw: Vec<u8>,
+    /// SHA-256 of the whole record.
+    pub sha256: String,
 }
+
+/// The most bytes of a bad record quarantine keeps (its full size and SHA-256 are recorded):
+/// enough to see what went wrong, too little to carry a whole file into the lake.
+pub const QUARANTINE_RAW_CAP: usize = 64 << 10;
 
 /// Formats an instant as the lake's JSON timestamp text.
 pub fn timestamp(t: DateTime<Utc>) -> Value {
@@ -119,10 +126,18 @@ impl Emitter {
 
     /// Sends a record to quarantine with the reason it could not be ingested.
     pub fn reject(&mut self, location: &str, reason: impl Display, raw: &[u8]) {
+        let mut reason = reason.to_string();
+        if raw.len() > QUARANTINE_RAW_CAP {
+            reason.push_str(&format!(
+                " (raw keeps the first {QUARANTINE_RAW_CAP} of {} bytes; record_sha256 is of all)",
+                raw.len()
+            ));
+        }
         self.rejected.push(Rejected {
             location: location.to_string(),
-            reason: reason.to_string(),
-            raw: raw.to_vec(),
+            reason,
+            raw: raw[..raw.len().min(QUARANTINE_RAW_CAP)].to_vec(),
+            sha256: sha256_hex(raw),
         });
     }
 
@@ -172,15 +187,13 @@ impl Emitter {
                 tables::SOURCE_ID => text(
                     rejected
                         .iter()
-                        .map(|r| {
-                            sha256_hex(format!("{}\n{}", r.location, sha256_hex(&r.raw)).as_bytes())
-                        })
+                        .map(|r| sha256_hex(format!("{}\n{}", r.location, r.sha256).as_bytes()))
                         .collect(),
                 ),
                 "source_ref" | "location" => {
                     text(rejected.iter().map(|r| r.location.clone()).collect())
                 }
-                "record_sha256" => text(rejected.iter().map(|r| sha256_hex(&r.raw)).collect()),
+                "record_sha256" => text(rejected.iter().map(|r| r.sha256.clone()).collect()),
                 "reason" => text(rejected.iter().map(|r| r.reason.clone()).collect()),
                 tables::RAW => Arc::new(std::mem::take(&mut raw).finish()) as ArrayRef,
                 other => unreachable!("_quarantine has no column {other}"),
@@ -240,5 +253,40 @@ mod tests {
             .unwrap();
         assert_eq!(reason.value(0), "required field 'tool' is missing");
         assert_eq!(out.buffered(), 0);
+    }
+
+    #[test]
+    fn quarantine_keeps_a_capped_prefix_of_a_large_record_and_the_hash_of_all() {
+        let mut out = Emitter::new("falco", "falco", now());
+        let big = vec![b'x'; QUARANTINE_RAW_CAP * 3];
+        out.reject("big.json", "not JSON", &big);
+        out.reject("small.json", "not JSON", b"{");
+        let batches = out.drain();
+        let (_, quarantine) = &batches[0];
+        let column = |name: &str| quarantine.column_by_name(name).unwrap().clone();
+        let raw = column("raw");
+        let raw = raw
+            .as_any()
+            .downcast_ref::<arrow::array::BinaryArray>()
+            .unwrap();
+        let text = |name: &str| {
+            let c = column(name);
+            let c = c
+                .as_any()
+                .downcast_ref::<arrow::array::StringArray>()
+                .unwrap();
+            (c.value(0).to_string(), c.value(1).to_string())
+        };
+        assert_eq!(
+            (raw.value(0).len(), raw.value(1)),
+            (QUARANTINE_RAW_CAP, &b"{"[..])
+        );
+        assert_eq!(text("record_sha256"), (sha256_hex(&big), sha256_hex(b"{")));
+        let (capped, whole) = text("reason");
+        assert!(
+            capped.contains(&format!("of {} bytes", big.len())),
+            "{capped}"
+        );
+        assert_eq!(whole, "not JSON");
     }
 }
