@@ -603,6 +603,27 @@ fn sarif(tool: &str, repo: &str, commit: Option<&str>, extra: Value) -> String {
     json!({"version": "2.1.0", "runs": [run]}).to_string()
 }
 
+/// A production deployment of `commit` to `repo` by an external CD tool (no job) at `at`,
+/// and its `success` status, as the GitHub API lists them.
+fn external_redeploy(repo: &str, id: u64, commit: &str, at: DateTime<Utc>) -> Vec<Value> {
+    let api = format!("https://api.github.com/repos/{repo}");
+    let url = format!("{api}/deployments/{id}");
+    vec![
+        json!([{"url": url, "id": id, "sha": commit, "ref": "main",
+            "environment": "production", "created_at": ts(at), "updated_at": ts(at),
+            "statuses_url": format!("{url}/statuses"), "repository_url": api}]),
+        json!([{"url": format!("{url}/statuses/1"), "id": id * 10 + 1, "state": "success",
+            "environment": "production", "created_at": ts(at), "updated_at": ts(at),
+            "deployment_url": url, "repository_url": api}]),
+    ]
+}
+
+/// Response bodies as one JSON document per line.
+fn write_bodies(path: &Path, bodies: &[Value]) {
+    let lines: String = bodies.iter().map(|b| b.to_string() + "\n").collect();
+    std::fs::write(path, lines).unwrap();
+}
+
 /// Passing pushes of acme/p, q, r and s that all deploy, their SARIF logs removed for a test
 /// to write its own: the SARIF directory.
 fn passing_pushes_without_sarif(dir: &Path) -> std::path::PathBuf {
@@ -664,19 +685,8 @@ async fn only_unsuppressed_sast_findings_of_a_resolved_commit_make_a_leak() {
     write("orphan.sarif", sarif("semgrep", "acme/s", None, json!({})));
     // acme/q's commit goes out again a day later (an external CD tool): its suppressed
     // finding is still one finding.
-    let api = "https://api.github.com/repos/acme/q";
-    let url = format!("{api}/deployments/6100");
-    let again = pushed() + Duration::days(1);
-    let redeploy = [
-        json!([{"url": url, "id": 6100, "sha": commit(1), "ref": "main",
-            "environment": "production", "created_at": ts(again), "updated_at": ts(again),
-            "statuses_url": format!("{url}/statuses"), "repository_url": api}]),
-        json!([{"url": format!("{url}/statuses/1"), "id": 61001, "state": "success",
-            "environment": "production", "created_at": ts(again), "updated_at": ts(again),
-            "deployment_url": url, "repository_url": api}]),
-    ];
-    let lines: String = redeploy.iter().map(|b| b.to_string() + "\n").collect();
-    std::fs::write(dir.path().join("github/redeploy.jsonl"), lines).unwrap();
+    let redeploy = external_redeploy("acme/q", 6100, &commit(1), pushed() + Duration::days(1));
+    write_bodies(&dir.path().join("github/redeploy.jsonl"), &redeploy);
 
     let clock = Arc::new(FixedClock::new(pushed() + Duration::hours(1)));
     let lake = Lake::open(&dir.path().join("lake").display().to_string())
@@ -1024,25 +1034,20 @@ async fn a_code_scanning_alert_leaks_unless_dismissed_before_the_deploy_and_a_fi
             .unwrap();
     };
     copy("s.sarif", t0 + Duration::minutes(5));
-    let api = "https://api.github.com/repos/acme/s";
-    let url = format!("{api}/deployments/6200");
-    let again = t0 + Duration::days(2);
-    let redeploy = [
-        json!([{"url": url, "id": 6200, "sha": commit(3), "ref": "main",
-            "environment": "production", "created_at": ts(again), "updated_at": ts(again),
-            "statuses_url": format!("{url}/statuses"), "repository_url": api}]),
-        json!([{"url": format!("{url}/statuses/1"), "id": 62001, "state": "success",
-            "environment": "production", "created_at": ts(again), "updated_at": ts(again),
-            "deployment_url": url, "repository_url": api}]),
-        // The redeploy superseded a deployment made before the evidence begins: only its
-        // `inactive` status is in the lake, and it is no attempt.
+    let (api, again) = (
+        "https://api.github.com/repos/acme/s",
+        t0 + Duration::days(2),
+    );
+    let mut redeploy = external_redeploy("acme/s", 6200, &commit(3), again);
+    // The redeploy superseded a deployment made before the evidence begins: only its
+    // `inactive` status is in the lake, and it is no attempt.
+    redeploy.push(
         json!([{"url": format!("{api}/deployments/5999/statuses/9"), "id": 59999,
-            "state": "inactive", "environment": "production", "created_at": ts(again),
-            "updated_at": ts(again), "deployment_url": format!("{api}/deployments/5999"),
-            "repository_url": api}]),
-    ];
-    let lines: String = redeploy.iter().map(|b| b.to_string() + "\n").collect();
-    std::fs::write(dir.path().join("github/redeploy.jsonl"), lines).unwrap();
+        "state": "inactive", "environment": "production", "created_at": ts(again),
+        "updated_at": ts(again), "deployment_url": format!("{api}/deployments/5999"),
+        "repository_url": api}]),
+    );
+    write_bodies(&dir.path().join("github/redeploy.jsonl"), &redeploy);
 
     let clock = Arc::new(FixedClock::new(t0 + Duration::hours(1)));
     let lake = Lake::open(&dir.path().join("lake").display().to_string())

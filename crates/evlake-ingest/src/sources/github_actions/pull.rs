@@ -163,36 +163,17 @@ impl Puller for GithubPuller {
                         tag: format!("statuses {repo}"),
                     })
                     .collect();
-                // Newest first: once a page reaches before the window, older pages are known.
-                let reached_old = deployments.iter().any(|d| {
-                    d["created_at"]
-                        .as_str()
-                        .and_then(parse_iso)
-                        .zip(from)
-                        .is_some_and(|(created, from)| created < from)
-                });
                 FollowUp {
                     parse: true,
-                    next_page: !reached_old,
+                    next_page: !reaches_before(&deployments, "created_at", from),
                     requests: statuses,
                 }
             }
-            (["alerts", _, from], Some(Value::Array(alerts))) => {
-                // Most recently updated first: a page reaching before the window ends it.
-                let from = parse_iso(from);
-                let reached_old = alerts.iter().any(|a| {
-                    a["updated_at"]
-                        .as_str()
-                        .and_then(parse_iso)
-                        .zip(from)
-                        .is_some_and(|(updated, from)| updated < from)
-                });
-                FollowUp {
-                    parse: true,
-                    next_page: !reached_old,
-                    requests: Vec::new(),
-                }
-            }
+            (["alerts", _, from], Some(Value::Array(alerts))) => FollowUp {
+                parse: true,
+                next_page: !reaches_before(&alerts, "updated_at", parse_iso(from)),
+                requests: Vec::new(),
+            },
             // Jobs, statuses, and bodies that do not parse (the parser quarantines those).
             _ => FollowUp {
                 parse: true,
@@ -201,6 +182,18 @@ impl Puller for GithubPuller {
             },
         }
     }
+}
+
+/// Whether a page of items listed newest first (by `field`) reaches before `from`: the
+/// pages after it are older still, so paging stops.
+fn reaches_before(items: &[Value], field: &str, from: Option<DateTime<Utc>>) -> bool {
+    items.iter().any(|item| {
+        item[field]
+            .as_str()
+            .and_then(parse_iso)
+            .zip(from)
+            .is_some_and(|(at, from)| at < from)
+    })
 }
 
 #[cfg(test)]
