@@ -1106,8 +1106,10 @@ async fn a_code_scanning_alert_leaks_unless_dismissed_before_the_deploy_and_a_fi
         ("advisory_leaks", json!(4)),
         ("suppressed_blocking_findings", json!(1)),
         ("scans_without_commit", json!(0)),
+        ("sast_runs", json!(4)),
     ] {
         assert_eq!(answer.metrics[name], value, "{name}");
     }
     assert_eq!(answer.verdict, Verdict::Contradicted);
+    assert_eq!(answer.level, 1, "h went out without a SAST job: coverage 5/6");
 }
