@@ -1111,5 +1111,8 @@ async fn a_code_scanning_alert_leaks_unless_dismissed_before_the_deploy_and_a_fi
         assert_eq!(answer.metrics[name], value, "{name}");
     }
     assert_eq!(answer.verdict, Verdict::Contradicted);
-    assert_eq!(answer.level, 1, "h went out without a SAST job: coverage 5/6");
+    assert_eq!(
+        answer.level, 1,
+        "h went out without a SAST job: coverage 5/6"
+    );
 }
