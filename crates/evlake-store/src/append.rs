@@ -22,7 +22,7 @@ use parquet::arrow::ProjectionMask;
 use parquet::arrow::async_reader::ParquetRecordBatchStreamBuilder;
 use serde_json::Value;
 
-use crate::chain::{ADD_SHA256_TAG, AddedFile, ChainLink, actions_digest};
+use crate::chain::{ADD_SHA256_TAG, ChainLink, actions_digest};
 use crate::parquet_files::{LakeFileReader, WrittenFile, pending_path, write_partition};
 use crate::{Error, Lake, Result};
 
@@ -307,22 +307,6 @@ impl Append {
             .await
             .map_err(|e| DeltaTableError::Generic(e.to_string()))?;
         let now_ms = self.lake.clock.now().timestamp_millis();
-        let added: Vec<AddedFile> = files
-            .iter()
-            .map(|f| AddedFile {
-                path: f.path.clone(),
-                size: f.size,
-                partition_values: BTreeMap::from([(
-                    f.partition_column.clone(),
-                    Some(f.partition_value.clone()),
-                )]),
-                sha256: Some(f.sha256.clone()),
-            })
-            .collect();
-        let link = ChainLink {
-            prev_commit_sha256: Some(prev_sha),
-            actions_sha256: actions_digest(&added),
-        };
         let actions: Vec<Action> = files
             .iter()
             .map(|f| {
@@ -344,6 +328,15 @@ impl Append {
                 })
             })
             .collect();
+        let canonical = actions
+            .iter()
+            .map(serde_json::to_value)
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| DeltaTableError::Generic(e.to_string()))?;
+        let link = ChainLink {
+            prev_commit_sha256: Some(prev_sha),
+            actions_sha256: actions_digest(&canonical),
+        };
         let mut metadata = link.metadata();
         metadata.extend(self.metadata.iter().cloned());
         // The data files are written, the commit is not: the hardest place to crash.

@@ -3,13 +3,13 @@
 //! Every commit evlake makes records, in its `commitInfo`:
 //! - `evlake.prevCommitSha256`: the SHA-256 of the table's previous commit file (null for
 //!   version 0), so editing, removing or inserting a commit breaks the link after it;
-//! - `evlake.actionsSha256`: a digest of the data files the commit adds (path, size,
-//!   partition values, file SHA-256), so even the newest commit cannot be edited unseen;
+//! - `evlake.actionsSha256`: a digest of every other action of the commit in a canonical
+//!   form (adds with their statistics and tags, and any remove, metadata or protocol), so
+//!   even the newest commit cannot be edited unseen by anyone who does not recompute it;
 //!
 //! and every `add` action carries the SHA-256 of its data file in the tag
-//! [`ADD_SHA256_TAG`], so a changed data file is found by re-hashing it.
-
-use std::collections::BTreeMap;
+//! [`ADD_SHA256_TAG`], so a changed data file is found by re-hashing it. The first commit
+//! of a table is anchored whole in the lake's manifest (see [`crate::manifest`]).
 
 use chrono::{DateTime, Utc};
 use object_store::path::Path;
@@ -20,29 +20,22 @@ use sha2::{Digest, Sha256};
 pub const ADD_SHA256_TAG: &str = "evlake.sha256";
 /// The `commitInfo` key holding the SHA-256 of the previous commit file.
 pub const PREV_COMMIT_KEY: &str = "evlake.prevCommitSha256";
-/// The `commitInfo` key holding the digest of the commit's added files.
+/// The `commitInfo` key holding the digest of the commit's other actions.
 pub const ACTIONS_KEY: &str = "evlake.actionsSha256";
 
-/// The link a commit records to its predecessor, and the digest of what it adds.
+/// The link a commit records to its predecessor, and the digest of its actions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainLink {
     /// SHA-256 of the previous commit file; `None` for version 0.
     pub prev_commit_sha256: Option<String>,
-    /// Digest of the added files.
+    /// Digest of the commit's actions other than `commitInfo`.
     pub actions_sha256: String,
 }
 
-/// The parts of an `add` action that the actions digest covers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct AddedFile {
-    pub path: String,
-    pub size: i64,
-    pub partition_values: BTreeMap<String, Option<String>>,
-    pub sha256: Option<String>,
-}
-
 impl ChainLink {
-    /// The link of a table's first commit, which adds no files.
+    /// The link of a table's first commit. Its protocol and metadata actions are written by
+    /// the Delta library (with a generated id and creation time), so the digest covers none;
+    /// the manifest records the SHA-256 of the whole commit file instead.
     pub fn genesis() -> Self {
         Self {
             prev_commit_sha256: None,
@@ -67,21 +60,55 @@ impl ChainLink {
     }
 }
 
-/// The digest of a commit's added files, independent of the order of the actions and of
-/// how the commit file is serialised.
-pub(crate) fn actions_digest(files: &[AddedFile]) -> String {
-    let mut sorted: Vec<&AddedFile> = files.iter().collect();
-    sorted.sort_by(|a, b| a.path.cmp(&b.path));
+/// The digest of a commit's actions (each a log line parsed as JSON, e.g. `{"add": {…}}`),
+/// independent of their order, of key order and of whitespace: each action is written as
+/// canonical JSON (keys sorted), the lines are sorted and hashed. Public so that an auditor
+/// can recompute it, and a test can play the forger who does.
+pub fn actions_digest(actions: &[Value]) -> String {
+    let mut lines: Vec<String> = actions.iter().map(canonical_json).collect();
+    lines.sort();
     let mut hasher = Sha256::new();
-    for f in sorted {
-        hasher.update(format!("add\t{}\t{}\t", f.path, f.size));
-        for (k, v) in &f.partition_values {
-            hasher.update(format!("{k}={}\t", v.as_deref().unwrap_or("")));
-        }
-        hasher.update(f.sha256.as_deref().unwrap_or(""));
-        hasher.update("\n");
+    for line in lines {
+        hasher.update(line.as_bytes());
+        hasher.update(b"\n");
     }
     hex::encode(hasher.finalize())
+}
+
+/// `value` as compact JSON with every object's keys sorted.
+pub(crate) fn canonical_json(value: &Value) -> String {
+    fn write(value: &Value, out: &mut String) {
+        match value {
+            Value::Object(map) => {
+                let mut entries: Vec<_> = map.iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                out.push('{');
+                for (i, (k, v)) in entries.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&Value::String(k.clone()).to_string());
+                    out.push(':');
+                    write(v, out);
+                }
+                out.push('}');
+            }
+            Value::Array(items) => {
+                out.push('[');
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write(v, out);
+                }
+                out.push(']');
+            }
+            scalar => out.push_str(&scalar.to_string()),
+        }
+    }
+    let mut out = String::new();
+    write(value, &mut out);
+    out
 }
 
 /// The path of a commit file relative to the table root.
@@ -106,28 +133,29 @@ pub(crate) fn event_time_range(stats: &str) -> Option<(DateTime<Utc>, DateTime<U
 mod tests {
     use super::*;
 
-    fn file(path: &str, sha: &str) -> AddedFile {
-        AddedFile {
-            path: path.into(),
-            size: 10,
-            partition_values: BTreeMap::from([("event_date".into(), Some("2026-11-01".into()))]),
-            sha256: Some(sha.into()),
-        }
-    }
-
     #[test]
-    fn digest_ignores_order_but_not_content() {
-        let a = file("a.parquet", "aa");
-        let b = file("b.parquet", "bb");
+    fn digest_ignores_order_and_layout_but_not_content() {
+        let a: Value = serde_json::from_str(
+            r#"{"add":{"path":"a.parquet","size":10,"stats":"{\"numRecords\":2}"}}"#,
+        )
+        .unwrap();
+        let b: Value = serde_json::from_str(r#"{"add":{"size":11,"path":"b.parquet"}}"#).unwrap();
+        let b_reordered: Value =
+            serde_json::from_str(r#"{"add": {"path": "b.parquet", "size": 11}}"#).unwrap();
         assert_eq!(
             actions_digest(&[a.clone(), b.clone()]),
-            actions_digest(&[b.clone(), a.clone()])
+            actions_digest(&[b_reordered, a.clone()])
         );
-        let mut changed = b.clone();
-        changed.size = 11;
+        let mut restated = a.clone();
+        restated["add"]["stats"] = Value::String(r#"{"numRecords":20}"#.into());
         assert_ne!(
-            actions_digest(&[a.clone(), b]),
-            actions_digest(&[a, changed])
+            actions_digest(&[a.clone(), b.clone()]),
+            actions_digest(&[restated, b.clone()])
+        );
+        let remove: Value = serde_json::from_str(r#"{"remove":{"path":"a.parquet"}}"#).unwrap();
+        assert_ne!(
+            actions_digest(&[a.clone(), b.clone()]),
+            actions_digest(&[a, b, remove])
         );
     }
 

@@ -15,7 +15,7 @@ mod parquet_files;
 mod verify;
 
 pub use append::{Append, AppendOutcome};
-pub use chain::{ADD_SHA256_TAG, ChainLink};
+pub use chain::{ACTIONS_KEY, ADD_SHA256_TAG, ChainLink, actions_digest};
 pub use error::{Error, Result};
 pub use lake::{Lake, LakeConfig, TableSummary, TableVersion, object_store_at};
 pub use verify::{Finding, FindingKind, TableVerification, VerifyReport};

@@ -13,13 +13,14 @@ use arrow::compute::{
 use arrow::datatypes::{DataType, TimeUnit};
 use bytes::Bytes;
 use chrono::{DateTime, NaiveDate};
-use futures::FutureExt;
 use futures::future::BoxFuture;
+use futures::{FutureExt, TryStreamExt};
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
-use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ArrowReaderOptions;
 use parquet::arrow::async_reader::AsyncFileReader;
+use parquet::arrow::async_reader::ParquetRecordBatchStreamBuilder;
+use parquet::arrow::{ArrowWriter, ProjectionMask};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
 use parquet::file::properties::WriterProperties;
@@ -105,7 +106,7 @@ pub(crate) async fn write_partition(
             path,
             size,
             sha256,
-            stats: stats_json(&chunk).to_string(),
+            stats: FileStats::of(&chunk).to_string(),
             partition_column: partition_column.to_string(),
             partition_value: partition_value.clone(),
         });
@@ -162,59 +163,175 @@ fn sort_by_event_time(batch: &RecordBatch) -> Result<RecordBatch> {
     Ok(take_record_batch(batch, &order)?)
 }
 
-/// Delta file statistics (`numRecords`, `minValues`, `maxValues`, `nullCount`).
-fn stats_json(batch: &RecordBatch) -> Value {
-    let mut mins = Map::new();
-    let mut maxs = Map::new();
-    let mut nulls = Map::new();
-    for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
-        if field.name() == evlake_core::tables::RAW {
-            continue;
-        }
-        nulls.insert(field.name().clone(), json!(column.null_count()));
-        if let Some((lo, hi)) = min_max(column) {
-            mins.insert(field.name().clone(), lo);
-            maxs.insert(field.name().clone(), hi);
-        }
-    }
-    json!({
-        "numRecords": batch.num_rows(),
-        "minValues": mins,
-        "maxValues": maxs,
-        "nullCount": nulls,
-    })
+/// The Delta statistics of one data file (`numRecords`, `minValues`, `maxValues`,
+/// `nullCount`), gathered batch by batch: the writer computes them over the rows it writes and
+/// `verify` re-derives them from the file it reads back, with the same rules.
+#[derive(Debug, Default)]
+pub(crate) struct FileStats {
+    rows: usize,
+    columns: Vec<ColumnStats>,
 }
 
-fn min_max(column: &ArrayRef) -> Option<(Value, Value)> {
+#[derive(Debug)]
+struct ColumnStats {
+    name: String,
+    nulls: usize,
+    bounds: Option<Bounds>,
+}
+
+/// The least and greatest value of a column, for the types whose bounds readers use.
+#[derive(Debug)]
+enum Bounds {
+    Micros(i64, i64),
+    Int(i64, i64),
+    Float(f64, f64),
+    Text(String, String),
+}
+
+impl FileStats {
+    /// The statistics of the rows of `batch`.
+    pub(crate) fn of(batch: &RecordBatch) -> Value {
+        let mut stats = Self::default();
+        stats.update(batch);
+        stats.finish()
+    }
+
+    /// Adds the rows of `batch`; every batch of a file has the file's schema.
+    pub(crate) fn update(&mut self, batch: &RecordBatch) {
+        self.rows += batch.num_rows();
+        let schema = batch.schema();
+        let wanted = schema
+            .fields()
+            .iter()
+            .zip(batch.columns())
+            .filter(|(f, _)| f.name() != evlake_core::tables::RAW);
+        for (i, (field, column)) in wanted.enumerate() {
+            if self.columns.len() <= i {
+                self.columns.push(ColumnStats {
+                    name: field.name().clone(),
+                    nulls: 0,
+                    bounds: None,
+                });
+            }
+            let entry = &mut self.columns[i];
+            entry.nulls += column.null_count();
+            if let Some(found) = bounds(column) {
+                entry.bounds = Some(match entry.bounds.take() {
+                    None => found,
+                    Some(seen) => seen.merge(found),
+                });
+            }
+        }
+    }
+
+    /// The statistics as Delta records them in an `add` action.
+    pub(crate) fn finish(self) -> Value {
+        let mut mins = Map::new();
+        let mut maxs = Map::new();
+        let mut nulls = Map::new();
+        for column in self.columns {
+            nulls.insert(column.name.clone(), json!(column.nulls));
+            if let Some((lo, hi)) = column.bounds.and_then(Bounds::into_json) {
+                mins.insert(column.name.clone(), lo);
+                maxs.insert(column.name, hi);
+            }
+        }
+        json!({
+            "numRecords": self.rows,
+            "minValues": mins,
+            "maxValues": maxs,
+            "nullCount": nulls,
+        })
+    }
+}
+
+impl Bounds {
+    fn merge(self, other: Bounds) -> Bounds {
+        match (self, other) {
+            (Bounds::Micros(a, b), Bounds::Micros(c, d)) => Bounds::Micros(a.min(c), b.max(d)),
+            (Bounds::Int(a, b), Bounds::Int(c, d)) => Bounds::Int(a.min(c), b.max(d)),
+            (Bounds::Float(a, b), Bounds::Float(c, d)) => Bounds::Float(
+                if a.total_cmp(&c).is_le() { a } else { c },
+                if b.total_cmp(&d).is_ge() { b } else { d },
+            ),
+            (Bounds::Text(a, b), Bounds::Text(c, d)) => Bounds::Text(a.min(c), b.max(d)),
+            (seen, _) => seen,
+        }
+    }
+
+    fn into_json(self) -> Option<(Value, Value)> {
+        match self {
+            // Delta records timestamps to the millisecond: round the bounds outwards so they
+            // still contain every value.
+            Bounds::Micros(lo, hi) => Some((
+                json!(millis_text(lo.div_euclid(1000) * 1000)?),
+                json!(millis_text((hi + 999).div_euclid(1000) * 1000)?),
+            )),
+            Bounds::Int(lo, hi) => Some((json!(lo), json!(hi))),
+            Bounds::Float(lo, hi) => {
+                (lo.is_finite() && hi.is_finite()).then(|| (json!(lo), json!(hi)))
+            }
+            Bounds::Text(lo, hi) => (lo.len() <= MAX_STATS_STRING && hi.len() <= MAX_STATS_STRING)
+                .then(|| (json!(lo), json!(hi))),
+        }
+    }
+}
+
+fn bounds(column: &ArrayRef) -> Option<Bounds> {
     match column.data_type() {
         DataType::Timestamp(TimeUnit::Microsecond, _) => {
             let a = column
                 .as_any()
                 .downcast_ref::<TimestampMicrosecondArray>()?;
-            // Delta records timestamps to the millisecond: round the bounds outwards so
-            // they still contain every value.
-            let lo = min(a)?.div_euclid(1000) * 1000;
-            let hi_raw = max(a)?;
-            let hi = (hi_raw + 999).div_euclid(1000) * 1000;
-            Some((json!(millis_text(lo)?), json!(millis_text(hi)?)))
+            Some(Bounds::Micros(min(a)?, max(a)?))
         }
         DataType::Int64 => {
             let a = column.as_any().downcast_ref::<Int64Array>()?;
-            Some((json!(min(a)?), json!(max(a)?)))
+            Some(Bounds::Int(min(a)?, max(a)?))
         }
         DataType::Float64 => {
+            // By total order, so that the bounds do not depend on how rows are batched.
             let a = column.as_any().downcast_ref::<Float64Array>()?;
-            let (lo, hi) = (min(a)?, max(a)?);
-            (lo.is_finite() && hi.is_finite()).then(|| (json!(lo), json!(hi)))
+            let mut values = a.iter().flatten();
+            let first = values.next()?;
+            Some(values.fold(Bounds::Float(first, first), |b, v| {
+                b.merge(Bounds::Float(v, v))
+            }))
         }
         DataType::Utf8 => {
             let a = column.as_any().downcast_ref::<StringArray>()?;
-            let (lo, hi) = (min_string(a)?, max_string(a)?);
-            (lo.len() <= MAX_STATS_STRING && hi.len() <= MAX_STATS_STRING)
-                .then(|| (json!(lo), json!(hi)))
+            Some(Bounds::Text(
+                min_string(a)?.to_string(),
+                max_string(a)?.to_string(),
+            ))
         }
         _ => None,
     }
+}
+
+/// The statistics of the data file at `path` (relative to `store`), read back from its rows.
+pub(crate) async fn read_file_stats(
+    store: Arc<dyn ObjectStore>,
+    path: Path,
+    size: u64,
+) -> Result<Value> {
+    let reader = LakeFileReader::new(store, path, size);
+    let builder = ParquetRecordBatchStreamBuilder::new(reader).await?;
+    let keep = builder
+        .schema()
+        .fields()
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.name() != evlake_core::tables::RAW)
+        .map(|(i, _)| i)
+        .collect::<Vec<_>>();
+    let mask = ProjectionMask::roots(builder.parquet_schema(), keep);
+    let mut batches = builder.with_projection(mask).build()?;
+    let mut stats = FileStats::default();
+    while let Some(batch) = batches.try_next().await? {
+        stats.update(&batch);
+    }
+    Ok(stats.finish())
 }
 
 fn millis_text(micros: i64) -> Option<String> {
@@ -261,7 +378,7 @@ mod tests {
             ],
         )
         .unwrap();
-        let stats = stats_json(&batch);
+        let stats = FileStats::of(&batch);
         assert_eq!(stats["numRecords"], 2);
         assert_eq!(stats["minValues"]["event_time"], "1970-01-01T00:00:01.000Z");
         assert_eq!(stats["maxValues"]["event_time"], "1970-01-01T00:00:02.001Z");

@@ -1,6 +1,7 @@
 //! `verify`: re-hash every commit and data file of every table and check the hash chain.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
@@ -9,8 +10,8 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::chain::{self, ACTIONS_KEY, ADD_SHA256_TAG, AddedFile, PREV_COMMIT_KEY};
-use crate::parquet_files::{PENDING_DIR, attempt_of};
+use crate::chain::{self, ACTIONS_KEY, ADD_SHA256_TAG, PREV_COMMIT_KEY};
+use crate::parquet_files::{PENDING_DIR, attempt_of, read_file_stats};
 use crate::{Error, Lake, Result};
 
 /// What kind of tampering (or damage) a finding is.
@@ -35,6 +36,12 @@ pub enum FindingKind {
     CommitUnchained,
     /// A commit file that does not parse as a Delta commit.
     CommitUnreadable,
+    /// A `remove` action: evlake never removes evidence files (it has no compaction path),
+    /// so a remove hides rows that were committed.
+    RemoveUnexpected,
+    /// An `add` action's statistics differ from those of the rows of its data file, which
+    /// would make readers skip (or count) rows wrongly.
+    StatsChanged,
     /// A file in `_delta_log/` that is no canonical commit (20-digit version), checkpoint or
     /// checksum: a decoy such as `1.json` or `001.json` that a reader may take as a commit.
     LogFileUnexpected,
@@ -104,7 +111,17 @@ struct Commit {
     sha256: String,
     prev: Option<Option<String>>,
     actions_sha256: Option<String>,
+    /// Every action but `commitInfo`, as parsed.
+    actions: Vec<Value>,
     adds: Vec<AddedFile>,
+    removes: Vec<String>,
+}
+
+/// What verify checks of an `add` action against the file it names.
+struct AddedFile {
+    path: String,
+    sha256: Option<String>,
+    stats: Option<String>,
 }
 
 impl Lake {
@@ -116,12 +133,8 @@ impl Lake {
             findings: Vec::new(),
         };
         for spec in self.existing_tables().await? {
-            let checked = verify_table(
-                spec.name,
-                self.table_store(spec.name).as_ref(),
-                &mut report.findings,
-            )
-            .await?;
+            let checked =
+                verify_table(spec.name, self.table_store(spec.name), &mut report.findings).await?;
             report.tables.push(checked);
         }
         Ok(report)
@@ -130,7 +143,7 @@ impl Lake {
 
 async fn verify_table(
     table: &str,
-    store: &dyn ObjectStore,
+    store: Arc<dyn ObjectStore>,
     findings: &mut Vec<Finding>,
 ) -> Result<TableVerification> {
     let mut found = |path: &str, kind: FindingKind, detail: String| {
@@ -223,14 +236,28 @@ async fn verify_table(
             }
         }
         if let Some(recorded) = &commit.actions_sha256 {
-            let actual = chain::actions_digest(&commit.adds);
+            // The first commit's protocol and metadata are anchored by the lake manifest.
+            let covered: Vec<Value> = commit
+                .actions
+                .iter()
+                .filter(|a| *v > 0 || !(a.get("protocol").is_some() || a.get("metaData").is_some()))
+                .cloned()
+                .collect();
+            let actual = chain::actions_digest(&covered);
             if &actual != recorded {
                 found(
                     &path,
                     FindingKind::CommitChanged,
-                    format!("its add actions digest to {actual}, but it recorded {recorded}"),
+                    format!("its actions digest to {actual}, but it recorded {recorded}"),
                 );
             }
+        }
+        for removed in &commit.removes {
+            found(
+                &path,
+                FindingKind::RemoveUnexpected,
+                format!("commit {v} removes {removed}; evlake never removes evidence files"),
+            );
         }
     }
     let mut present = Vec::new();
@@ -250,18 +277,45 @@ async fn verify_table(
         }
     }
     // Hash several files at once: on object storage each is a round trip.
+    let store = &store;
     let hashed: Vec<_> = futures::stream::iter(present)
         .map(|(v, add, location)| async move {
-            hash_object(store, &location)
-                .await
-                .map(|actual| (v, add, location, actual))
+            let (sha256, len) = hash_object(store.as_ref(), &location).await?;
+            // Statistics are worth re-deriving only from the file the commit recorded.
+            let stats = if add.sha256.as_ref() == Some(&sha256) {
+                Some(read_file_stats(store.clone(), location.clone(), len).await)
+            } else {
+                None
+            };
+            Ok::<_, Error>((v, add, location, (sha256, len), stats))
         })
         .buffered(HASH_CONCURRENCY)
         .try_collect()
         .await?;
     let data_files = hashed.len() as u64;
-    for (v, add, location, (sha256, len)) in hashed {
+    for (v, add, location, (sha256, len), derived) in hashed {
         bytes_hashed += len;
+        match derived {
+            Some(Ok(derived)) => {
+                let recorded = add.stats.as_deref().map(serde_json::from_str::<Value>);
+                if !matches!(&recorded, Some(Ok(r)) if *r == derived) {
+                    found(
+                        location.as_ref(),
+                        FindingKind::StatsChanged,
+                        format!(
+                            "commit {v} records statistics {}, the file's rows give {derived}",
+                            add.stats.as_deref().unwrap_or("(none)")
+                        ),
+                    );
+                }
+            }
+            Some(Err(e)) => found(
+                location.as_ref(),
+                FindingKind::StatsChanged,
+                format!("its rows could not be read to check the statistics of commit {v}: {e}"),
+            ),
+            None => {}
+        }
         match &add.sha256 {
             Some(expected) if expected != &sha256 => found(
                 location.as_ref(),
@@ -354,7 +408,9 @@ fn parse_commit(path: &str, bytes: &[u8]) -> Result<Commit> {
         sha256: evlake_core::sha256_hex(bytes),
         prev: None,
         actions_sha256: None,
+        actions: Vec::new(),
         adds: Vec::new(),
+        removes: Vec::new(),
     };
     let text = std::str::from_utf8(bytes).map_err(|e| bad(e.to_string()))?;
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
@@ -367,31 +423,26 @@ fn parse_commit(path: &str, bytes: &[u8]) -> Result<Commit> {
                 .get(ACTIONS_KEY)
                 .and_then(Value::as_str)
                 .map(str::to_string);
-        } else if let Some(add) = action.get("add") {
-            let partition_values = add
-                .get("partitionValues")
-                .and_then(Value::as_object)
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string)))
-                        .collect()
-                })
-                .unwrap_or_default();
+            continue;
+        }
+        let text_of =
+            |action: &Value, key: &str| action.get(key).and_then(Value::as_str).map(str::to_string);
+        if let Some(add) = action.get("add") {
             commit.adds.push(AddedFile {
-                path: add
-                    .get("path")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string(),
-                size: add.get("size").and_then(Value::as_i64).unwrap_or(-1),
-                partition_values,
+                path: text_of(add, "path").unwrap_or_default(),
                 sha256: add
                     .get("tags")
                     .and_then(|t| t.get(ADD_SHA256_TAG))
                     .and_then(Value::as_str)
                     .map(str::to_string),
+                stats: text_of(add, "stats"),
             });
+        } else if let Some(remove) = action.get("remove") {
+            commit
+                .removes
+                .push(text_of(remove, "path").unwrap_or_default());
         }
+        commit.actions.push(action);
     }
     Ok(commit)
 }

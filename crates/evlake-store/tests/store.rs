@@ -352,7 +352,15 @@ async fn verify_finds_an_edited_commit_file() {
     assert_ne!(edited, text, "the edit applies");
     std::fs::write(&commit, edited).unwrap();
     let report = lake.verify().await.unwrap();
-    assert_eq!(kinds(&report), [FindingKind::CommitChanged]);
+    // The next commit's link, its own digest, and the statistics re-derived from its file.
+    assert_eq!(
+        kinds(&report),
+        [
+            FindingKind::CommitChanged,
+            FindingKind::CommitChanged,
+            FindingKind::StatsChanged
+        ]
+    );
     assert!(
         report.findings[0]
             .path
@@ -501,4 +509,97 @@ async fn verify_reports_an_unreadable_commit_and_goes_on() {
     // The other commits were still checked, and their data files hashed.
     assert_eq!(report.tables[0].commits, 3);
     assert_eq!(report.tables[0].data_files, 2);
+}
+
+/// What a forger who knows the scheme does after editing a commit: recomputes its actions
+/// digest, so that only the other checks can find the edit.
+fn reseal(commit: &std::path::Path) {
+    let text = std::fs::read_to_string(commit).unwrap();
+    let mut lines: Vec<serde_json::Value> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let actions: Vec<_> = lines
+        .iter()
+        .filter(|a| a.get("commitInfo").is_none())
+        .cloned()
+        .collect();
+    let digest = evlake_store::actions_digest(&actions);
+    for line in &mut lines {
+        if let Some(info) = line.get_mut("commitInfo") {
+            info[evlake_store::ACTIONS_KEY] = serde_json::Value::String(digest.clone());
+        }
+    }
+    let out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    std::fs::write(commit, out.join("\n")).unwrap();
+}
+
+fn commit_file(dir: &std::path::Path, version: u64) -> std::path::PathBuf {
+    dir.join(format!("iam_events/_delta_log/{version:020}.json"))
+}
+
+#[tokio::test]
+async fn verify_finds_removes_appended_to_the_newest_commit() {
+    let (dir, lake) = lake_to_tamper().await;
+    let first = std::fs::read_to_string(commit_file(dir.path(), 1)).unwrap();
+    let (_, rest) = first.split_once("\"path\":\"").unwrap();
+    let hidden = rest.split('"').next().unwrap();
+    let head = commit_file(dir.path(), 3);
+    let mut text = std::fs::read_to_string(&head).unwrap();
+    text.push_str(&format!(
+        "\n{{\"remove\":{{\"path\":\"{hidden}\",\"deletionTimestamp\":1,\"dataChange\":true}}}}"
+    ));
+    std::fs::write(&head, text).unwrap();
+    assert_eq!(count_rows(&lake, TABLE).await, 200, "the remove hides rows");
+    let report = lake.verify().await.unwrap();
+    assert_eq!(
+        kinds(&report),
+        [FindingKind::CommitChanged, FindingKind::RemoveUnexpected]
+    );
+    assert!(
+        report.findings[1].detail.contains(hidden),
+        "{:?}",
+        report.findings
+    );
+
+    reseal(&head);
+    let report = lake.verify().await.unwrap();
+    assert_eq!(kinds(&report), [FindingKind::RemoveUnexpected]);
+}
+
+#[tokio::test]
+async fn verify_re_derives_statistics_even_when_the_digest_is_recomputed() {
+    let (dir, lake) = lake_to_tamper().await;
+    let head = commit_file(dir.path(), 3);
+    let text = std::fs::read_to_string(&head).unwrap();
+    // Inflate the row count and move the time range out of every window a query asks for.
+    let edited = text
+        .replacen("numRecords\\\":100", "numRecords\\\":100000", 1)
+        .replace("2026-11-01T", "2016-11-01T");
+    assert_ne!(edited, text, "the edit applies");
+    std::fs::write(&head, edited).unwrap();
+    assert_eq!(
+        count_rows(&lake, TABLE).await,
+        100_200,
+        "readers trust the stats"
+    );
+    let report = lake.verify().await.unwrap();
+    assert_eq!(
+        kinds(&report),
+        [FindingKind::CommitChanged, FindingKind::StatsChanged]
+    );
+
+    reseal(&head);
+    let report = lake.verify().await.unwrap();
+    assert_eq!(kinds(&report), [FindingKind::StatsChanged]);
+    let finding = &report.findings[0];
+    assert!(
+        finding.path.starts_with("event_date=2026-11-01/"),
+        "{finding:?}"
+    );
+    assert!(
+        finding.detail.contains("\"numRecords\":100,"),
+        "{finding:?}"
+    );
 }
