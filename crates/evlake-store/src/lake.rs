@@ -112,7 +112,7 @@ pub struct TableSummary {
 #[derive(Debug, Clone)]
 pub struct Lake {
     pub(crate) root: Arc<dyn ObjectStore>,
-    prefix: Path,
+    pub(crate) prefix: Path,
     url: Url,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) config: LakeConfig,
@@ -277,7 +277,13 @@ impl Lake {
                 )
                 .await;
             match created {
-                Ok(table) => return Ok(table),
+                Ok(table) => {
+                    // A crash before this line leaves a table the manifest does not list;
+                    // verify reports it rather than trusting any table it finds.
+                    let genesis = self.commit_sha256(spec.name, 0).await?;
+                    self.record_table(spec.name, genesis).await?;
+                    return Ok(table);
+                }
                 // Another writer created it first: use theirs.
                 Err(e) if self.exists(spec.name).await? => {
                     tracing::debug!(table = spec.name, error = %e, "table created concurrently");

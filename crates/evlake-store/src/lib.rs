@@ -11,6 +11,7 @@ mod append;
 mod chain;
 mod error;
 mod lake;
+mod manifest;
 mod parquet_files;
 mod verify;
 
@@ -18,6 +19,7 @@ pub use append::{Append, AppendOutcome};
 pub use chain::{ACTIONS_KEY, ADD_SHA256_TAG, ChainLink, actions_digest};
 pub use error::{Error, Result};
 pub use lake::{Lake, LakeConfig, TableSummary, TableVersion, object_store_at};
+pub use manifest::{MANIFEST_DIR, ManifestEntry};
 pub use verify::{Finding, FindingKind, TableVerification, VerifyReport};
 
 pub use deltalake::DeltaTable;

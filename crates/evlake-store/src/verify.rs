@@ -11,8 +11,10 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::chain::{self, ACTIONS_KEY, ADD_SHA256_TAG, PREV_COMMIT_KEY};
+use crate::manifest::{MANIFEST_DIR, ManifestEntry};
 use crate::parquet_files::{PENDING_DIR, attempt_of, read_file_stats};
 use crate::{Error, Lake, Result};
+use evlake_core::tables;
 
 /// What kind of tampering (or damage) a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -42,6 +44,14 @@ pub enum FindingKind {
     /// An `add` action's statistics differ from those of the rows of its data file, which
     /// would make readers skip (or count) rows wrongly.
     StatsChanged,
+    /// A table the lake manifest lists whose files are all gone.
+    TableMissing,
+    /// A table in storage that the lake manifest does not list: planted, or a creation
+    /// interrupted between the table's first commit and its manifest entry.
+    TableUnlisted,
+    /// The lake manifest itself was edited, has a gap or a broken link, or holds a file
+    /// that is no entry.
+    ManifestChanged,
     /// A file in `_delta_log/` that is no canonical commit (20-digit version), checkpoint or
     /// checksum: a decoy such as `1.json` or `001.json` that a reader may take as a commit.
     LogFileUnexpected,
@@ -88,6 +98,10 @@ pub struct TableVerification {
 /// The result of verifying a lake.
 #[derive(Debug, Clone, Serialize)]
 pub struct VerifyReport {
+    /// Entries in the lake manifest.
+    pub manifest_entries: u64,
+    /// SHA-256 of the newest manifest entry: the head of the manifest's chain.
+    pub manifest_head: String,
     /// One entry per table checked.
     pub tables: Vec<TableVerification>,
     /// Everything found wrong; empty on an untouched lake.
@@ -128,24 +142,110 @@ impl Lake {
     /// Walks every table's log, re-hashes every commit file and every data file, and
     /// reports each file changed, removed or added outside a commit, and each broken link.
     pub async fn verify(&self) -> Result<VerifyReport> {
+        let manifest = self.manifest().await?;
         let mut report = VerifyReport {
+            manifest_entries: manifest.entries.len() as u64,
+            manifest_head: manifest.head(),
             tables: Vec::new(),
             findings: Vec::new(),
         };
-        for spec in self.existing_tables().await? {
-            let checked =
-                verify_table(spec.name, self.table_store(spec.name), &mut report.findings).await?;
-            report.tables.push(checked);
+        let finding = |table: &str, path: String, kind: FindingKind, detail: String| Finding {
+            table: table.to_string(),
+            path,
+            kind,
+            detail,
+        };
+        for (path, problem) in &manifest.problems {
+            let f = finding(
+                MANIFEST_DIR,
+                path.clone(),
+                FindingKind::ManifestChanged,
+                problem.clone(),
+            );
+            report.findings.push(f);
+        }
+        let mut listed: BTreeMap<&str, (u64, &ManifestEntry)> = BTreeMap::new();
+        for (seq, entry, _) in &manifest.entries {
+            let path = format!("{MANIFEST_DIR}/{seq:020}.json");
+            if tables::get(&entry.table).is_err() {
+                let detail = format!("lists '{}', which is no evlake table", entry.table);
+                report.findings.push(finding(
+                    MANIFEST_DIR,
+                    path,
+                    FindingKind::ManifestChanged,
+                    detail,
+                ));
+            } else if let Some((first, _)) = listed.insert(&entry.table, (*seq, entry)) {
+                let detail = format!("lists '{}' again (first in entry {first})", entry.table);
+                report.findings.push(finding(
+                    MANIFEST_DIR,
+                    path,
+                    FindingKind::ManifestChanged,
+                    detail,
+                ));
+            }
+        }
+        for spec in tables::all() {
+            let store = self.table_store(spec.name);
+            let in_storage = store.list(None).next().await.transpose()?.is_some();
+            let entry = listed.get(spec.name);
+            match (in_storage, entry) {
+                (false, None) => continue,
+                (false, Some((seq, _))) => {
+                    let detail =
+                        format!("manifest entry {seq} lists it; none of its files is in storage");
+                    report.findings.push(finding(
+                        spec.name,
+                        String::new(),
+                        FindingKind::TableMissing,
+                        detail,
+                    ));
+                    continue;
+                }
+                (true, None) => {
+                    let detail = "the lake manifest does not list it: planted, or its creation \
+                                  was interrupted"
+                        .to_string();
+                    report.findings.push(finding(
+                        spec.name,
+                        String::new(),
+                        FindingKind::TableUnlisted,
+                        detail,
+                    ));
+                }
+                (true, Some(_)) => {}
+            }
+            let checked = verify_table(spec.name, store, &mut report.findings).await?;
+            if let Some((seq, entry)) = entry
+                && !checked.genesis_sha256.is_empty()
+                && checked.genesis_sha256 != entry.genesis_sha256
+            {
+                let detail = format!(
+                    "manifest entry {seq} records the first commit as {}, but it hashes to {}",
+                    entry.genesis_sha256, checked.genesis_sha256
+                );
+                let path = chain::commit_path(0).to_string();
+                report
+                    .findings
+                    .push(finding(spec.name, path, FindingKind::CommitChanged, detail));
+            }
+            report.tables.push(checked.table);
         }
         Ok(report)
     }
+}
+
+/// A table checked, with the SHA-256 of its first commit (empty if it is missing).
+struct CheckedTable {
+    table: TableVerification,
+    genesis_sha256: String,
 }
 
 async fn verify_table(
     table: &str,
     store: Arc<dyn ObjectStore>,
     findings: &mut Vec<Finding>,
-) -> Result<TableVerification> {
+) -> Result<CheckedTable> {
     let mut found = |path: &str, kind: FindingKind, detail: String| {
         findings.push(Finding {
             table: table.to_string(),
@@ -346,15 +446,21 @@ async fn verify_table(
             ),
         }
     }
-    Ok(TableVerification {
-        table: table.to_string(),
-        commits: commits.len() as u64,
-        data_files,
-        bytes: bytes_hashed,
-        chain_head: commits
-            .get(&newest)
+    Ok(CheckedTable {
+        genesis_sha256: commits
+            .get(&0)
             .map(|c| c.sha256.clone())
             .unwrap_or_default(),
+        table: TableVerification {
+            table: table.to_string(),
+            commits: commits.len() as u64,
+            data_files,
+            bytes: bytes_hashed,
+            chain_head: commits
+                .get(&newest)
+                .map(|c| c.sha256.clone())
+                .unwrap_or_default(),
+        },
     })
 }
 

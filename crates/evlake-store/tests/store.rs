@@ -603,3 +603,69 @@ async fn verify_re_derives_statistics_even_when_the_digest_is_recomputed() {
         "{finding:?}"
     );
 }
+
+#[tokio::test]
+async fn verify_finds_a_table_deleted_whole_or_by_its_first_commit() {
+    let (dir, lake) = lake_to_tamper().await;
+    let report = lake.verify().await.unwrap();
+    assert_eq!(report.manifest_entries, 1);
+    std::fs::remove_file(commit_file(dir.path(), 0)).unwrap();
+    let report = lake.verify().await.unwrap();
+    assert_eq!(kinds(&report), [FindingKind::CommitMissing]);
+    assert_eq!(
+        report.findings[0].path,
+        "_delta_log/00000000000000000000.json"
+    );
+
+    std::fs::remove_dir_all(dir.path().join(TABLE)).unwrap();
+    let report = lake.verify().await.unwrap();
+    assert_eq!(kinds(&report), [FindingKind::TableMissing]);
+    assert_eq!(report.findings[0].table, TABLE);
+    assert!(report.tables.is_empty());
+}
+
+#[tokio::test]
+async fn verify_finds_a_planted_table_and_an_edited_manifest() {
+    let (source, _) = lake_to_tamper().await;
+    let dir = tempfile::tempdir().unwrap();
+    let copy = |from: &std::path::Path, to: &std::path::Path| {
+        let status = std::process::Command::new("cp")
+            .arg("-r")
+            .arg(from)
+            .arg(to)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    copy(&source.path().join(TABLE), dir.path());
+    let lake = Lake::open(dir.path().to_str().unwrap()).unwrap();
+    let report = lake.verify().await.unwrap();
+    assert_eq!(kinds(&report), [FindingKind::TableUnlisted]);
+    assert_eq!(report.tables.len(), 1, "the planted table is still checked");
+
+    // A forged manifest entry naming another first commit.
+    copy(&source.path().join(evlake_store::MANIFEST_DIR), dir.path());
+    assert!(lake.verify().await.unwrap().is_clean());
+    let entry = dir
+        .path()
+        .join(evlake_store::MANIFEST_DIR)
+        .join(format!("{:020}.json", 0));
+    let text = std::fs::read_to_string(&entry).unwrap();
+    let (_, rest) = text.split_once("\"genesisSha256\":\"").unwrap();
+    let genesis = &rest[..64];
+    std::fs::write(&entry, text.replace(genesis, &"0".repeat(64))).unwrap();
+    let report = lake.verify().await.unwrap();
+    assert_eq!(kinds(&report), [FindingKind::CommitChanged]);
+    assert!(
+        report.findings[0].detail.contains("manifest entry 0"),
+        "{:?}",
+        report.findings
+    );
+
+    std::fs::write(entry.with_file_name("1.json"), "{}").unwrap();
+    let found = kinds(&lake.verify().await.unwrap());
+    assert_eq!(
+        found,
+        [FindingKind::ManifestChanged, FindingKind::CommitChanged]
+    );
+}
