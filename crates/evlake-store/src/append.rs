@@ -22,7 +22,7 @@ use parquet::arrow::ProjectionMask;
 use parquet::arrow::async_reader::ParquetRecordBatchStreamBuilder;
 use serde_json::Value;
 
-use crate::chain::{ADD_SHA256_TAG, ChainLink, actions_digest};
+use crate::chain::{ADD_SHA256_TAG, CHECKPOINT_KEY, ChainLink, actions_digest};
 use crate::parquet_files::{LakeFileReader, WrittenFile, pending_path, write_partition};
 use crate::{Error, Lake, Result};
 
@@ -338,6 +338,13 @@ impl Append {
             actions_sha256: actions_digest(&canonical),
         };
         let mut metadata = link.metadata();
+        if let Some(sha) = self
+            .checkpoint_sha256(previous as u64)
+            .await
+            .map_err(|e| DeltaTableError::Generic(e.to_string()))?
+        {
+            metadata.push((CHECKPOINT_KEY.to_string(), Value::String(sha)));
+        }
         metadata.extend(self.metadata.iter().cloned());
         // The data files are written, the commit is not: the hardest place to crash.
         evlake_core::failpoint("append.before_commit");
@@ -358,6 +365,17 @@ impl Append {
         )
         .await?;
         Ok(finalized.version() as u64)
+    }
+
+    /// The SHA-256 of the checkpoint the Delta library wrote after commit `version`, if it
+    /// wrote one: the next commit records it, so the chain covers evlake's own checkpoints.
+    async fn checkpoint_sha256(&self, version: u64) -> Result<Option<String>> {
+        let path = Path::from(format!("_delta_log/{version:020}.checkpoint.parquet"));
+        match self.lake.table_store(self.spec.name).get(&path).await {
+            Ok(found) => Ok(Some(evlake_core::sha256_hex(&found.bytes().await?))),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Removes the record of an attempt that has been committed or abandoned.

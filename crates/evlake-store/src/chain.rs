@@ -23,6 +23,10 @@ pub const PREV_COMMIT_KEY: &str = "evlake.prevCommitSha256";
 /// The `commitInfo` key holding the digest of the commit's other actions.
 pub const ACTIONS_KEY: &str = "evlake.actionsSha256";
 
+/// The `commitInfo` key holding the SHA-256 of the checkpoint of the previous version, when
+/// the Delta library wrote one after that commit.
+pub const CHECKPOINT_KEY: &str = "evlake.checkpointSha256";
+
 /// The link a commit records to its predecessor, and the digest of its actions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainLink {

@@ -9,6 +9,7 @@
 
 mod append;
 mod chain;
+mod checkpoint;
 mod error;
 mod lake;
 mod manifest;

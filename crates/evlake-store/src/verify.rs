@@ -1,6 +1,6 @@
 //! `verify`: re-hash every commit and data file of every table and check the hash chain.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use futures::{StreamExt, TryStreamExt};
@@ -10,7 +10,8 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::chain::{self, ACTIONS_KEY, ADD_SHA256_TAG, PREV_COMMIT_KEY};
+use crate::chain::{self, ACTIONS_KEY, ADD_SHA256_TAG, CHECKPOINT_KEY, PREV_COMMIT_KEY};
+use crate::checkpoint::{self, TableState};
 use crate::manifest::{MANIFEST_DIR, ManifestEntry};
 use crate::parquet_files::{PENDING_DIR, attempt_of, read_file_stats};
 use crate::{Error, Lake, Result};
@@ -44,6 +45,10 @@ pub enum FindingKind {
     /// An `add` action's statistics differ from those of the rows of its data file, which
     /// would make readers skip (or count) rows wrongly.
     StatsChanged,
+    /// A checkpoint or log compaction that is no faithful summary of the chained commits
+    /// (readers trust it over them), a checkpoint other than the chain recorded, or a
+    /// `_last_checkpoint` hint naming a version without one.
+    CheckpointChanged,
     /// A table the lake manifest lists whose files are all gone.
     TableMissing,
     /// A table in storage that the lake manifest does not list: planted, or a creation
@@ -129,6 +134,8 @@ struct Commit {
     actions: Vec<Value>,
     adds: Vec<AddedFile>,
     removes: Vec<String>,
+    /// The SHA-256 of the previous version's checkpoint, when the commit records one.
+    checkpoint_sha256: Option<String>,
 }
 
 /// What verify checks of an `add` action against the file it names.
@@ -258,6 +265,9 @@ async fn verify_table(
     let mut versions = BTreeMap::new();
     let mut data: HashMap<String, u64> = HashMap::new();
     let mut pending = HashSet::new();
+    let mut checkpoints: BTreeMap<(u64, String), Vec<Path>> = BTreeMap::new();
+    let mut compactions = Vec::new();
+    let mut last_checkpoint = None;
     for meta in &listed {
         let path = meta.location.as_ref();
         if let Some(record) = path.strip_prefix(&format!("{PENDING_DIR}/")) {
@@ -267,7 +277,12 @@ async fn verify_table(
                 LogFile::Commit(v) => {
                     versions.insert(v, path.to_string());
                 }
-                // Checkpoints, `_last_checkpoint` and checksums are derived from the commits.
+                LogFile::Checkpoint { version, group } => checkpoints
+                    .entry((version, group))
+                    .or_default()
+                    .push(Path::from(path)),
+                LogFile::Compacted(from, to) => compactions.push((from, to, Path::from(path))),
+                LogFile::LastCheckpoint => last_checkpoint = Some(Path::from(path)),
                 LogFile::Derived => {}
                 LogFile::CommitInProgress => found(
                     path,
@@ -360,6 +375,16 @@ async fn verify_table(
             );
         }
     }
+    check_checkpoints(
+        &store,
+        &commits,
+        newest,
+        &checkpoints,
+        &compactions,
+        last_checkpoint.as_ref(),
+        &mut found,
+    )
+    .await?;
     let mut present = Vec::new();
     for (v, commit) in &commits {
         for add in &commit.adds {
@@ -464,12 +489,138 @@ async fn verify_table(
     })
 }
 
+/// Compares every checkpoint and log compaction with the replay of the commits it
+/// summarises, checks the checkpoint hashes the chain records, and the `_last_checkpoint` hint.
+async fn check_checkpoints(
+    store: &Arc<dyn ObjectStore>,
+    commits: &BTreeMap<u64, Commit>,
+    newest: u64,
+    checkpoints: &BTreeMap<(u64, String), Vec<Path>>,
+    compactions: &[(u64, u64, Path)],
+    last_checkpoint: Option<&Path>,
+    found: &mut impl FnMut(&str, FindingKind, String),
+) -> Result<()> {
+    for ((version, _), parts) in checkpoints {
+        let path = parts[0].to_string();
+        if *version > newest {
+            found(
+                &path,
+                FindingKind::CheckpointChanged,
+                format!("it summarises version {version}, but the log ends at commit {newest}"),
+            );
+        }
+        if let Some(recorded) = commits
+            .get(&(version + 1))
+            .and_then(|c| c.checkpoint_sha256.as_ref())
+            .filter(|_| parts.len() == 1)
+        {
+            let (actual, _) = hash_object(store.as_ref(), &parts[0]).await?;
+            if &actual != recorded {
+                found(
+                    &path,
+                    FindingKind::CheckpointChanged,
+                    format!(
+                        "commit {} recorded this checkpoint as {recorded}, it hashes to {actual}",
+                        version + 1
+                    ),
+                );
+            }
+        }
+    }
+    if checkpoints.is_empty() && compactions.is_empty() && last_checkpoint.is_none() {
+        return Ok(());
+    }
+    let mut replayed = TableState::default();
+    let mut at = BTreeMap::new();
+    let wanted: BTreeSet<u64> = checkpoints.keys().map(|(v, _)| *v).collect();
+    for (v, commit) in commits {
+        for action in &commit.actions {
+            replayed.apply(action);
+        }
+        if wanted.contains(v) {
+            at.insert(*v, replayed.clone());
+        }
+    }
+    for ((version, _), parts) in checkpoints {
+        let Some(expected) = at.get(version) else {
+            continue;
+        };
+        let path = parts[0].to_string();
+        match checkpoint::read_state(store, parts).await {
+            Ok(state) => {
+                if let Some(difference) = expected.difference(&state) {
+                    found(
+                        &path,
+                        FindingKind::CheckpointChanged,
+                        format!("it is no summary of commits 0 to {version}: {difference}"),
+                    );
+                }
+            }
+            Err(e) => found(
+                &path,
+                FindingKind::CheckpointChanged,
+                format!("it cannot be read as a checkpoint: {e}"),
+            ),
+        }
+    }
+    for (from, to, path) in compactions {
+        let mut expected = TableState::default();
+        for v in *from..=*to {
+            for action in commits.get(&v).map_or(&[][..], |c| &c.actions) {
+                expected.apply(action);
+            }
+        }
+        let read = checkpoint::read_actions(store, path).await.map(|actions| {
+            let mut state = TableState::default();
+            actions.iter().for_each(|a| state.apply(a));
+            state
+        });
+        let difference = match read {
+            Ok(state) => expected.difference(&state),
+            Err(e) => Some(format!("it cannot be read: {e}")),
+        };
+        if let Some(difference) = difference {
+            found(
+                path.as_ref(),
+                FindingKind::CheckpointChanged,
+                format!("it is no compaction of commits {from} to {to}: {difference}"),
+            );
+        }
+    }
+    if let Some(path) = last_checkpoint {
+        let bytes = store.get(path).await?.bytes().await?;
+        let hinted = serde_json::from_slice::<Value>(&bytes)
+            .ok()
+            .and_then(|v| v.get("version").and_then(Value::as_u64));
+        let problem = match hinted {
+            None => Some("it names no version".to_string()),
+            Some(v) if !wanted.contains(&v) => {
+                Some(format!("it points at version {v}, which has no checkpoint"))
+            }
+            Some(_) => None,
+        };
+        if let Some(problem) = problem {
+            found(path.as_ref(), FindingKind::CheckpointChanged, problem);
+        }
+    }
+    Ok(())
+}
+
 /// What a file in `_delta_log/` is, by its name.
+#[derive(Debug, PartialEq, Eq)]
 enum LogFile {
     /// `00000000000000000007.json`: commit 7.
     Commit(u64),
-    /// A checkpoint (classic, multi-part or UUID-named), `_last_checkpoint`, a checksum or a
-    /// log compaction.
+    /// A checkpoint of a version: classic (`7.checkpoint.parquet`), V2 (`7.checkpoint.<uuid>.json`
+    /// or `.parquet`) or one part of a multi-part one (`7.checkpoint.0000000001.0000000002.parquet`);
+    /// `group` tells checkpoints of the same version apart, the parts of one share it.
+    Checkpoint { version: u64, group: String },
+    /// `4.6.compacted.json`: the reconciled actions of commits 4 to 6.
+    Compacted(u64, u64),
+    /// `_last_checkpoint`: the hint naming the newest checkpoint.
+    LastCheckpoint,
+    /// A checksum file (`7.crc`), or a V2 checkpoint's sidecar (read through the checkpoint
+    /// that names it).
     Derived,
     /// A commit being written: the temporary file of a put-if-absent (`_commit_<uuid>.json.tmp`).
     CommitInProgress,
@@ -479,30 +630,46 @@ enum LogFile {
 
 fn log_file(name: &str) -> LogFile {
     let version = |s: &str| s.len() == 20 && s.bytes().all(|b| b.is_ascii_digit());
-    let Some((head, rest)) = name.split_once('.') else {
-        return if name == "_last_checkpoint" {
-            LogFile::Derived
-        } else {
-            LogFile::Unexpected
-        };
-    };
+    if name == "_last_checkpoint" {
+        return LogFile::LastCheckpoint;
+    }
+    if name.starts_with("_sidecars/") {
+        return LogFile::Derived;
+    }
     if name.starts_with("_commit_") && name.ends_with(".json.tmp") {
         return LogFile::CommitInProgress;
     }
-    if !version(head) {
+    let Some((head, rest)) = name.split_once('.') else {
         return LogFile::Unexpected;
-    }
+    };
+    let Some(v) = version(head).then(|| head.parse::<u64>().ok()).flatten() else {
+        return LogFile::Unexpected;
+    };
     if rest == "json" {
-        return head.parse().map_or(LogFile::Unexpected, LogFile::Commit);
+        return LogFile::Commit(v);
     }
-    let derived = rest == "crc"
-        || rest.starts_with("checkpoint.")
-        || rest.strip_suffix(".compacted.json").is_some_and(version);
-    if derived {
-        LogFile::Derived
-    } else {
-        LogFile::Unexpected
+    if rest == "crc" {
+        return LogFile::Derived;
     }
+    if let Some(end) = rest.strip_suffix(".compacted.json") {
+        return match end.parse::<u64>() {
+            Ok(to) if version(end) && to >= v => LogFile::Compacted(v, to),
+            _ => LogFile::Unexpected,
+        };
+    }
+    let Some(kind) = rest.strip_prefix("checkpoint.") else {
+        return LogFile::Unexpected;
+    };
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    let group = match kind.split('.').collect::<Vec<_>>()[..] {
+        ["parquet"] => "classic".to_string(),
+        [uuid, "json" | "parquet"] if uuid::Uuid::try_parse(uuid).is_ok() => kind.to_string(),
+        [part, parts, "parquet"] if digits(part, 10) && digits(parts, 10) => {
+            format!("parts of {parts}")
+        }
+        _ => return LogFile::Unexpected,
+    };
+    LogFile::Checkpoint { version: v, group }
 }
 
 fn parse_commit(path: &str, bytes: &[u8]) -> Result<Commit> {
@@ -517,6 +684,7 @@ fn parse_commit(path: &str, bytes: &[u8]) -> Result<Commit> {
         actions: Vec::new(),
         adds: Vec::new(),
         removes: Vec::new(),
+        checkpoint_sha256: None,
     };
     let text = std::str::from_utf8(bytes).map_err(|e| bad(e.to_string()))?;
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
@@ -527,6 +695,10 @@ fn parse_commit(path: &str, bytes: &[u8]) -> Result<Commit> {
                 .map(|p| p.as_str().map(str::to_string));
             commit.actions_sha256 = info
                 .get(ACTIONS_KEY)
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            commit.checkpoint_sha256 = info
+                .get(CHECKPOINT_KEY)
                 .and_then(Value::as_str)
                 .map(str::to_string);
             continue;
@@ -575,6 +747,9 @@ mod tests {
     fn only_canonical_names_are_commits() {
         let kind = |name: &str| match log_file(name) {
             LogFile::Commit(v) => format!("commit {v}"),
+            LogFile::Checkpoint { version, group } => format!("checkpoint {version} {group}"),
+            LogFile::Compacted(a, b) => format!("compacted {a}-{b}"),
+            LogFile::LastCheckpoint => "hint".into(),
             LogFile::Derived => "derived".into(),
             LogFile::CommitInProgress => "in progress".into(),
             LogFile::Unexpected => "unexpected".into(),
@@ -586,23 +761,36 @@ mod tests {
             "001.json",
             "0000000000000000007.json",
             "x.json",
+            "00000000000000000010.checkpoint.json",
+            "00000000000000000010.checkpoint.not-a-uuid.json",
+            "00000000000000000006.00000000000000000004.compacted.json",
+            "notes.txt",
         ] {
             assert_eq!(kind(decoy), "unexpected", "{decoy}");
         }
-        for derived in [
-            "_last_checkpoint",
-            "00000000000000000010.checkpoint.parquet",
-            "00000000000000000010.checkpoint.0000000001.0000000002.parquet",
-            "00000000000000000010.checkpoint.80a083e8-7026-4e79-81be-64bd76c43a11.json",
-            "00000000000000000010.crc",
-            "00000000000000000004.00000000000000000006.compacted.json",
-        ] {
-            assert_eq!(kind(derived), "derived", "{derived}");
-        }
+        let uuid = "80a083e8-7026-4e79-81be-64bd76c43a11";
+        assert_eq!(
+            kind("00000000000000000010.checkpoint.parquet"),
+            "checkpoint 10 classic"
+        );
+        assert_eq!(
+            kind("00000000000000000010.checkpoint.0000000001.0000000002.parquet"),
+            "checkpoint 10 parts of 0000000002"
+        );
+        assert_eq!(
+            kind(&format!("00000000000000000001.checkpoint.{uuid}.json")),
+            format!("checkpoint 1 {uuid}.json")
+        );
+        assert_eq!(
+            kind("00000000000000000004.00000000000000000006.compacted.json"),
+            "compacted 4-6"
+        );
+        assert_eq!(kind("_last_checkpoint"), "hint");
+        assert_eq!(kind("00000000000000000010.crc"), "derived");
+        assert_eq!(kind(&format!("_sidecars/{uuid}.parquet")), "derived");
         assert_eq!(
             kind("_commit_3e2c4b5a-1111-2222-3333-444455556666.json.tmp"),
             "in progress"
         );
-        assert_eq!(kind("notes.txt"), "unexpected");
     }
 }

@@ -669,3 +669,178 @@ async fn verify_finds_a_planted_table_and_an_edited_manifest() {
         [FindingKind::ManifestChanged, FindingKind::CommitChanged]
     );
 }
+
+/// The log lines of commit `version` other than its `commitInfo`.
+fn actions_of(dir: &std::path::Path, version: u64) -> Vec<String> {
+    std::fs::read_to_string(commit_file(dir, version))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.contains("\"commitInfo\""))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Writes a V2 (UUID-named, JSON) checkpoint of `version` holding `lines`.
+fn forge_checkpoint(dir: &std::path::Path, version: u64, lines: &[String]) -> String {
+    let name = format!("{version:020}.checkpoint.80a083e8-7026-4e79-81be-64bd76c43a11.json");
+    let mut text = format!("{{\"checkpointMetadata\":{{\"version\":{version}}}}}\n");
+    for line in lines {
+        text += line;
+        text += "\n";
+    }
+    std::fs::write(dir.join("iam_events/_delta_log").join(&name), text).unwrap();
+    format!("_delta_log/{name}")
+}
+
+#[tokio::test]
+async fn verify_finds_a_checkpoint_that_hides_committed_files() {
+    let (dir, lake) = lake_to_tamper().await;
+    // Schema and protocol from the first commit, and only the first append's file.
+    let mut lines = actions_of(dir.path(), 0);
+    lines.extend(actions_of(dir.path(), 1));
+    let forged = forge_checkpoint(dir.path(), 3, &lines);
+    assert_eq!(
+        count_rows(&lake, TABLE).await,
+        100,
+        "readers trust the checkpoint"
+    );
+    let report = lake.verify().await.unwrap();
+    assert_eq!(kinds(&report), [FindingKind::CheckpointChanged]);
+    let finding = &report.findings[0];
+    assert_eq!(finding.path, forged);
+    assert!(
+        finding
+            .detail
+            .contains("leaves out 2 of the 3 data files the commits add"),
+        "{finding:?}"
+    );
+}
+
+#[tokio::test]
+async fn verify_finds_a_checkpoint_that_invents_rows() {
+    let (dir, lake) = lake_to_tamper().await;
+    let attempt = "6f1d2c3b-0a9e-4f8d-b7c6-5e4d3c2b1a09";
+    let files = data_files(dir.path());
+    let copy = format!("part-00000-{attempt}-c000.zstd.parquet");
+    std::fs::copy(&files[0], files[0].with_file_name(&copy)).unwrap();
+    // A fake attempt record, so that the copy passes for an interrupted append.
+    let pending = dir.path().join("iam_events/_evlake_pending");
+    std::fs::create_dir_all(&pending).unwrap();
+    std::fs::write(pending.join(format!("{attempt}.json")), "{}").unwrap();
+    let mut lines: Vec<String> = (0..=3).flat_map(|v| actions_of(dir.path(), v)).collect();
+    let first_add = lines
+        .iter()
+        .find(|l| l.contains("\"add\""))
+        .unwrap()
+        .clone();
+    let (_, rest) = first_add.split_once("\"path\":\"").unwrap();
+    let original = rest.split('"').next().unwrap();
+    lines.push(first_add.replace(original, &format!("event_date=2026-11-01/{copy}")));
+    forge_checkpoint(dir.path(), 3, &lines);
+    assert_eq!(
+        count_rows(&lake, TABLE).await,
+        400,
+        "readers trust the checkpoint"
+    );
+    let report = lake.verify().await.unwrap();
+    assert_eq!(
+        kinds(&report),
+        [
+            FindingKind::CheckpointChanged,
+            FindingKind::UncommittedWrite
+        ]
+    );
+    assert!(
+        report.findings[0]
+            .detail
+            .contains("lists 1 data files no commit adds"),
+        "{:?}",
+        report.findings
+    );
+    assert!(!report.is_clean());
+}
+
+#[tokio::test]
+async fn evlake_checkpoints_are_recorded_in_the_chain_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::open(dir.path().to_str().unwrap())
+        .unwrap()
+        .with_config(LakeConfig {
+            checkpoint_interval: 2,
+            ..LakeConfig::default()
+        });
+    for i in 0..6u64 {
+        append(&lake, [i]).await;
+    }
+    let log = dir.path().join("iam_events/_delta_log");
+    // Written after commits 1, 3 and 5; the commits after 1 and 3 record them.
+    for v in [1u64, 3, 5] {
+        assert!(log.join(format!("{v:020}.checkpoint.parquet")).exists());
+    }
+    for v in [2u64, 4] {
+        let text = std::fs::read_to_string(commit_file(dir.path(), v)).unwrap();
+        assert!(text.contains("evlake.checkpointSha256"), "commit {v}");
+    }
+    let report = lake.verify().await.unwrap();
+    assert!(report.is_clean(), "{:?}", report.findings);
+
+    // A genuine checkpoint of another version in its place.
+    std::fs::copy(
+        log.join(format!("{:020}.checkpoint.parquet", 5)),
+        log.join(format!("{:020}.checkpoint.parquet", 3)),
+    )
+    .unwrap();
+    let report = lake.verify().await.unwrap();
+    assert_eq!(
+        kinds(&report),
+        [
+            FindingKind::CheckpointChanged,
+            FindingKind::CheckpointChanged
+        ]
+    );
+    assert!(
+        report.findings[0].detail.contains("commit 4 recorded"),
+        "{:?}",
+        report.findings
+    );
+    assert!(
+        report.findings[1]
+            .detail
+            .contains("2 data files no commit adds"),
+        "{:?}",
+        report.findings
+    );
+}
+
+#[tokio::test]
+async fn verify_finds_a_checkpoint_hint_without_a_checkpoint_and_a_forged_compaction() {
+    let (dir, lake) = lake_to_tamper().await;
+    let log = dir.path().join("iam_events/_delta_log");
+    std::fs::write(log.join("_last_checkpoint"), r#"{"version":2,"size":4}"#).unwrap();
+    let report = lake.verify().await.unwrap();
+    assert_eq!(kinds(&report), [FindingKind::CheckpointChanged]);
+    assert!(
+        report.findings[0]
+            .detail
+            .contains("version 2, which has no checkpoint")
+    );
+    std::fs::remove_file(log.join("_last_checkpoint")).unwrap();
+
+    // A compaction of commits 1 to 3 that drops commit 2's file.
+    let mut lines = actions_of(dir.path(), 1);
+    lines.extend(actions_of(dir.path(), 3));
+    std::fs::write(
+        log.join(format!("{:020}.{:020}.compacted.json", 1, 3)),
+        lines.join("\n"),
+    )
+    .unwrap();
+    let report = lake.verify().await.unwrap();
+    assert_eq!(kinds(&report), [FindingKind::CheckpointChanged]);
+    assert!(
+        report.findings[0]
+            .detail
+            .contains("no compaction of commits 1 to 3: it leaves out 1 of the 3"),
+        "{:?}",
+        report.findings
+    );
+}
