@@ -339,7 +339,7 @@ impl Append {
         };
         let mut metadata = link.metadata();
         if let Some(sha) = self
-            .checkpoint_sha256(previous as u64)
+            .checkpoint_sha256(previous)
             .await
             .map_err(|e| DeltaTableError::Generic(e.to_string()))?
         {
