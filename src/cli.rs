@@ -1,5 +1,6 @@
 //! The command line: argument parsing, dispatch, output and exit codes.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -7,7 +8,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 use evlake_ingest::{IngestConfig, IngestJob, IngestSummary, Progress, ProgressSink, SourceConfig};
 use evlake_query::{Answer, OutputFormat, QuerySession, render_batches};
-use evlake_store::{FindingKind, Lake, TableSummary, VerifyReport};
+use evlake_store::{
+    FindingKind, Lake, LakeHeads, ManifestHead, TableHead, TableSummary, VerifyReport,
+};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use evlake_synth::{GenerateOptions, Maturity, generate, ingest_config};
@@ -57,6 +60,10 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Print every chain head (the lake manifest's and each table's) as JSON, to keep
+        /// outside the bucket for `verify --expect-heads`.
+        #[arg(long, conflicts_with = "format")]
+        heads: bool,
     },
     /// Re-hash every commit and data file of every table and check each table's hash chain.
     /// Reports every file changed, removed or added outside a commit; exits 1 if any.
@@ -65,6 +72,11 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Heads kept outside the bucket (the output of `tables --heads`, or a saved answer's
+        /// JSON, whose `lake_version` records the heads it read): any table whose anchored
+        /// commit is gone or hashes differently is a finding.
+        #[arg(long, value_name = "FILE")]
+        expect_heads: Option<PathBuf>,
     },
     /// Run one read-only SQL query over the lake's tables (SELECT, WITH, EXPLAIN).
     /// Writes, DDL, COPY and reading files outside the lake are refused (exit 3).
@@ -291,13 +303,26 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             .with_timeout(Duration::from_secs(cli.query_timeout))
     };
     match &cli.command {
-        Command::Tables { format } => {
+        Command::Tables { format, heads } => {
             let lake = Lake::open(&cli.lake)?;
-            print!("{}", render_summaries(&lake.summaries().await?, *format)?);
+            if *heads {
+                println!("{}", serde_json::to_string_pretty(&lake.heads().await?)?);
+            } else {
+                print!("{}", render_summaries(&lake.summaries().await?, *format)?);
+            }
             Ok(0)
         }
-        Command::Verify { format } => {
-            let report = Lake::open(&cli.lake)?.verify().await?;
+        Command::Verify {
+            format,
+            expect_heads,
+        } => {
+            let lake = Lake::open(&cli.lake)?;
+            let anchor = expect_heads.as_deref().map(read_heads).transpose()?;
+            let mut report = lake.verify().await?;
+            if let Some((tables, manifest)) = &anchor {
+                let found = lake.check_heads(tables, manifest.as_ref()).await?;
+                report.findings.extend(found);
+            }
             print!("{}", render_verify(&report, *format)?);
             Ok(if report.is_clean() { 0 } else { 1 })
         }
@@ -667,11 +692,34 @@ fn render_summaries(tables: &[TableSummary], format: Format) -> Result<String, F
     Ok(format!("{table}\n"))
 }
 
+/// The heads in `path`: the output of `tables --heads`, or a saved answer's `lake_version`.
+fn read_heads(path: &Path) -> Result<(Vec<TableHead>, Option<ManifestHead>), Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the heads file {}: {e}", path.display()))?;
+    let bad = |e: String| {
+        Failure::from(format!(
+            "{} holds neither the output of `evlake tables --heads` nor a saved answer: {e}",
+            path.display()
+        ))
+    };
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    if value.get("lake_version").is_some() {
+        let answer: evlake_query::Answer =
+            serde_json::from_value(value).map_err(|e| bad(e.to_string()))?;
+        return Ok((answer.lake_version, None));
+    }
+    let heads: LakeHeads = serde_json::from_value(value).map_err(|e| bad(e.to_string()))?;
+    Ok((heads.tables, heads.manifest))
+}
+
 fn render_verify(report: &VerifyReport, format: Format) -> Result<String, Failure> {
     if let Format::Json = format {
         return Ok(serde_json::to_string_pretty(report)? + "\n");
     }
-    let mut out = String::new();
+    let mut out = format!(
+        "{:<20} {:>5} entries (tables created)  chain head {}\n",
+        "lake manifest", report.manifest_entries, report.manifest_head
+    );
     for t in &report.tables {
         out += &format!(
             "{:<20} {:>5} commits {:>6} data files {:>12} bytes  chain head {}\n",

@@ -121,6 +121,75 @@ async fn verify_exits_non_zero_on_a_tampered_lake() {
     );
 }
 
+#[tokio::test]
+async fn heads_kept_outside_the_bucket_catch_a_consistent_rewind() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = lake_in(dir.path()).await;
+    let files = tempfile::tempdir().unwrap();
+    let heads = files.path().join("heads.json");
+    let out = evlake(dir.path(), &["tables", "--heads"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    std::fs::write(&heads, &out.stdout).unwrap();
+    let taken: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(taken["tables"][0]["table"], "iam_events");
+    assert_eq!(taken["tables"][0]["version"], 3);
+    assert_eq!(taken["manifest"]["entries"], 1);
+    let expect = |file: &Path| {
+        evlake(
+            dir.path(),
+            &["verify", "--expect-heads", file.to_str().unwrap()],
+        )
+    };
+    assert_eq!(expect(&heads).status.code(), Some(0));
+
+    // The lake grows: an earlier head is still in the chain.
+    for batch in IamEvents::new(start(), 10, 500, 500, 7) {
+        lake.append("iam_events", vec![batch])
+            .unwrap()
+            .execute()
+            .await
+            .unwrap();
+    }
+    assert_eq!(expect(&heads).status.code(), Some(0));
+    // An answer records the heads it read, so a saved answer anchors the lake too.
+    let answer = evlake(dir.path(), &["ask", "q1", "--format", "json"]);
+    assert!(answer.status.success(), "{}", text(&answer.stderr));
+    let saved = files.path().join("answer.json");
+    std::fs::write(&saved, &answer.stdout).unwrap();
+    assert_eq!(expect(&saved).status.code(), Some(0));
+
+    // Someone with write access to the bucket takes the newest commit back, whole: its
+    // commit file and the data files it added. The chain that is left is consistent.
+    let log = dir.path().join("iam_events/_delta_log");
+    let newest = log.join(format!("{:020}.json", 4));
+    for line in std::fs::read_to_string(&newest).unwrap().lines() {
+        let action: serde_json::Value = serde_json::from_str(line).unwrap();
+        if let Some(path) = action["add"]["path"].as_str() {
+            std::fs::remove_file(dir.path().join("iam_events").join(path)).unwrap();
+        }
+    }
+    std::fs::remove_file(&newest).unwrap();
+    let alone = evlake(dir.path(), &["verify"]);
+    assert_eq!(alone.status.code(), Some(0), "{}", text(&alone.stdout));
+
+    let anchored = expect(&saved);
+    assert_eq!(anchored.status.code(), Some(1));
+    let out = text(&anchored.stdout);
+    assert!(
+        out.contains("FAILED: 1 findings")
+            && out.contains("head_mismatch")
+            && out.contains("version 4, which the log no longer has"),
+        "{out}"
+    );
+    assert_eq!(expect(&heads).status.code(), Some(0), "version 3 is intact");
+
+    let junk = files.path().join("junk.json");
+    std::fs::write(&junk, "{}").unwrap();
+    let refused = expect(&junk);
+    assert_eq!(refused.status.code(), Some(4));
+    assert!(text(&refused.stderr).contains("junk.json holds neither"));
+}
+
 #[test]
 fn the_lake_location_falls_back_to_evlake_lake() {
     let dir = tempfile::tempdir().unwrap();

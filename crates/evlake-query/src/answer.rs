@@ -34,16 +34,9 @@ impl std::fmt::Display for Verdict {
     }
 }
 
-/// The version of one table an answer read, so it can be reproduced.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LakeTableVersion {
-    /// The table.
-    pub table: String,
-    /// Its Delta version, or `None` if it did not exist.
-    pub version: Option<u64>,
-    /// SHA-256 of that version's commit file: the head of its hash chain.
-    pub chain_head: Option<String>,
-}
+/// The version of one table an answer read, so it can be reproduced; its chain head anchors
+/// the lake (`evlake verify --expect-heads` takes a saved answer).
+pub type LakeTableVersion = evlake_store::TableHead;
 
 /// The answer to one audit question.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

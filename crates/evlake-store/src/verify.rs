@@ -49,6 +49,9 @@ pub enum FindingKind {
     /// (readers trust it over them), a checkpoint other than the chain recorded, or a
     /// `_last_checkpoint` hint naming a version without one.
     CheckpointChanged,
+    /// A table's commit (or the manifest's entry) at a head anchored outside the bucket is gone
+    /// or hashes to something else: the chain was rewritten after the head was taken.
+    HeadMismatch,
     /// A table the lake manifest lists whose files are all gone.
     TableMissing,
     /// A table in storage that the lake manifest does not list: planted, or a creation
