@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 use evlake_ingest::{IngestConfig, IngestJob, IngestSummary, Progress, ProgressSink, SourceConfig};
-use evlake_query::{Answer, OutputFormat, QuerySession, render_batches};
+use evlake_query::{Answer, OutputFormat, QuerySession, write_results};
 use evlake_store::{
     FindingKind, Lake, LakeHeads, ManifestHead, TableHead, TableSummary, VerifyReport,
 };
@@ -84,9 +84,13 @@ enum Command {
     Sql {
         /// The query.
         query: String,
-        /// Output format.
+        /// Output format. CSV and JSON are written as the rows come; a table needs them all.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Most rows the query may return; more is an error (exit 4) after the rows up to it.
+        #[arg(long, default_value_t = evlake_query::DEFAULT_MAX_ROWS,
+              value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000_000))]
+        max_rows: usize,
     },
     /// Ingest evidence: every source of a config file (`--config FILE`, or one of them with
     /// `--source NAME`), or files of one source kind (`--source KIND [--set key=value] PATH…`).
@@ -258,7 +262,13 @@ pub fn main() -> ExitCode {
     let done = std::thread::Builder::new()
         .name("evlake".into())
         .stack_size(evlake_query::QUERY_STACK_BYTES)
-        .spawn(move || runtime.block_on(run(cli)))
+        .spawn(move || {
+            let done = runtime.block_on(run(cli));
+            // A query abandoned at its time limit may still be computing on a worker: do not
+            // wait for it.
+            runtime.shutdown_background();
+            done
+        })
         .map_err(|e| Failure::from(format!("cannot start the command's thread: {e}")))
         .and_then(|thread| {
             thread
@@ -326,18 +336,25 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             print!("{}", render_verify(&report, *format)?);
             Ok(if report.is_clean() { 0 } else { 1 })
         }
-        Command::Sql { query, format } => {
+        Command::Sql {
+            query,
+            format,
+            max_rows,
+        } => {
             let lake = Lake::open(&cli.lake)?;
-            let session = session(lake).build().await?;
-            let batches = session.user_query(query).await.map_err(|e| Failure {
+            let session = session(lake).with_max_rows(*max_rows).build().await?;
+            let failed = |e: evlake_query::Error| Failure {
                 code: if matches!(e, evlake_query::Error::ReadOnly { .. }) {
                     3
                 } else {
                     4
                 },
                 message: e.to_string(),
-            })?;
-            println!("{}", render_batches(&batches, (*format).into())?);
+            };
+            let results = session.user_query_stream(query).await.map_err(failed)?;
+            write_results(results, (*format).into(), std::io::stdout())
+                .await
+                .map_err(failed)?;
             Ok(0)
         }
         Command::Ingest {
@@ -378,6 +395,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
                         kind: kind.clone(),
                         paths: paths.clone(),
                         max_quarantine_share: *max_quarantine_share,
+                        limits: evlake_ingest::InputLimits::default(),
                         settings,
                     };
                     vec![(name.clone().unwrap_or(kind), source)]

@@ -681,3 +681,134 @@ fn deep_queries_are_refused_or_answered_never_a_crash() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout).lines().nth(1), Some("1500"));
 }
+
+/// Functions that allocate from the sizes in a literal are refused before they allocate,
+/// whether DataFusion folds them at planning time or runs them per row.
+#[test]
+fn literal_sizes_cannot_get_past_the_memory_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    for (limit, sql, function) in [
+        (
+            "64",
+            "SELECT cardinality(array_repeat(1, 300000000))",
+            "array_repeat",
+        ),
+        ("256", "SELECT length(repeat('a', 1000000000))", "repeat"),
+        (
+            "256",
+            "SELECT length(repeat(s, 100000)) FROM (VALUES (repeat('x', 10000))) AS t(s)",
+            "repeat",
+        ),
+    ] {
+        let out = evlake(
+            dir.path(),
+            &[
+                "--memory-limit-mib",
+                limit,
+                "--query-timeout",
+                "1",
+                "sql",
+                sql,
+            ],
+        );
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(4), "{sql}: {err}");
+        assert!(
+            err.contains(&format!("{function}() would allocate about"))
+                && err.contains("one call may use (a quarter of --memory-limit-mib)"),
+            "{sql}: {err}"
+        );
+    }
+}
+
+/// The time limit covers planning: constant folding of heavy terms is cut off at the limit.
+#[test]
+fn the_time_limit_covers_planning() {
+    let dir = tempfile::tempdir().unwrap();
+    let term = r"length(regexp_replace(repeat('ab', 5000000), '(a)(b)', '\2\1', 'g'))";
+    let sql = format!("SELECT {}", [term; 8].join(" + "));
+    let out = evlake(dir.path(), &["--query-timeout", "1", "sql", &sql]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{err}");
+    assert!(err.contains("ran past its time limit of 1s"), "{err}");
+}
+
+/// Results are written as they come, counted against the row cap, and a table (which needs
+/// every row first) holds them under the memory limit.
+#[test]
+fn results_stream_out_and_are_capped() {
+    let dir = tempfile::tempdir().unwrap();
+    let series = "SELECT value FROM generate_series(1, 3000000)";
+    let out = evlake(
+        dir.path(),
+        &[
+            "--memory-limit-mib",
+            "64",
+            "sql",
+            "--max-rows",
+            "3000000",
+            "--format",
+            "csv",
+            series,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let csv = text(&out.stdout);
+    assert_eq!(csv.lines().count(), 3_000_001);
+    assert_eq!(csv.lines().last(), Some("3000000"));
+
+    let out = evlake(
+        dir.path(),
+        &[
+            "sql",
+            "--format",
+            "json",
+            "SELECT value FROM generate_series(1, 5)",
+        ],
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        rows,
+        serde_json::json!([{"value":1},{"value":2},{"value":3},{"value":4},{"value":5}])
+    );
+
+    let capped = evlake(
+        dir.path(),
+        &[
+            "sql",
+            "--max-rows",
+            "10",
+            "--format",
+            "csv",
+            "SELECT value FROM generate_series(1, 100)",
+        ],
+    );
+    assert_eq!(capped.status.code(), Some(4));
+    assert!(
+        text(&capped.stderr).contains("returns more than 10 rows, the limit"),
+        "{}",
+        text(&capped.stderr)
+    );
+    let csv = text(&capped.stdout);
+    assert_eq!(
+        csv.lines().count(),
+        11,
+        "the header and the rows up to the cap: {csv}"
+    );
+
+    let table = evlake(
+        dir.path(),
+        &[
+            "--memory-limit-mib",
+            "32",
+            "sql",
+            "--max-rows",
+            "6000000",
+            "SELECT value FROM generate_series(1, 6000000)",
+        ],
+    );
+    assert_eq!(table.status.code(), Some(4));
+    let err = text(&table.stderr);
+    assert!(err.contains("more memory than the limit"), "{err}");
+    assert_eq!(err.lines().count(), 1, "one line, no backtrace: {err}");
+}

@@ -6,6 +6,9 @@
 //! kind = "sarif"                      # the source kind
 //! paths = ["/var/lib/ci/sarif"]       # files or directories to read
 //! max_quarantine_share = 0.01         # optional; the run fails above it
+//! max_record_bytes = 16777216         # optional; a longer record is quarantined unparsed
+//! max_document_bytes = 268435456      # optional; a larger input read whole is quarantined unread
+//! settle_seconds = 300                # optional; a growing file's unfinished end, once quiet
 //! repo = "acme/web"                   # every other key is a setting of the kind
 //! ```
 
@@ -17,7 +20,7 @@ use serde_json::{Map, Value};
 
 use crate::input::is_url;
 use crate::sources::kind;
-use crate::{Error, Result};
+use crate::{Error, InputLimits, Result};
 
 /// A parsed ingest configuration file.
 #[derive(Debug, Clone)]
@@ -38,6 +41,8 @@ pub struct SourceConfig {
     pub paths: Vec<PathBuf>,
     /// The largest share of records that may be quarantined before the run counts as failed.
     pub max_quarantine_share: f64,
+    /// The sizes of inputs and records the source accepts.
+    pub limits: InputLimits,
     /// The kind's own settings.
     pub settings: Map<String, Value>,
 }
@@ -55,6 +60,9 @@ struct Common {
     paths: Vec<PathBuf>,
     #[serde(default = "default_share")]
     max_quarantine_share: f64,
+    max_record_bytes: Option<usize>,
+    max_document_bytes: Option<u64>,
+    settle_seconds: Option<u64>,
 }
 
 fn default_share() -> f64 {
@@ -82,7 +90,14 @@ impl IngestConfig {
                 .clone()
                 .try_into()
                 .map_err(|e: toml::de::Error| bad(&name, e.message().to_string()))?;
-            for key in ["kind", "paths", "max_quarantine_share"] {
+            for key in [
+                "kind",
+                "paths",
+                "max_quarantine_share",
+                "max_record_bytes",
+                "max_document_bytes",
+                "settle_seconds",
+            ] {
                 table.remove(key);
             }
             let settings = match serde_json::to_value(&table) {
@@ -117,6 +132,18 @@ impl IngestConfig {
                         .map(|p| if is_url(p) { p.clone() } else { base.join(p) })
                         .collect(),
                     max_quarantine_share: common.max_quarantine_share,
+                    limits: {
+                        let default = InputLimits::default();
+                        InputLimits {
+                            max_record_bytes: common
+                                .max_record_bytes
+                                .unwrap_or(default.max_record_bytes),
+                            max_document_bytes: common
+                                .max_document_bytes
+                                .unwrap_or(default.max_document_bytes),
+                            settle_seconds: common.settle_seconds.unwrap_or(default.settle_seconds),
+                        }
+                    },
                     settings,
                 },
             );

@@ -64,7 +64,8 @@ impl IngestJob {
         let mut report = IngestReport::default();
         for (name, source) in &self.sources {
             let mut run = IngestRun::new(self.lake.clone(), &source.kind, name, &source.settings)?
-                .with_max_quarantine_share(source.max_quarantine_share);
+                .with_max_quarantine_share(source.max_quarantine_share)
+                .with_limits(source.limits);
             if let Some(sink) = &self.progress {
                 run = run.with_progress(sink.clone());
             }

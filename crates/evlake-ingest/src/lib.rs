@@ -30,5 +30,5 @@ pub use kind::{
     Source,
 };
 pub use progress::{Progress, ProgressSink};
-pub use run::{IngestRun, IngestSummary, TableCounts};
+pub use run::{IngestRun, IngestSummary, InputLimits, TableCounts};
 pub use sources::kinds;

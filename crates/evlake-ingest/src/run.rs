@@ -83,7 +83,35 @@ pub struct IngestRun {
     puller: Option<Box<dyn Puller>>,
     batch_rows: usize,
     max_quarantine_share: f64,
+    limits: InputLimits,
     progress: Option<ProgressSink>,
+}
+
+/// How large one input may be before ingest refuses to hold it, and how long a growing file
+/// must be quiet before its unfinished end counts as finished. Common settings of every
+/// source (`max_record_bytes`, `max_document_bytes`, `settle_seconds`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InputLimits {
+    /// The longest record of a stream (JSON Lines or values one after another); a longer one
+    /// is quarantined without being parsed. Default 16 MiB.
+    pub max_record_bytes: usize,
+    /// The largest input read whole (a SARIF file, a pipeline export, an object of JSON
+    /// Lines); a larger one is quarantined unread. Default 256 MiB.
+    pub max_document_bytes: u64,
+    /// How long a growing file must not have changed before a value it leaves unfinished at
+    /// its end (a writer that died mid-line, a file rotated after a partial write) is
+    /// quarantined instead of waited for. Default 300 s.
+    pub settle_seconds: u64,
+}
+
+impl Default for InputLimits {
+    fn default() -> Self {
+        Self {
+            max_record_bytes: 16 << 20,
+            max_document_bytes: 256 << 20,
+            settle_seconds: 300,
+        }
+    }
 }
 
 impl std::fmt::Debug for IngestRun {
@@ -120,8 +148,15 @@ impl IngestRun {
             puller,
             batch_rows: 50_000,
             max_quarantine_share: 0.01,
+            limits: InputLimits::default(),
             progress: None,
         })
+    }
+
+    /// The sizes of inputs and records the run accepts (default [`InputLimits::default`]).
+    pub fn with_limits(mut self, limits: InputLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// The most rows held in memory before they are committed (default 50,000).
@@ -190,6 +225,17 @@ impl IngestRun {
             if cursors.get(&input.key) == Some(input.seen.as_str()) {
                 summary.unchanged_files += 1;
                 progress.advance(input.size, summary.records);
+                continue;
+            }
+            if input.size > self.limits.max_document_bytes {
+                let reason = format!(
+                    "the input is {} bytes, more than max_document_bytes ({}): not read; raise the \
+                     source's max_document_bytes to ingest it",
+                    input.size, self.limits.max_document_bytes
+                );
+                out.reject(&input.location, &reason, b"");
+                progress.advance(input.size, summary.records + out.accepted);
+                cursors.set(input.key, input.seen);
                 continue;
             }
             let bytes = input.read().await?;
@@ -302,7 +348,7 @@ impl IngestRun {
             );
             return self.flush_if_full(out, summary).await;
         }
-        let split = stream::split(bytes, true);
+        let split = stream::split(bytes, true, self.limits.max_record_bytes);
         self.parse_pieces(location, 0, bytes, &split.pieces, modified, out, summary)
             .await?;
         // A whole object or page cannot grow: a value it leaves unfinished is bad.
@@ -342,7 +388,7 @@ impl IngestRun {
             buf.truncate(before + n);
             summary.bytes += n as u64;
             let at_end = n == 0;
-            let split = stream::split(&buf, at_end);
+            let split = stream::split(&buf, at_end, self.limits.max_record_bytes);
             self.parse_pieces(
                 &input.location,
                 at.lines,
@@ -358,6 +404,20 @@ impl IngestRun {
             progress.advance(split.consumed as u64, summary.records + out.accepted);
             buf.drain(..split.consumed);
             if at_end {
+                let quiet = self.lake.clock().now() - input.modified;
+                if !buf.is_empty() && quiet.num_seconds() >= self.limits.settle_seconds as i64 {
+                    // Its writer is gone: waiting would leave it neither ingested nor quarantined.
+                    let reason = format!(
+                        "the file ends inside a JSON value and has not grown for {} s \
+                         (settle_seconds {})",
+                        quiet.num_seconds(),
+                        self.limits.settle_seconds
+                    );
+                    let where_ = format!("{}:{}", input.location, at.lines + 1);
+                    out.reject(&where_, &reason, &buf);
+                    at.offset += buf.len() as u64;
+                    at.lines += buf.iter().filter(|b| **b == b'\n').count() as u64;
+                }
                 return Ok(at);
             }
         }

@@ -6,9 +6,6 @@ use std::ops::Range;
 
 use serde::de::IgnoredAny;
 
-/// The longest record read; a value still unfinished after this many bytes is quarantined.
-pub(crate) const MAX_RECORD_BYTES: usize = 16 << 20;
-
 /// One piece of a stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Piece {
@@ -44,8 +41,9 @@ pub(crate) struct Split {
 
 /// Splits `buf` into JSON values and bad lines. `at_end` says that no more bytes follow
 /// (for now): an unfinished value at the end is then a writer still writing — left for the
-/// next run — unless its last line is complete, in which case it is a bad line.
-pub(crate) fn split(buf: &[u8], at_end: bool) -> Split {
+/// next run — unless its last line is complete, in which case it is a bad line. A value longer
+/// than `max_record` bytes is a bad line too, and is never handed to a parser.
+pub(crate) fn split(buf: &[u8], at_end: bool, max_record: usize) -> Split {
     let mut pieces = Vec::new();
     let mut pos = 0;
     let mut line = 0u64;
@@ -62,7 +60,7 @@ pub(crate) fn split(buf: &[u8], at_end: bool) -> Split {
         line += newlines(pos..start);
         // JSON Lines: a whole line from `{` to `}` is taken as one value without a validating
         // pass — the parser reads it anyway, and quarantines it if it is not JSON after all.
-        if let Some(end) = json_line(&buf[start..]) {
+        if let Some(end) = json_line(&buf[start..]).filter(|end| *end <= max_record) {
             pieces.push(Piece::Value {
                 range: start..start + end,
                 line,
@@ -72,12 +70,19 @@ pub(crate) fn split(buf: &[u8], at_end: bool) -> Split {
         }
         let mut values =
             serde_json::Deserializer::from_slice(&buf[start..]).into_iter::<IgnoredAny>();
+        let too_long = || format!("a record longer than {max_record} bytes (max_record_bytes)");
         let bad_reason = match values.next() {
             Some(Ok(_)) => {
                 let end = start + values.byte_offset();
-                pieces.push(Piece::Value {
-                    range: start..end,
-                    line,
+                let range = start..end;
+                pieces.push(if range.len() > max_record {
+                    Piece::Bad {
+                        range,
+                        line,
+                        reason: too_long(),
+                    }
+                } else {
+                    Piece::Value { range, line }
                 });
                 line += newlines(start..end);
                 pos = end;
@@ -86,8 +91,8 @@ pub(crate) fn split(buf: &[u8], at_end: bool) -> Split {
             Some(Err(e)) if e.is_eof() => {
                 let rest = &buf[start..];
                 let finished_line = rest.last().is_some_and(|b| *b == b'\n');
-                if rest.len() > MAX_RECORD_BYTES {
-                    format!("a record longer than {MAX_RECORD_BYTES} bytes")
+                if rest.len() > max_record {
+                    too_long()
                 } else if at_end && finished_line {
                     format!("not valid JSON: {e}")
                 } else {
@@ -151,7 +156,7 @@ mod tests {
     #[test]
     fn json_lines_and_pretty_values_split_with_their_lines() {
         let buf = b"{\"a\":1}\n\n{\"b\":\n  2\n}\n{\"c\":3}\n";
-        let split = split(buf, true);
+        let split = split(buf, true, 1 << 20);
         assert_eq!(
             values(&split, buf),
             vec![
@@ -166,7 +171,7 @@ mod tests {
     #[test]
     fn a_bad_line_is_its_own_piece_and_the_next_line_is_read() {
         let buf = b"{\"a\":1}\nnot json at all\n{\"c\":3}\n";
-        let split = split(buf, true);
+        let split = split(buf, true, 1 << 20);
         assert_eq!(values(&split, buf).len(), 2);
         match &split.pieces[1] {
             Piece::Bad {
@@ -186,16 +191,39 @@ mod tests {
     #[test]
     fn an_unfinished_last_line_waits_for_its_writer() {
         let buf = b"{\"a\":1}\n{\"b\":";
-        let split = split(buf, true);
+        let split = split(buf, true, 1 << 20);
         assert_eq!(values(&split, buf).len(), 1);
         assert_eq!((split.consumed, split.lines), (8, 1));
         // A truncated line that its writer ended is bad, not unfinished.
         let buf = b"{\"a\":1}\n{\"b\":\n";
-        let split = super::split(buf, true);
+        let split = super::split(buf, true, 1 << 20);
         assert_eq!(split.consumed, buf.len());
         assert!(matches!(split.pieces[1], Piece::Bad { line: 1, .. }));
         // Before the end of the input, it may still be completed by the next chunk.
-        let split = super::split(buf, false);
+        let split = super::split(buf, false, 1 << 20);
         assert_eq!(split.consumed, 8);
+    }
+
+    #[test]
+    fn a_record_longer_than_the_limit_is_bad_and_never_parsed() {
+        let long = format!("{{\"a\":\"{}\"}}", "x".repeat(100));
+        for text in [
+            format!("{long}\n{{\"b\":1}}\n"),
+            // Pretty-printed, so the JSON Lines shortcut does not apply.
+            format!("{{\n\"a\":\"{}\"}}\n{{\"b\":1}}\n", "x".repeat(100)),
+        ] {
+            let buf = text.as_bytes();
+            let split = split(buf, true, 64);
+            assert_eq!(
+                values(&split, buf),
+                vec![("{\"b\":1}".to_string(), split.lines - 1)]
+            );
+            match &split.pieces[0] {
+                Piece::Bad { reason, .. } => {
+                    assert_eq!(reason, "a record longer than 64 bytes (max_record_bytes)")
+                }
+                other => panic!("expected a bad record, got {other:?}"),
+            }
+        }
     }
 }

@@ -16,6 +16,11 @@ pub enum Error {
     /// A query that ran past its time limit.
     #[error("the query ran past its time limit of {}s and was cancelled; narrow the window or raise --query-timeout", .0.as_secs_f64())]
     Timeout(Duration),
+    /// A user's query returned more rows than the session allows.
+    #[error(
+        "the query returns more than {0} rows, the limit: aggregate, filter or add a LIMIT, or raise --max-rows"
+    )]
+    RowLimit(usize),
     /// A query that needed more memory than the session's limit.
     #[error(
         "the query needed more memory than the limit of {limit_bytes} bytes; narrow the window or raise --memory-limit-mib ({detail})"

@@ -9,6 +9,7 @@ mod bound;
 pub mod catalog;
 mod error;
 mod guard;
+mod limits;
 mod render;
 mod reproduce;
 mod rubric;
@@ -22,10 +23,12 @@ pub use guard::{MAX_QUERY_OPERATORS, check_read_only};
 /// The stack a thread parsing, planning or running a query needs for the deepest query the
 /// guard accepts ([`MAX_QUERY_OPERATORS`]): only the pages used are resident.
 pub const QUERY_STACK_BYTES: usize = 256 << 20;
-pub use render::{OutputFormat, batches_to_rows, render_batches};
+pub use render::{OutputFormat, batches_to_rows, render_batches, write_results};
 pub use reproduce::{MetricChange, Reproduction, TableMove};
 pub use rubric::{ActivityRef, Condition, LevelRule, QuestionRubric, Rubric, VerdictRules};
-pub use session::{QuerySession, QuerySessionBuilder, QueryTimings};
+pub use session::{
+    DEFAULT_MAX_ROWS, QueryResults, QuerySession, QuerySessionBuilder, QueryTimings,
+};
 
 pub use datafusion::arrow::record_batch::RecordBatch;
 pub use datafusion::common::ParamValues;

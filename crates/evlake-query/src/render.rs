@@ -5,7 +5,7 @@ use arrow::util::pretty::pretty_format_batches;
 use serde_json::{Map, Value};
 
 use crate::answer::markdown_rows;
-use crate::{Error, Result};
+use crate::{Error, QueryResults, Result};
 
 /// How to print rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +43,59 @@ pub fn render_batches(batches: &[RecordBatch], format: OutputFormat) -> Result<S
         }
         OutputFormat::Markdown => Ok(markdown_rows(&batches_to_rows(batches)?)),
     }
+}
+
+/// Writes a user's query results to `out` in `format` as they come: CSV and JSON batch by
+/// batch (JSON as one compact array), a table or Markdown once all rows are in (they need
+/// every row for the column widths; the rows held are charged to the session's pool).
+/// Returns the rows written.
+pub async fn write_results<W: std::io::Write>(
+    mut results: QueryResults,
+    format: OutputFormat,
+    mut out: W,
+) -> Result<usize> {
+    let io = |e: std::io::Error| Error::Render(e.to_string());
+    let arrow_err = |e: arrow::error::ArrowError| Error::Render(e.to_string());
+    let mut rows = 0;
+    match format {
+        OutputFormat::Table | OutputFormat::Markdown => {
+            let batches = results.collect().await?;
+            rows = batches.iter().map(RecordBatch::num_rows).sum();
+            writeln!(out, "{}", render_batches(&batches, format)?).map_err(io)?;
+        }
+        OutputFormat::Csv => {
+            let mut writer = arrow::csv::WriterBuilder::new()
+                .with_header(true)
+                .build(&mut out);
+            let mut wrote_any = false;
+            while let Some(batch) = results.next_batch().await {
+                let batch = batch?;
+                rows += batch.num_rows();
+                writer.write(&batch).map_err(arrow_err)?;
+                wrote_any = true;
+            }
+            if !wrote_any {
+                // The header alone, for a result without rows.
+                let empty = RecordBatch::new_empty(results.schema());
+                writer.write(&empty).map_err(arrow_err)?;
+            }
+        }
+        OutputFormat::Json => {
+            let mut writer = arrow::json::WriterBuilder::new()
+                .with_explicit_nulls(true)
+                .build::<_, arrow::json::writer::JsonArray>(&mut out);
+            while let Some(batch) = results.next_batch().await {
+                let batch = batch?;
+                rows += batch.num_rows();
+                writer.write(&batch).map_err(arrow_err)?;
+            }
+            writer.finish().map_err(arrow_err)?;
+            drop(writer);
+            writeln!(out).map_err(io)?;
+        }
+    }
+    out.flush().map_err(io)?;
+    Ok(rows)
 }
 
 /// Rows as JSON objects, column name to value; the form evidence rows take in an answer.

@@ -4,17 +4,23 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::MemTable;
 use datafusion::common::ParamValues;
 use datafusion::error::DataFusionError;
 use datafusion::execution::SessionState;
+use datafusion::execution::TaskContext;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+use datafusion::execution::memory_pool::{MemoryConsumer, MemoryPool};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use datafusion::physical_plan::collect;
+use datafusion::physical_plan::{
+    ExecutionPlan, SendableRecordBatchStream, collect, execute_stream,
+};
 use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
 use evlake_core::tables;
 use evlake_store::{Lake, TableVersion};
+use futures::StreamExt;
 
 use crate::answer::LakeTableVersion;
 use crate::{Error, Result, check_read_only};
@@ -25,8 +31,12 @@ pub struct QuerySessionBuilder {
     lake: Lake,
     memory_limit: usize,
     timeout: Duration,
+    max_rows: usize,
     versions: Option<Vec<LakeTableVersion>>,
 }
+
+/// Rows a user's query may return by default.
+pub const DEFAULT_MAX_ROWS: usize = 1_000_000;
 
 impl QuerySessionBuilder {
     /// Caps the memory DataFusion may use for one session (default 1 GiB).
@@ -35,9 +45,15 @@ impl QuerySessionBuilder {
         self
     }
 
-    /// Caps the time one query may run (default 60 s).
+    /// Caps the time one query may run, planning included (default 60 s).
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Caps the rows a user's query may return (default [`DEFAULT_MAX_ROWS`]).
+    pub fn with_max_rows(mut self, rows: usize) -> Self {
+        self.max_rows = rows;
         self
     }
 
@@ -72,6 +88,7 @@ impl QuerySessionBuilder {
                 false,
             );
         let ctx = SessionContext::new_with_config_rt(config, runtime);
+        crate::limits::bound_allocating_functions(&ctx, self.memory_limit / 4);
         let mut versions = Vec::new();
         for spec in tables::all() {
             let pinned = self.versions.as_ref().map(|v| {
@@ -132,6 +149,7 @@ impl QuerySessionBuilder {
             ctx,
             timeout: self.timeout,
             memory_limit: self.memory_limit,
+            max_rows: self.max_rows,
             versions,
             opened_at,
         })
@@ -153,6 +171,7 @@ pub struct QuerySession {
     ctx: SessionContext,
     timeout: Duration,
     memory_limit: usize,
+    max_rows: usize,
     versions: Vec<LakeTableVersion>,
     /// "Now" by the lake's clock when the session opened: the default as-of and known-at.
     opened_at: DateTime<Utc>,
@@ -175,6 +194,7 @@ impl QuerySession {
             lake,
             memory_limit: 1 << 30,
             timeout: Duration::from_secs(60),
+            max_rows: DEFAULT_MAX_ROWS,
             versions: None,
         }
     }
@@ -213,14 +233,66 @@ impl QuerySession {
         self.ctx.state()
     }
 
-    /// Runs a user's SQL: refused unless read-only, bounded in memory and time.
+    /// Runs a user's SQL: refused unless read-only, bounded in memory, time and rows; the
+    /// rows collected are charged to the session's memory pool.
     pub async fn user_query(&self, sql: &str) -> Result<Vec<RecordBatch>> {
+        self.user_query_stream(sql).await?.collect().await
+    }
+
+    /// Plans a user's SQL (refused unless read-only) and returns its rows batch by batch, to
+    /// write out as they come instead of holding them.
+    pub async fn user_query_stream(&self, sql: &str) -> Result<QueryResults> {
         check_read_only(sql)?;
         let options = SQLOptions::new()
             .with_allow_ddl(false)
             .with_allow_dml(false)
             .with_allow_statements(false);
-        Ok(self.run(sql, None, options).await?.0)
+        let began = Instant::now();
+        let (plan, task) = self.plan(sql, None, options).await?;
+        let stream = execute_stream(plan, task).map_err(|e| self.classify(e))?;
+        Ok(QueryResults {
+            stream,
+            deadline: tokio::time::Instant::from_std(began + self.timeout),
+            timeout: self.timeout,
+            rows: 0,
+            max_rows: self.max_rows,
+            over_cap: false,
+            memory_limit: self.memory_limit,
+            pool: Arc::clone(&self.ctx.runtime_env().memory_pool),
+        })
+    }
+
+    /// Parses and plans `sql` on a task of its own, so that the time limit covers planning
+    /// too: constant folding is CPU-bound work that never yields to a timer on the same task.
+    /// On timeout the task is abandoned (aborted at its next yield).
+    async fn plan(
+        &self,
+        sql: &str,
+        params: Option<&ParamValues>,
+        options: SQLOptions,
+    ) -> Result<(Arc<dyn ExecutionPlan>, Arc<TaskContext>)> {
+        let ctx = self.ctx.clone();
+        let sql = sql.to_string();
+        let params = params.cloned();
+        let planning = tokio::spawn(async move {
+            let mut frame = ctx.sql_with_options(&sql, options).await?;
+            if let Some(params) = params {
+                frame = frame.with_param_values(params)?;
+            }
+            let task = Arc::new(frame.task_ctx());
+            let plan = frame.create_physical_plan().await?;
+            Ok::<_, DataFusionError>((plan, task))
+        });
+        let abort = planning.abort_handle();
+        match tokio::time::timeout(self.timeout, planning).await {
+            Err(_) => {
+                abort.abort();
+                Err(Error::Timeout(self.timeout))
+            }
+            Ok(Err(join)) => Err(Error::DataFusion(DataFusionError::External(Box::new(join)))),
+            Ok(Ok(Err(e))) => Err(self.classify(e)),
+            Ok(Ok(Ok(planned))) => Ok(planned),
+        }
     }
 
     async fn run(
@@ -229,36 +301,108 @@ impl QuerySession {
         params: Option<&ParamValues>,
         options: SQLOptions,
     ) -> Result<(Vec<RecordBatch>, QueryTimings)> {
-        let work = async {
-            let began = Instant::now();
-            let mut frame = self.ctx.sql_with_options(sql, options).await?;
-            if let Some(params) = params {
-                frame = frame.with_param_values(params.clone())?;
-            }
-            let task = Arc::new(frame.task_ctx());
-            let plan = frame.create_physical_plan().await?;
-            let planning = began.elapsed();
-            let batches = collect(plan, task).await?;
-            let timings = QueryTimings {
-                planning,
-                execution: began.elapsed() - planning,
-            };
-            Ok::<_, DataFusionError>((batches, timings))
-        };
-        match tokio::time::timeout(self.timeout, work).await {
+        let began = Instant::now();
+        let (plan, task) = self.plan(sql, params, options).await?;
+        let planning = began.elapsed();
+        let remaining = self.timeout.saturating_sub(planning);
+        match tokio::time::timeout(remaining, collect(plan, task)).await {
             Err(_) => Err(Error::Timeout(self.timeout)),
             Ok(Err(e)) => Err(self.classify(e)),
-            Ok(Ok(done)) => Ok(done),
+            Ok(Ok(batches)) => Ok((
+                batches,
+                QueryTimings {
+                    planning,
+                    execution: began.elapsed() - planning,
+                },
+            )),
         }
     }
 
     fn classify(&self, e: DataFusionError) -> Error {
-        match e.find_root() {
-            DataFusionError::ResourcesExhausted(detail) => Error::MemoryLimit {
-                limit_bytes: self.memory_limit,
-                detail: detail.clone(),
-            },
-            _ => Error::DataFusion(e),
+        classify(e, self.memory_limit)
+    }
+}
+
+fn classify(e: DataFusionError, memory_limit: usize) -> Error {
+    match e.find_root() {
+        // One line: DataFusion lists the top consumers one per line.
+        DataFusionError::ResourcesExhausted(detail) => Error::MemoryLimit {
+            limit_bytes: memory_limit,
+            detail: detail.split_whitespace().collect::<Vec<_>>().join(" "),
+        },
+        _ => Error::DataFusion(e),
+    }
+}
+
+/// The rows of a user's query, batch by batch, within the session's time limit (which
+/// began with planning) and its row cap.
+pub struct QueryResults {
+    stream: SendableRecordBatchStream,
+    deadline: tokio::time::Instant,
+    timeout: Duration,
+    rows: usize,
+    max_rows: usize,
+    /// Set once a batch went past the cap: the rows up to it were returned, an error is next.
+    over_cap: bool,
+    memory_limit: usize,
+    pool: Arc<dyn MemoryPool>,
+}
+
+impl std::fmt::Debug for QueryResults {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueryResults")
+            .field("rows", &self.rows)
+            .field("max_rows", &self.max_rows)
+            .finish()
+    }
+}
+
+impl QueryResults {
+    /// The columns of the rows.
+    pub fn schema(&self) -> SchemaRef {
+        self.stream.schema()
+    }
+
+    /// The next batch of rows; `None` after the last. Past the row cap, the rows up to it
+    /// and then an error; an error once the time limit is reached.
+    pub async fn next_batch(&mut self) -> Option<Result<RecordBatch>> {
+        if self.over_cap {
+            return Some(Err(Error::RowLimit(self.max_rows)));
         }
+        let next = match tokio::time::timeout_at(self.deadline, self.stream.next()).await {
+            Err(_) => return Some(Err(Error::Timeout(self.timeout))),
+            Ok(next) => next?,
+        };
+        Some(match next {
+            Err(e) => Err(classify(e, self.memory_limit)),
+            Ok(batch) => {
+                let room = self.max_rows - self.rows;
+                if batch.num_rows() > room {
+                    self.over_cap = true;
+                    self.rows = self.max_rows;
+                    if room == 0 {
+                        return Some(Err(Error::RowLimit(self.max_rows)));
+                    }
+                    return Some(Ok(batch.slice(0, room)));
+                }
+                self.rows += batch.num_rows();
+                Ok(batch)
+            }
+        })
+    }
+
+    /// Every remaining batch, held under a reservation of the session's memory pool: rows
+    /// that would not fit beside the running query fail as a memory-limit error.
+    pub async fn collect(mut self) -> Result<Vec<RecordBatch>> {
+        let reservation = MemoryConsumer::new("query results").register(&self.pool);
+        let mut out = Vec::new();
+        while let Some(batch) = self.next_batch().await {
+            let batch = batch?;
+            reservation
+                .try_grow(batch.get_array_memory_size())
+                .map_err(|e| classify(e, self.memory_limit))?;
+            out.push(batch);
+        }
+        Ok(out)
     }
 }

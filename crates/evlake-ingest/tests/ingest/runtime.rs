@@ -266,3 +266,119 @@ async fn falco_objects_under_a_prefix_are_read_whole_and_once() {
     let second = run.ingest_paths(&[url.into()]).await.unwrap();
     assert_eq!((second.unchanged_files, second.records), (2, 0));
 }
+
+#[tokio::test]
+async fn a_last_line_its_writer_never_finished_is_quarantined_once_the_file_is_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("falco.log");
+    let lake = Lake::open("memory://").unwrap();
+    let run = IngestRun::new(lake.clone(), "falco", "falco", &Map::new()).unwrap();
+    let line = falco_line(2, "payments-1");
+    let mut file = std::fs::File::create(&path).unwrap();
+    file.write_all(falco_line(1, "payments-1").as_bytes())
+        .unwrap();
+    file.write_all(&line.as_bytes()[..70]).unwrap();
+    file.flush().unwrap();
+    // Just written: the writer may still finish the line.
+    let first = run.ingest_paths(&[dir.path().to_path_buf()]).await.unwrap();
+    assert_eq!((first.records, first.quarantined), (1, 0));
+
+    // Quiet for an hour (the writer died, or the file was rotated after a partial write).
+    let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    file.set_modified(an_hour_ago).unwrap();
+    let second = run.ingest_paths(&[dir.path().to_path_buf()]).await.unwrap();
+    assert_eq!((second.records, second.quarantined), (0, 1));
+    let bad = rows(&lake, "SELECT location, reason, raw FROM _quarantine").await;
+    assert!(
+        bad[0]["location"]
+            .as_str()
+            .unwrap()
+            .ends_with("falco.log:2"),
+        "{bad:?}"
+    );
+    let reason = bad[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("the file ends inside a JSON value and has not grown for 36")
+            && reason.ends_with("s (settle_seconds 300)"),
+        "{reason}"
+    );
+    // raw (binary) comes back hex-encoded: the 70 bytes the writer left.
+    let written: String = line.as_bytes()[..70]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(bad[0]["raw"].as_str(), Some(written.as_str()));
+
+    // Read to its end: a third run has nothing new.
+    let third = run.ingest_paths(&[dir.path().to_path_buf()]).await.unwrap();
+    assert_eq!((third.unchanged_files, third.quarantined), (1, 0));
+}
+
+#[tokio::test]
+async fn records_and_documents_past_their_limits_are_quarantined_unparsed() {
+    let dir = tempfile::tempdir().unwrap();
+    let huge = format!("{{\"output\":\"{}\",\"rule\":\"x\"}}\n", "A".repeat(4096));
+    std::fs::write(
+        dir.path().join("falco.log"),
+        [falco_line(1, "p"), huge, falco_line(2, "p")].concat(),
+    )
+    .unwrap();
+    let config = dir.path().join("ingest.toml");
+    std::fs::write(
+        &config,
+        "[sources.falco]\nkind = \"falco\"\npaths = [\"falco.log\"]\nmax_record_bytes = 2048\n\n\
+         [sources.scans]\nkind = \"sarif\"\npaths = [\"scans\"]\nmax_document_bytes = 1000\n",
+    )
+    .unwrap();
+    let scans = dir.path().join("scans");
+    std::fs::create_dir(&scans).unwrap();
+    let sarif = std::fs::read(fixtures("sarif").join("trivy_alpine-310.sarif")).unwrap();
+    assert!(sarif.len() > 1000);
+    std::fs::write(scans.join("big.sarif"), &sarif).unwrap();
+    std::fs::write(
+        scans.join("small.sarif"),
+        br#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"Semgrep"}},"results":[{"ruleId":"r1","level":"error","message":{"text":"y"}}]}]}"#,
+    )
+    .unwrap();
+    let loaded = evlake_ingest::IngestConfig::load(&config).unwrap();
+    assert_eq!(loaded.sources["falco"].limits.max_record_bytes, 2048);
+    assert_eq!(loaded.sources["scans"].limits.max_document_bytes, 1000);
+    let lake = Lake::open("memory://").unwrap();
+    let report = evlake_ingest::IngestJob::new(lake.clone(), loaded.sources.into_iter().collect())
+        .run(|_| {})
+        .await
+        .unwrap();
+    let counts: Vec<(String, u64, u64)> = report
+        .summaries
+        .iter()
+        .map(|s| (s.source_name.clone(), s.records, s.quarantined))
+        .collect();
+    assert_eq!(
+        counts,
+        [("falco".to_string(), 2, 1), ("scans".to_string(), 1, 1)]
+    );
+    let bad = rows(
+        &lake,
+        "SELECT location, reason, length(raw) AS kept FROM _quarantine ORDER BY location",
+    )
+    .await;
+    assert!(
+        bad[0]["location"]
+            .as_str()
+            .unwrap()
+            .ends_with("falco.log:2")
+    );
+    assert_eq!(
+        bad[0]["reason"],
+        "a record longer than 2048 bytes (max_record_bytes)"
+    );
+    assert!(bad[1]["location"].as_str().unwrap().ends_with("big.sarif"));
+    assert_eq!(
+        bad[1]["reason"],
+        format!(
+            "the input is {} bytes, more than max_document_bytes (1000): not read; raise the source's max_document_bytes to ingest it",
+            sarif.len()
+        )
+    );
+    assert_eq!(bad[1]["kept"], 0);
+}
