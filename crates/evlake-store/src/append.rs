@@ -367,8 +367,10 @@ impl Append {
         Ok(finalized.version() as u64)
     }
 
-    /// The SHA-256 of the checkpoint the Delta library wrote after commit `version`, if it
-    /// wrote one: the next commit records it, so the chain covers evlake's own checkpoints.
+    /// The SHA-256 of the classic checkpoint of `version` (the only form the Delta library
+    /// writes), if there is one: the next commit records it, so the chain covers evlake's own
+    /// checkpoints. Whatever is recorded, verify still compares every checkpoint with the
+    /// replay of the commits.
     async fn checkpoint_sha256(&self, version: u64) -> Result<Option<String>> {
         let path = Path::from(format!("_delta_log/{version:020}.checkpoint.parquet"));
         match self.lake.table_store(self.spec.name).get(&path).await {

@@ -32,15 +32,38 @@ pub(crate) struct TableState {
     protocol: Option<String>,
     /// Application transactions and domain metadata, by their key.
     other: BTreeMap<String, String>,
+    /// Adds of a path already active: a reader returns such a file twice.
+    repeated_adds: u64,
 }
 
 impl TableState {
-    /// Applies one action (a log line parsed as JSON) in log order.
-    pub(crate) fn apply(&mut self, action: &Value) {
+    /// Applies a log line or checkpoint row parsed as JSON, in log order: every action it
+    /// holds (a reader applies each, so one row cannot hide a second action).
+    pub(crate) fn apply(&mut self, row: &Value) {
+        let Some(actions) = row.as_object() else {
+            return;
+        };
+        for (key, value) in actions {
+            if !value.is_null() {
+                self.apply_one(&Value::Object(Map::from_iter([(
+                    key.clone(),
+                    value.clone(),
+                )])));
+            }
+        }
+    }
+
+    fn apply_one(&mut self, action: &Value) {
         if let Some(add) = action.get("add") {
             let path = text(add, "path");
             self.removed.remove(&path);
-            self.files.insert(path, canonical_json(&file_view(add)));
+            if self
+                .files
+                .insert(path, canonical_json(&file_view(add)))
+                .is_some()
+            {
+                self.repeated_adds += 1;
+            }
         } else if let Some(remove) = action.get("remove") {
             let path = text(remove, "path");
             self.files.remove(&path);
@@ -148,14 +171,52 @@ impl TableState {
         if self.other != checkpoint.other {
             parts.push("its transactions or domain metadata differ".into());
         }
+        if self.repeated_adds != checkpoint.repeated_adds {
+            parts.push(format!(
+                "it adds {} files more than once (readers would read them twice)",
+                checkpoint.repeated_adds
+            ));
+        }
         Some(parts.join("; "))
+    }
+}
+
+impl TableState {
+    /// Whether a checksum file's schema and protocol (what a reader takes from the newest
+    /// `.crc`) are those of this state; the sentence says what differs.
+    pub(crate) fn crc_difference(&self, crc: &Value) -> Option<String> {
+        let mut read = TableState::default();
+        for (key, action) in [("metadata", "metaData"), ("protocol", "protocol")] {
+            if let Some(v) = crc.get(key).filter(|v| !v.is_null()) {
+                read.apply_one(&Value::Object(Map::from_iter([(
+                    action.to_string(),
+                    v.clone(),
+                )])));
+            }
+        }
+        let mut parts = Vec::new();
+        if read.metadata.is_some() && read.metadata != self.metadata {
+            parts.push("its schema, partitioning or table properties differ from the commits'");
+        }
+        if read.protocol.is_some() && read.protocol != self.protocol {
+            parts.push("its protocol differs from the commits'");
+        }
+        (!parts.is_empty()).then(|| parts.join("; "))
     }
 }
 
 /// The fields of an `add` that decide what a reader reads.
 fn file_view(add: &Value) -> Value {
     let mut view = Map::new();
-    for key in ["path", "size", "deletionVector"] {
+    // The parsed forms of statistics and partition values are kept as they are: evlake's
+    // commits never carry them, and readers that find them trust them over the JSON.
+    for key in [
+        "path",
+        "size",
+        "deletionVector",
+        "stats_parsed",
+        "partitionValues_parsed",
+    ] {
         if let Some(v) = add.get(key).filter(|v| !v.is_null()) {
             view.insert(key.into(), v.clone());
         }

@@ -11,6 +11,8 @@ mod append;
 mod chain;
 mod checkpoint;
 mod error;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod heads;
 mod lake;
 mod manifest;

@@ -97,7 +97,11 @@ impl Lake {
         let mut seqs = Vec::new();
         for meta in listed {
             let path = meta.location.to_string();
-            let name = path.rsplit('/').next().unwrap_or_default();
+            // Only names directly in the folder: `_lake_log/x/….json` is no entry.
+            let name = path
+                .strip_prefix(&format!("{MANIFEST_DIR}/"))
+                .filter(|n| !n.contains('/'))
+                .unwrap_or_default();
             match name
                 .strip_suffix(".json")
                 .filter(|s| s.len() == 20 && s.bytes().all(|b| b.is_ascii_digit()))

@@ -1,6 +1,6 @@
 //! `verify`: re-hash every commit and data file of every table and check the hash chain.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use futures::{StreamExt, TryStreamExt};
@@ -42,6 +42,10 @@ pub enum FindingKind {
     /// A `remove` action: evlake never removes evidence files (it has no compaction path),
     /// so a remove hides rows that were committed.
     RemoveUnexpected,
+    /// A commit after the first with a `metaData` or `protocol` action: evlake sets the
+    /// schema, properties and protocol only when it creates a table, and a change (a column
+    /// dropped or renamed, column mapping turned on) changes how every earlier row reads.
+    SchemaChanged,
     /// An `add` action's statistics differ from those of the rows of its data file, which
     /// would make readers skip (or count) rows wrongly.
     StatsChanged,
@@ -139,6 +143,43 @@ struct Commit {
     removes: Vec<String>,
     /// The SHA-256 of the previous version's checkpoint, when the commit records one.
     checkpoint_sha256: Option<String>,
+    /// Lines holding more than one action.
+    malformed: Vec<String>,
+    /// Whether it has a `metaData` or `protocol` action.
+    restates_table: bool,
+}
+
+impl Commit {
+    /// Records one action of the commit.
+    fn take(&mut self, action: Value) {
+        let text_of =
+            |action: &Value, key: &str| action.get(key).and_then(Value::as_str).map(str::to_string);
+        if let Some(info) = action.get("commitInfo") {
+            self.prev = info
+                .get(PREV_COMMIT_KEY)
+                .map(|p| p.as_str().map(str::to_string));
+            self.actions_sha256 = text_of(info, ACTIONS_KEY);
+            self.checkpoint_sha256 = text_of(info, CHECKPOINT_KEY);
+            return;
+        }
+        if let Some(add) = action.get("add") {
+            self.adds.push(AddedFile {
+                path: text_of(add, "path").unwrap_or_default(),
+                sha256: add
+                    .get("tags")
+                    .and_then(|t| t.get(ADD_SHA256_TAG))
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                stats: text_of(add, "stats"),
+            });
+        } else if let Some(remove) = action.get("remove") {
+            self.removes
+                .push(text_of(remove, "path").unwrap_or_default());
+        } else if action.get("metaData").is_some() || action.get("protocol").is_some() {
+            self.restates_table = true;
+        }
+        self.actions.push(action);
+    }
 }
 
 /// What verify checks of an `add` action against the file it names.
@@ -225,7 +266,8 @@ impl Lake {
                 }
                 (true, Some(_)) => {}
             }
-            let checked = verify_table(spec.name, store, &mut report.findings).await?;
+            let checked =
+                verify_table(spec.name, store, self.clock.now(), &mut report.findings).await?;
             if let Some((seq, entry)) = entry
                 && !checked.genesis_sha256.is_empty()
                 && checked.genesis_sha256 != entry.genesis_sha256
@@ -251,9 +293,14 @@ struct CheckedTable {
     genesis_sha256: String,
 }
 
+/// How long an append attempt's record excuses its files as an append in progress or
+/// interrupted; after that they are findings like any file outside a commit.
+const PENDING_GRACE: chrono::TimeDelta = chrono::TimeDelta::hours(24);
+
 async fn verify_table(
     table: &str,
     store: Arc<dyn ObjectStore>,
+    now: chrono::DateTime<chrono::Utc>,
     findings: &mut Vec<Finding>,
 ) -> Result<CheckedTable> {
     let mut found = |path: &str, kind: FindingKind, detail: String| {
@@ -267,25 +314,30 @@ async fn verify_table(
     let listed: Vec<_> = store.list(None).try_collect().await?;
     let mut versions = BTreeMap::new();
     let mut data: HashMap<String, u64> = HashMap::new();
-    let mut pending = HashSet::new();
-    let mut checkpoints: BTreeMap<(u64, String), Vec<Path>> = BTreeMap::new();
-    let mut compactions = Vec::new();
-    let mut last_checkpoint = None;
+    let mut pending = HashMap::new();
+    let mut derived = DerivedFiles::default();
     for meta in &listed {
         let path = meta.location.as_ref();
         if let Some(record) = path.strip_prefix(&format!("{PENDING_DIR}/")) {
-            pending.insert(record.trim_end_matches(".json").to_string());
+            pending.insert(
+                record.trim_end_matches(".json").to_string(),
+                meta.last_modified,
+            );
         } else if let Some(name) = path.strip_prefix("_delta_log/") {
             match log_file(name) {
                 LogFile::Commit(v) => {
                     versions.insert(v, path.to_string());
                 }
-                LogFile::Checkpoint { version, group } => checkpoints
+                LogFile::Checkpoint { version, group } => derived
+                    .checkpoints
                     .entry((version, group))
                     .or_default()
                     .push(Path::from(path)),
-                LogFile::Compacted(from, to) => compactions.push((from, to, Path::from(path))),
-                LogFile::LastCheckpoint => last_checkpoint = Some(Path::from(path)),
+                LogFile::Compacted(from, to) => {
+                    derived.compactions.push((from, to, Path::from(path)))
+                }
+                LogFile::Checksum(v) => derived.checksums.push((v, Path::from(path))),
+                LogFile::LastCheckpoint => derived.last_checkpoint = Some(Path::from(path)),
                 LogFile::Derived => {}
                 LogFile::CommitInProgress => found(
                     path,
@@ -370,6 +422,22 @@ async fn verify_table(
                 );
             }
         }
+        for line in &commit.malformed {
+            found(
+                &path,
+                FindingKind::CommitChanged,
+                format!("{line}; evlake writes one action per line"),
+            );
+        }
+        if *v > 0 && commit.restates_table {
+            found(
+                &path,
+                FindingKind::SchemaChanged,
+                format!(
+                    "commit {v} changes the table's schema, properties or protocol, which restates every earlier row; evlake sets them only at creation"
+                ),
+            );
+        }
         for removed in &commit.removes {
             found(
                 &path,
@@ -378,20 +446,21 @@ async fn verify_table(
             );
         }
     }
-    check_checkpoints(
-        &store,
-        &commits,
-        newest,
-        &checkpoints,
-        &compactions,
-        last_checkpoint.as_ref(),
-        &mut found,
-    )
-    .await?;
+    check_derived(&store, &commits, newest, &derived, &mut found).await?;
     let mut present = Vec::new();
     for (v, commit) in &commits {
         for add in &commit.adds {
-            let location = Path::from_url_path(&add.path).map_err(object_store::Error::from)?;
+            let Ok(location) = Path::from_url_path(&add.path) else {
+                found(
+                    &chain::commit_path(*v).to_string(),
+                    FindingKind::CommitChanged,
+                    format!(
+                        "commit {v} adds '{}', which is no path in the table",
+                        add.path
+                    ),
+                );
+                continue;
+            };
             let key = location.to_string();
             if data.remove(&key).is_none() {
                 found(
@@ -459,12 +528,22 @@ async fn verify_table(
         }
     }
     for (path, size) in data {
-        match attempt_of(&path).filter(|a| pending.contains(*a)) {
-            Some(attempt) => found(
+        let attempt = attempt_of(&path).and_then(|a| Some((a, pending.get(a)?)));
+        match attempt {
+            Some((attempt, recorded)) if now - *recorded < PENDING_GRACE => found(
                 &path,
                 FindingKind::UncommittedWrite,
                 format!(
                     "{size} bytes of append attempt {attempt}, not committed (in progress or interrupted)"
+                ),
+            ),
+            Some((attempt, recorded)) => found(
+                &path,
+                FindingKind::FileOutsideCommit,
+                format!(
+                    "{size} bytes of append attempt {attempt}, recorded {} and never committed: \
+                     an interrupted append to clean up, or a file planted beside a forged record",
+                    recorded.to_rfc3339()
                 ),
             ),
             None => found(
@@ -492,17 +571,34 @@ async fn verify_table(
     })
 }
 
-/// Compares every checkpoint and log compaction with the replay of the commits it
-/// summarises, checks the checkpoint hashes the chain records, and the `_last_checkpoint` hint.
-async fn check_checkpoints(
+/// The files in `_delta_log/` derived from the commits, which readers use in their place.
+#[derive(Default)]
+struct DerivedFiles {
+    /// Checkpoints by version and group (the parts of a multi-part one share a group).
+    checkpoints: BTreeMap<(u64, String), Vec<Path>>,
+    /// Log compactions: first and last version summarised.
+    compactions: Vec<(u64, u64, Path)>,
+    /// Checksum files by version.
+    checksums: Vec<(u64, Path)>,
+    last_checkpoint: Option<Path>,
+}
+
+/// Compares every checkpoint, log compaction and checksum file with the replay of the
+/// commits it summarises, checks the checkpoint hashes the chain records, and the
+/// `_last_checkpoint` hint.
+async fn check_derived(
     store: &Arc<dyn ObjectStore>,
     commits: &BTreeMap<u64, Commit>,
     newest: u64,
-    checkpoints: &BTreeMap<(u64, String), Vec<Path>>,
-    compactions: &[(u64, u64, Path)],
-    last_checkpoint: Option<&Path>,
+    derived: &DerivedFiles,
     found: &mut impl FnMut(&str, FindingKind, String),
 ) -> Result<()> {
+    let DerivedFiles {
+        checkpoints,
+        compactions,
+        checksums,
+        last_checkpoint,
+    } = derived;
     for ((version, _), parts) in checkpoints {
         let path = parts[0].to_string();
         if *version > newest {
@@ -530,12 +626,18 @@ async fn check_checkpoints(
             }
         }
     }
-    if checkpoints.is_empty() && compactions.is_empty() && last_checkpoint.is_none() {
+    if checkpoints.is_empty()
+        && compactions.is_empty()
+        && checksums.is_empty()
+        && last_checkpoint.is_none()
+    {
         return Ok(());
     }
     let mut replayed = TableState::default();
     let mut at = BTreeMap::new();
-    let wanted: BTreeSet<u64> = checkpoints.keys().map(|(v, _)| *v).collect();
+    let checkpointed: BTreeSet<u64> = checkpoints.keys().map(|(v, _)| *v).collect();
+    let mut wanted = checkpointed.clone();
+    wanted.extend(checksums.iter().map(|(v, _)| *v));
     for (v, commit) in commits {
         for action in &commit.actions {
             replayed.apply(action);
@@ -590,16 +692,47 @@ async fn check_checkpoints(
             );
         }
     }
+    for (version, path) in checksums {
+        let bytes = store.get(path).await?.bytes().await?;
+        let problem = match (serde_json::from_slice::<Value>(&bytes), at.get(version)) {
+            (Err(e), _) => Some(format!("it does not parse: {e}")),
+            (Ok(_), None) => Some(format!(
+                "it is the checksum of version {version}, which the log does not have"
+            )),
+            (Ok(crc), Some(expected)) => expected.crc_difference(&crc),
+        };
+        if let Some(problem) = problem {
+            found(path.as_ref(), FindingKind::CheckpointChanged, problem);
+        }
+    }
     if let Some(path) = last_checkpoint {
         let bytes = store.get(path).await?.bytes().await?;
-        let hinted = serde_json::from_slice::<Value>(&bytes)
-            .ok()
+        let hint = serde_json::from_slice::<Value>(&bytes).ok();
+        let hinted = hint
+            .as_ref()
             .and_then(|v| v.get("version").and_then(Value::as_u64));
+        // Readers also trust a hint's checkpoint schema and V2 sidecar list; the hints the
+        // Delta library writes carry only counts beside the version.
+        let unchecked: Vec<&String> = hint
+            .as_ref()
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.keys()
+                    .filter(|k| {
+                        !["version", "size", "parts", "sizeInBytes", "numOfAddFiles"]
+                            .contains(&k.as_str())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let problem = match hinted {
             None => Some("it names no version".to_string()),
-            Some(v) if !wanted.contains(&v) => {
+            Some(v) if !checkpointed.contains(&v) => {
                 Some(format!("it points at version {v}, which has no checkpoint"))
             }
+            Some(_) if !unchecked.is_empty() => Some(format!(
+                "it carries fields readers trust that verify cannot check: {unchecked:?}"
+            )),
             Some(_) => None,
         };
         if let Some(problem) = problem {
@@ -622,8 +755,9 @@ enum LogFile {
     Compacted(u64, u64),
     /// `_last_checkpoint`: the hint naming the newest checkpoint.
     LastCheckpoint,
-    /// A checksum file (`7.crc`), or a V2 checkpoint's sidecar (read through the checkpoint
-    /// that names it).
+    /// `7.crc`: a checksum file, from which readers take the schema and protocol.
+    Checksum(u64),
+    /// A V2 checkpoint's sidecar (read through the checkpoint that names it).
     Derived,
     /// A commit being written: the temporary file of a put-if-absent (`_commit_<uuid>.json.tmp`).
     CommitInProgress,
@@ -652,7 +786,7 @@ fn log_file(name: &str) -> LogFile {
         return LogFile::Commit(v);
     }
     if rest == "crc" {
-        return LogFile::Derived;
+        return LogFile::Checksum(v);
     }
     if let Some(end) = rest.strip_suffix(".compacted.json") {
         return match end.parse::<u64>() {
@@ -675,6 +809,18 @@ fn log_file(name: &str) -> LogFile {
     LogFile::Checkpoint { version: v, group }
 }
 
+/// The actions of a commit file other than its `commitInfo`, as `verify` reads them.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn parse_commit_for_fuzzing(bytes: &[u8]) -> Result<Vec<Value>> {
+    parse_commit("fuzz", bytes).map(|c| c.actions)
+}
+
+/// What a name in `_delta_log/` is, as text.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn log_file_kind(name: &str) -> String {
+    format!("{:?}", log_file(name))
+}
+
 fn parse_commit(path: &str, bytes: &[u8]) -> Result<Commit> {
     let bad = |reason: String| Error::CommitFile {
         path: path.to_string(),
@@ -688,42 +834,32 @@ fn parse_commit(path: &str, bytes: &[u8]) -> Result<Commit> {
         adds: Vec::new(),
         removes: Vec::new(),
         checkpoint_sha256: None,
+        malformed: Vec::new(),
+        restates_table: false,
     };
     let text = std::str::from_utf8(bytes).map_err(|e| bad(e.to_string()))?;
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let action: Value = serde_json::from_str(line).map_err(|e| bad(e.to_string()))?;
-        if let Some(info) = action.get("commitInfo") {
-            commit.prev = info
-                .get(PREV_COMMIT_KEY)
-                .map(|p| p.as_str().map(str::to_string));
-            commit.actions_sha256 = info
-                .get(ACTIONS_KEY)
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            commit.checkpoint_sha256 = info
-                .get(CHECKPOINT_KEY)
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            continue;
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let row: Value = serde_json::from_str(line).map_err(|e| bad(e.to_string()))?;
+        let Value::Object(row) = row else {
+            return Err(bad(format!("line {} is no JSON object", n + 1)));
+        };
+        if row.len() != 1 {
+            // A reader applies every action of a line: one must not hide behind another.
+            let keys: Vec<&String> = row.keys().collect();
+            commit.malformed.push(format!(
+                "line {} holds {} actions {keys:?}",
+                n + 1,
+                row.len()
+            ));
         }
-        let text_of =
-            |action: &Value, key: &str| action.get(key).and_then(Value::as_str).map(str::to_string);
-        if let Some(add) = action.get("add") {
-            commit.adds.push(AddedFile {
-                path: text_of(add, "path").unwrap_or_default(),
-                sha256: add
-                    .get("tags")
-                    .and_then(|t| t.get(ADD_SHA256_TAG))
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
-                stats: text_of(add, "stats"),
-            });
-        } else if let Some(remove) = action.get("remove") {
-            commit
-                .removes
-                .push(text_of(remove, "path").unwrap_or_default());
+        for (key, value) in row {
+            let action = Value::Object(serde_json::Map::from_iter([(key, value)]));
+            commit.take(action);
         }
-        commit.actions.push(action);
     }
     Ok(commit)
 }
@@ -753,6 +889,7 @@ mod tests {
             LogFile::Checkpoint { version, group } => format!("checkpoint {version} {group}"),
             LogFile::Compacted(a, b) => format!("compacted {a}-{b}"),
             LogFile::LastCheckpoint => "hint".into(),
+            LogFile::Checksum(v) => format!("checksum {v}"),
             LogFile::Derived => "derived".into(),
             LogFile::CommitInProgress => "in progress".into(),
             LogFile::Unexpected => "unexpected".into(),
@@ -789,7 +926,7 @@ mod tests {
             "compacted 4-6"
         );
         assert_eq!(kind("_last_checkpoint"), "hint");
-        assert_eq!(kind("00000000000000000010.crc"), "derived");
+        assert_eq!(kind("00000000000000000010.crc"), "checksum 10");
         assert_eq!(kind(&format!("_sidecars/{uuid}.parquet")), "derived");
         assert_eq!(
             kind("_commit_3e2c4b5a-1111-2222-3333-444455556666.json.tmp"),

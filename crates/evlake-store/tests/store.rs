@@ -844,3 +844,115 @@ async fn verify_finds_a_checkpoint_hint_without_a_checkpoint_and_a_forged_compac
         report.findings
     );
 }
+
+#[tokio::test]
+async fn verify_finds_a_remove_hidden_beside_commit_info_in_a_chained_commit() {
+    let (dir, lake) = lake_to_tamper().await;
+    let first = std::fs::read_to_string(commit_file(dir.path(), 1)).unwrap();
+    let (_, rest) = first.split_once("\"path\":\"").unwrap();
+    let hidden = rest.split('"').next().unwrap();
+    // A forger who knows the scheme: a new commit linked to the head, its digest right.
+    let remove =
+        serde_json::json!({"remove": {"path": hidden, "deletionTimestamp": 1, "dataChange": true}});
+    let mut line = serde_json::json!({
+        "commitInfo": {
+            "evlake.prevCommitSha256": lake.commit_sha256(TABLE, 3).await.unwrap(),
+            "evlake.actionsSha256": evlake_store::actions_digest(std::slice::from_ref(&remove)),
+        }
+    });
+    line["remove"] = remove["remove"].clone();
+    std::fs::write(commit_file(dir.path(), 4), line.to_string()).unwrap();
+    let report = lake.verify().await.unwrap();
+    assert_eq!(
+        kinds(&report),
+        [FindingKind::CommitChanged, FindingKind::RemoveUnexpected]
+    );
+    assert!(
+        report.findings[0].detail.contains("holds 2 actions"),
+        "{:?}",
+        report.findings
+    );
+}
+
+#[tokio::test]
+async fn verify_finds_a_schema_restated_after_creation_and_a_forged_checksum() {
+    let (dir, lake) = lake_to_tamper().await;
+    let genesis = actions_of(dir.path(), 0);
+    let metadata = genesis.iter().find(|l| l.contains("\"metaData\"")).unwrap();
+    // A checksum file whose schema drops the actor column.
+    let mut meta: serde_json::Value = serde_json::from_str(metadata).unwrap();
+    let schema = meta["metaData"]["schemaString"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut parsed: serde_json::Value = serde_json::from_str(&schema).unwrap();
+    parsed["fields"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|f| f["name"] != "actor");
+    meta["metaData"]["schemaString"] = serde_json::Value::String(parsed.to_string());
+    let crc = serde_json::json!({"tableSizeBytes": 1, "numFiles": 3, "numMetadata": 1, "numProtocol": 1, "metadata": meta["metaData"]});
+    let log = dir.path().join("iam_events/_delta_log");
+    std::fs::write(log.join(format!("{:020}.crc", 3)), crc.to_string()).unwrap();
+    let report = lake.verify().await.unwrap();
+    assert_eq!(kinds(&report), [FindingKind::CheckpointChanged]);
+    assert!(
+        report.findings[0].detail.contains("schema"),
+        "{:?}",
+        report.findings
+    );
+    std::fs::remove_file(log.join(format!("{:020}.crc", 3))).unwrap();
+
+    // The same schema change as a commit of its own, chained and digested.
+    let info = serde_json::json!({"commitInfo": {
+        "evlake.prevCommitSha256": lake.commit_sha256(TABLE, 3).await.unwrap(),
+        "evlake.actionsSha256": evlake_store::actions_digest(std::slice::from_ref(&meta)),
+    }});
+    std::fs::write(commit_file(dir.path(), 4), format!("{info}\n{meta}")).unwrap();
+    let report = lake.verify().await.unwrap();
+    assert_eq!(kinds(&report), [FindingKind::SchemaChanged]);
+}
+
+#[tokio::test]
+async fn verify_finds_a_checkpoint_listing_a_file_twice() {
+    let (dir, lake) = lake_to_tamper().await;
+    let mut lines: Vec<String> = (0..=3).flat_map(|v| actions_of(dir.path(), v)).collect();
+    let again = lines
+        .iter()
+        .find(|l| l.contains("\"add\""))
+        .unwrap()
+        .clone();
+    lines.push(again);
+    forge_checkpoint(dir.path(), 3, &lines);
+    let report = lake.verify().await.unwrap();
+    assert_eq!(kinds(&report), [FindingKind::CheckpointChanged]);
+    assert!(
+        report.findings[0]
+            .detail
+            .contains("adds 1 files more than once"),
+        "{:?}",
+        report.findings
+    );
+}
+
+#[tokio::test]
+async fn an_attempt_record_excuses_its_files_for_a_day_only() {
+    let (dir, _) = lake_to_tamper().await;
+    let attempt = "6f1d2c3b-0a9e-4f8d-b7c6-5e4d3c2b1a09";
+    let files = data_files(dir.path());
+    let pending = dir.path().join("iam_events/_evlake_pending");
+    std::fs::create_dir_all(&pending).unwrap();
+    std::fs::write(pending.join(format!("{attempt}.json")), "{}").unwrap();
+    std::fs::copy(
+        &files[0],
+        files[0].with_file_name(format!("part-00000-{attempt}-c000.zstd.parquet")),
+    )
+    .unwrap();
+    let two_days_on = chrono::Utc::now() + chrono::TimeDelta::days(2);
+    let later = Lake::open(dir.path().to_str().unwrap())
+        .unwrap()
+        .with_clock(Arc::new(evlake_core::FixedClock::new(two_days_on)));
+    let report = later.verify().await.unwrap();
+    assert_eq!(kinds(&report), [FindingKind::FileOutsideCommit]);
+    assert!(report.findings[0].detail.contains("never committed"));
+}
