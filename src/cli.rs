@@ -116,6 +116,10 @@ enum Command {
         /// Without --config: files or directories (read recursively) to ingest.
         #[arg(required_unless_present = "config", conflicts_with = "config")]
         paths: Vec<std::path::PathBuf>,
+        /// Inputs (or chunks of a growing file) parsed at once, one thread each; commits stay
+        /// in input order. Default: the cores available.
+        #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=256))]
+        workers: Option<usize>,
         /// Output format of the summary.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -364,6 +368,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             settings,
             max_quarantine_share,
             paths,
+            workers,
             format,
         } => {
             let lake = Lake::open(&cli.lake)?;
@@ -401,7 +406,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
                     vec![(name.clone().unwrap_or(kind), source)]
                 }
             };
-            let over = ingest_sources(&lake, runs, *format).await?;
+            let over = ingest_sources(&lake, runs, *workers, *format).await?;
             Ok(if over { 5 } else { 0 })
         }
         Command::Ask {
@@ -492,10 +497,15 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
 async fn ingest_sources(
     lake: &Lake,
     runs: Vec<(String, SourceConfig)>,
+    workers: Option<usize>,
     format: Format,
 ) -> Result<bool, Failure> {
     let mut rendered = Ok(());
-    let report = IngestJob::new(lake.clone(), runs)
+    let mut job = IngestJob::new(lake.clone(), runs);
+    if let Some(workers) = workers {
+        job = job.with_workers(workers);
+    }
+    let report = job
         .with_progress(progress_bars())
         .run(|summary| {
             if rendered.is_ok() {
@@ -584,7 +594,13 @@ async fn demo(
     let lake = Lake::open(&lake_dir.display().to_string())?;
     println!("2. Ingesting it into the lake at {} …", lake.url());
     let config = IngestConfig::load(&ingest_config(&evidence))?;
-    let over = ingest_sources(&lake, config.sources.into_iter().collect(), Format::Table).await?;
+    let over = ingest_sources(
+        &lake,
+        config.sources.into_iter().collect(),
+        None,
+        Format::Table,
+    )
+    .await?;
     let report = lake.verify().await?;
     println!(
         "\n3. verify: {} commits and {} data files re-hashed, {} findings\n",

@@ -3,6 +3,9 @@
 /// Errors that stop an ingest run (a bad record never does: it is quarantined).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// A parsing worker that panicked or could not be started.
+    #[error("a parsing worker failed: {0}")]
+    Worker(String),
     /// A source kind that is not registered.
     #[error("unknown source kind '{kind}': the kinds are {known}")]
     UnknownKind {

@@ -11,6 +11,7 @@ use crate::{IngestRun, IngestSummary, Result, SourceConfig};
 pub struct IngestJob {
     lake: Lake,
     sources: Vec<(String, SourceConfig)>,
+    workers: Option<usize>,
     progress: Option<ProgressSink>,
 }
 
@@ -48,8 +49,15 @@ impl IngestJob {
         Self {
             lake,
             sources,
+            workers: None,
             progress: None,
         }
+    }
+
+    /// Parses with `workers` threads per source (default: the cores available).
+    pub fn with_workers(mut self, workers: usize) -> Self {
+        self.workers = Some(workers);
+        self
     }
 
     /// Sends every source's progress to `sink`.
@@ -66,6 +74,9 @@ impl IngestJob {
             let mut run = IngestRun::new(self.lake.clone(), &source.kind, name, &source.settings)?
                 .with_max_quarantine_share(source.max_quarantine_share)
                 .with_limits(source.limits);
+            if let Some(workers) = self.workers {
+                run = run.with_workers(workers);
+            }
             if let Some(sink) = &self.progress {
                 run = run.with_progress(sink.clone());
             }

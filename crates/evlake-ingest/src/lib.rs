@@ -11,10 +11,13 @@ mod config;
 mod cursor;
 mod emit;
 mod error;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod http;
 mod input;
 mod job;
 mod kind;
+mod pipeline;
 mod progress;
 mod rows;
 mod run;

@@ -2,20 +2,27 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
+
+use arrow::array::RecordBatch;
+use bytes::{Bytes, BytesMut};
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use tokio::sync::mpsc;
 
 use evlake_store::Lake;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::cursor::Cursors;
-use crate::emit::{Document, Emitter};
 use crate::http::Http;
 use crate::input::StreamPosition;
 use crate::kind::{Framing, Kind, Parser, Puller, Source};
+use crate::pipeline::{self, Origin, Parsed, Unit, Work};
 use crate::progress::{ProgressSink, Ticker};
 use crate::sources::kind;
-use crate::stream::{self, Piece};
+use crate::stream;
 use crate::{Error, Result, input};
 
 /// What a run did to one table.
@@ -79,9 +86,10 @@ pub struct IngestRun {
     lake: Lake,
     kind: &'static Kind,
     source_name: String,
-    parser: Box<dyn Parser>,
+    parser: Arc<dyn Parser>,
     puller: Option<Box<dyn Puller>>,
     batch_rows: usize,
+    workers: usize,
     max_quarantine_share: f64,
     limits: InputLimits,
     progress: Option<ProgressSink>,
@@ -144,9 +152,10 @@ impl IngestRun {
             lake,
             kind,
             source_name: source_name.to_string(),
-            parser,
+            parser: Arc::from(parser),
             puller,
             batch_rows: 50_000,
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             max_quarantine_share: 0.01,
             limits: InputLimits::default(),
             progress: None,
@@ -162,6 +171,13 @@ impl IngestRun {
     /// The most rows held in memory before they are committed (default 50,000).
     pub fn with_batch_rows(mut self, rows: usize) -> Self {
         self.batch_rows = rows.max(1);
+        self
+    }
+
+    /// How many inputs (or chunks of a stream) are parsed at once, on as many threads
+    /// (default: the cores available). Commits stay in input order whatever the number.
+    pub fn with_workers(mut self, workers: usize) -> Self {
+        self.workers = workers.max(1);
         self
     }
 
@@ -183,79 +199,17 @@ impl IngestRun {
     pub async fn ingest_paths(&self, paths: &[PathBuf]) -> Result<IngestSummary> {
         let began = Instant::now();
         let mut summary = self.summary();
-        let mut out = Emitter::new(self.kind.name, &self.source_name, self.lake.clock().now());
         let mut cursors = Cursors::load(&self.lake, self.kind.name, &self.source_name).await?;
         let inputs = input::inputs(paths).await?;
         let total: u64 = inputs.iter().map(|i| i.size).sum();
         let mut progress = Ticker::start(self.progress.as_ref(), &self.source_name, Some(total));
-        for input in inputs {
-            if let Some(reason) = &input.refused {
-                out.reject(&input.location, reason, b"");
-                continue;
-            }
-            if self.parser.framing() == Framing::JsonValues
-                && let Some(key) = input.stream_key()?
-            {
-                // A growing file: read on from where the source stopped.
-                let mut from: StreamPosition = cursors
-                    .get(&key)
-                    .and_then(|v| serde_json::from_str(v).ok())
-                    .unwrap_or_default();
-                if from.offset > input.size {
-                    // Truncated in place: what is there now is new.
-                    from = StreamPosition::default();
-                }
-                if from.offset == input.size {
-                    summary.unchanged_files += 1;
-                    progress.advance(input.size, summary.records);
-                    continue;
-                }
-                progress.advance(from.offset, summary.records);
-                let to = self
-                    .read_stream(&input, from, &mut out, &mut summary, &mut progress)
-                    .await?;
-                summary.files += 1;
-                cursors.set(
-                    key,
-                    serde_json::to_string(&to).expect("a position serialises"),
-                );
-                continue;
-            }
-            // An input is read again only when it changed (size, modification time, e-tag).
-            if cursors.get(&input.key) == Some(input.seen.as_str()) {
-                summary.unchanged_files += 1;
-                progress.advance(input.size, summary.records);
-                continue;
-            }
-            if input.size > self.limits.max_document_bytes {
-                let reason = format!(
-                    "the input is {} bytes, more than max_document_bytes ({}): not read; raise the \
-                     source's max_document_bytes to ingest it",
-                    input.size, self.limits.max_document_bytes
-                );
-                out.reject(&input.location, &reason, b"");
-                progress.advance(input.size, summary.records + out.accepted);
-                cursors.set(input.key, input.seen);
-                continue;
-            }
-            let bytes = input.read().await?;
-            let location = input.location.as_str();
-            summary.files += 1;
-            summary.bytes += bytes.len() as u64;
-            self.parse_input(location, &bytes, input.modified, &mut out, &mut summary)
-                .await?;
-            progress.advance(bytes.len() as u64, summary.records + out.accepted);
-            tracing::debug!(
-                source = %self.source_name,
-                file = %location,
-                bytes = bytes.len(),
-                records = summary.records + out.accepted,
-                quarantined = summary.quarantined + out.rejected.len() as u64,
-                "read"
-            );
-            cursors.set(input.key, input.seen);
-        }
-        self.flush(&mut out, &mut summary).await?;
+        let known = cursors.clone();
+        let (tx, rx) = mpsc::channel(self.workers);
+        let (_, committed) = tokio::join!(
+            self.read_inputs(inputs, &known, tx),
+            self.commit_units(rx, &mut summary, &mut cursors, &mut progress)
+        );
+        committed?;
         // The rows are committed, the cursor that covers them is not.
         evlake_core::failpoint("ingest.before_cursor");
         cursors.commit(&self.lake).await?;
@@ -282,41 +236,17 @@ impl IngestRun {
         };
         let began = Instant::now();
         let mut summary = self.summary();
-        let mut out = Emitter::new(self.kind.name, &self.source_name, self.lake.clock().now());
         let mut cursors = Cursors::load(&self.lake, self.kind.name, &self.source_name).await?;
-        let http = Http::new(puller.http())?;
         let start = puller.start(self.lake.clock().now(), &|key| {
             cursors.get(key).map(str::to_string)
         });
         let mut progress = Ticker::start(self.progress.as_ref(), &self.source_name, None);
-        let mut queue: std::collections::VecDeque<_> = start.requests.into();
-        while let Some(request) = queue.pop_front() {
-            let page = http.get(&request.url).await?;
-            summary.pages += 1;
-            summary.bytes += page.body.len() as u64;
-            let follow = puller.follow(&request, &page.body);
-            if follow.parse {
-                let now = self.lake.clock().now();
-                self.parse_input(&request.url, &page.body, now, &mut out, &mut summary)
-                    .await?;
-            }
-            if let (true, Some(next)) = (follow.next_page, page.next) {
-                queue.push_back(crate::kind::PullRequest {
-                    url: next,
-                    tag: request.tag.clone(),
-                });
-            }
-            queue.extend(follow.requests);
-            progress.advance(1, summary.records + out.accepted);
-            tracing::debug!(
-                source = %self.source_name,
-                url = %request.url,
-                bytes = page.body.len(),
-                records = summary.records + out.accepted,
-                "fetched"
-            );
-        }
-        self.flush(&mut out, &mut summary).await?;
+        let (tx, rx) = mpsc::channel(self.workers);
+        let (_, committed) = tokio::join!(
+            self.fetch_pages(puller.as_ref(), start.requests, tx),
+            self.commit_units(rx, &mut summary, &mut cursors, &mut progress)
+        );
+        committed?;
         for (key, value) in start.cursor {
             cursors.set(key, value);
         }
@@ -327,50 +257,134 @@ impl IngestRun {
         Ok(summary)
     }
 
-    /// Hands one input (a file, an object, an API page) to the parser — whole, or value by
-    /// value for stream-framed kinds — committing whenever the buffer is full.
-    async fn parse_input(
+    /// Reads every input in order and cuts it into units for the workers. An error ends the
+    /// run at that input: it is sent in the units' place.
+    async fn read_inputs(
         &self,
-        location: &str,
-        bytes: &[u8],
-        modified: chrono::DateTime<chrono::Utc>,
-        out: &mut Emitter,
-        summary: &mut IngestSummary,
-    ) -> Result<()> {
-        if self.parser.framing() == Framing::Document {
-            self.parser.parse(
-                Document {
-                    location,
-                    bytes,
-                    modified,
-                },
-                out,
-            );
-            return self.flush_if_full(out, summary).await;
+        inputs: Vec<input::Input>,
+        known: &Cursors,
+        tx: mpsc::Sender<Result<Unit>>,
+    ) {
+        for input in inputs {
+            match self.read_input(&input, known, &tx).await {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(e) => {
+                    let _ = tx.send(Err(e)).await;
+                    return;
+                }
+            }
         }
-        let split = stream::split(bytes, true, self.limits.max_record_bytes);
-        self.parse_pieces(location, 0, bytes, &split.pieces, modified, out, summary)
-            .await?;
-        // A whole object or page cannot grow: a value it leaves unfinished is bad.
-        let rest = &bytes[split.consumed..];
-        if !rest.is_empty() {
-            let at = format!("{location}:{}", split.lines + 1);
-            out.reject(&at, "the input ends inside a JSON value", rest);
+    }
+
+    /// Sends the units of one input; `false` once the run has stopped taking them.
+    async fn read_input(
+        &self,
+        input: &input::Input,
+        known: &Cursors,
+        tx: &mpsc::Sender<Result<Unit>>,
+    ) -> Result<bool> {
+        let send = |unit: Unit| async { tx.send(Ok(unit)).await.is_ok() };
+        if let Some(reason) = &input.refused {
+            let location = input.location.clone();
+            let reason = reason.clone();
+            return Ok(send(Unit::of(Work::Refuse { location, reason })).await);
         }
-        Ok(())
+        if self.parser.framing() == Framing::JsonValues
+            && let Some(key) = input.stream_key()?
+        {
+            // A growing file: read on from where the source stopped.
+            let mut from: StreamPosition = known
+                .get(&key)
+                .and_then(|v| serde_json::from_str(v).ok())
+                .unwrap_or_default();
+            if from.offset > input.size {
+                // Truncated in place: what is there now is new.
+                from = StreamPosition::default();
+            }
+            if from.offset == input.size {
+                let mut unit = Unit::of(Work::Nothing);
+                unit.unchanged = 1;
+                unit.progress = input.size;
+                return Ok(send(unit).await);
+            }
+            let mut skipped = Unit::of(Work::Nothing);
+            skipped.progress = from.offset;
+            if !send(skipped).await {
+                return Ok(false);
+            }
+            return self.read_stream(input, key, from, tx).await;
+        }
+        // An input is read again only when it changed (size, modification time, e-tag).
+        if known.get(&input.key) == Some(input.seen.as_str()) {
+            let mut unit = Unit::of(Work::Nothing);
+            unit.unchanged = 1;
+            unit.progress = input.size;
+            return Ok(send(unit).await);
+        }
+        let mut unit = if input.size > self.limits.max_document_bytes {
+            Unit::of(Work::Refuse {
+                location: input.location.clone(),
+                reason: format!(
+                    "the input is {} bytes, more than max_document_bytes ({}): not read; raise the \
+                     source's max_document_bytes to ingest it",
+                    input.size, self.limits.max_document_bytes
+                ),
+            })
+        } else {
+            let bytes = Bytes::from(input.read().await?);
+            let mut unit = self.whole_input(input.location.clone(), bytes, input.modified);
+            unit.files = 1;
+            unit
+        };
+        unit.progress = input.size;
+        unit.cursor = Some((input.key.clone(), input.seen.clone()));
+        Ok(send(unit).await)
+    }
+
+    /// The unit of a whole input (a file, an object, an API page): one document, or every
+    /// value of a stream that cannot grow, so a value it leaves unfinished is bad.
+    fn whole_input(&self, location: String, bytes: Bytes, modified: DateTime<Utc>) -> Unit {
+        let size = bytes.len() as u64;
+        let mut unit = Unit::of(if self.parser.framing() == Framing::Document {
+            Work::Document {
+                location,
+                bytes,
+                modified,
+            }
+        } else {
+            let split = stream::split(&bytes, true, self.limits.max_record_bytes);
+            let rest = (split.consumed < bytes.len()).then(|| {
+                (
+                    split.consumed..bytes.len(),
+                    split.lines,
+                    "the input ends inside a JSON value".to_string(),
+                )
+            });
+            Work::Values {
+                location,
+                bytes,
+                pieces: split.pieces,
+                first_line: 0,
+                modified,
+                rest,
+            }
+        });
+        unit.bytes = size;
+        unit
     }
 
     /// Reads a growing local file from `from` to its current end, chunk by chunk so memory
-    /// stays bounded; returns where it got to. A value still being written at the end is
-    /// left for the next run.
+    /// stays bounded, one unit per chunk; the last carries where it got to. A value still
+    /// being written at the end is left for the next run, unless the file has been quiet
+    /// for `settle_seconds`.
     async fn read_stream(
         &self,
         input: &input::Input,
+        key: String,
         from: StreamPosition,
-        out: &mut Emitter,
-        summary: &mut IngestSummary,
-        progress: &mut Ticker<'_>,
-    ) -> Result<StreamPosition> {
+        tx: &mpsc::Sender<Result<Unit>>,
+    ) -> Result<bool> {
         const CHUNK: usize = 8 << 20;
         let Some(mut file) = input.open_at(from.offset)? else {
             unreachable!("only local files are read as streams");
@@ -380,32 +394,19 @@ impl IngestRun {
             source,
         };
         let mut at = from;
-        let mut buf: Vec<u8> = Vec::with_capacity(CHUNK);
+        let mut buf = BytesMut::with_capacity(CHUNK);
         loop {
             let before = buf.len();
             buf.resize(before + CHUNK, 0);
             let n = std::io::Read::read(&mut file, &mut buf[before..]).map_err(read_err)?;
             buf.truncate(before + n);
-            summary.bytes += n as u64;
             let at_end = n == 0;
             let split = stream::split(&buf, at_end, self.limits.max_record_bytes);
-            self.parse_pieces(
-                &input.location,
-                at.lines,
-                &buf,
-                &split.pieces,
-                input.modified,
-                out,
-                summary,
-            )
-            .await?;
-            at.offset += split.consumed as u64;
-            at.lines += split.lines;
-            progress.advance(split.consumed as u64, summary.records + out.accepted);
-            buf.drain(..split.consumed);
-            if at_end {
+            let mut consumed = split.consumed;
+            let mut rest = None;
+            if at_end && consumed < buf.len() {
                 let quiet = self.lake.clock().now() - input.modified;
-                if !buf.is_empty() && quiet.num_seconds() >= self.limits.settle_seconds as i64 {
+                if quiet.num_seconds() >= self.limits.settle_seconds as i64 {
                     // Its writer is gone: waiting would leave it neither ingested nor quarantined.
                     let reason = format!(
                         "the file ends inside a JSON value and has not grown for {} s \
@@ -413,55 +414,142 @@ impl IngestRun {
                         quiet.num_seconds(),
                         self.limits.settle_seconds
                     );
-                    let where_ = format!("{}:{}", input.location, at.lines + 1);
-                    out.reject(&where_, &reason, &buf);
-                    at.offset += buf.len() as u64;
-                    at.lines += buf.iter().filter(|b| **b == b'\n').count() as u64;
+                    rest = Some((consumed..buf.len(), split.lines, reason));
+                    consumed = buf.len();
                 }
-                return Ok(at);
+            }
+            let chunk = buf.split_to(consumed).freeze();
+            let first_line = at.lines;
+            at.offset += consumed as u64;
+            at.lines += chunk.iter().filter(|b| **b == b'\n').count() as u64;
+            let mut unit = Unit::of(Work::Values {
+                location: input.location.clone(),
+                bytes: chunk,
+                pieces: split.pieces,
+                first_line,
+                modified: input.modified,
+                rest,
+            });
+            unit.bytes = n as u64;
+            unit.progress = consumed as u64;
+            if at_end {
+                unit.files = 1;
+                unit.cursor = Some((
+                    key,
+                    serde_json::to_string(&at).expect("a position serialises"),
+                ));
+                return Ok(tx.send(Ok(unit)).await.is_ok());
+            }
+            if tx.send(Ok(unit)).await.is_err() {
+                return Ok(false);
             }
         }
     }
 
-    /// Hands the values of a stream to the parser (located `FILE:LINE`, lines counted from
-    /// `first_line` + 1) and quarantines its bad lines.
-    #[allow(clippy::too_many_arguments)]
-    async fn parse_pieces(
+    /// Fetches every page from `requests` on, following the puller, one unit per page.
+    async fn fetch_pages(
         &self,
-        location: &str,
-        first_line: u64,
-        buf: &[u8],
-        pieces: &[Piece],
-        modified: chrono::DateTime<chrono::Utc>,
-        out: &mut Emitter,
-        summary: &mut IngestSummary,
-    ) -> Result<()> {
-        for piece in pieces {
-            match piece {
-                Piece::Value { range, line } => {
-                    let at = format!("{location}:{}", first_line + line + 1);
-                    self.parser.parse(
-                        Document {
-                            location: &at,
-                            bytes: &buf[range.clone()],
-                            modified,
-                        },
-                        out,
-                    );
+        puller: &dyn Puller,
+        requests: Vec<crate::kind::PullRequest>,
+        tx: mpsc::Sender<Result<Unit>>,
+    ) {
+        let fetched = async {
+            let http = Http::new(puller.http())?;
+            let mut queue: std::collections::VecDeque<_> = requests.into();
+            while let Some(request) = queue.pop_front() {
+                let page = http.get(&request.url).await?;
+                let follow = puller.follow(&request, &page.body);
+                let size = page.body.len() as u64;
+                let mut unit = if follow.parse {
+                    let now = self.lake.clock().now();
+                    self.whole_input(request.url.clone(), Bytes::from(page.body), now)
+                } else {
+                    let mut unit = Unit::of(Work::Nothing);
+                    unit.bytes = size;
+                    unit
+                };
+                unit.pages = 1;
+                unit.progress = 1;
+                tracing::debug!(source = %self.source_name, url = %request.url, bytes = size, "fetched");
+                if let (true, Some(next)) = (follow.next_page, page.next) {
+                    queue.push_back(crate::kind::PullRequest {
+                        url: next,
+                        tag: request.tag.clone(),
+                    });
                 }
-                Piece::Bad {
-                    range,
-                    line,
-                    reason,
-                } => {
-                    let at = format!("{location}:{}", first_line + line + 1);
-                    let bytes = &buf[range.clone()];
-                    out.reject(&at, reason, bytes.strip_suffix(b"\n").unwrap_or(bytes));
+                queue.extend(follow.requests);
+                if tx.send(Ok(unit)).await.is_err() {
+                    return Ok(());
                 }
             }
-            self.flush_if_full(out, summary).await?;
+            Ok(())
+        };
+        if let Err(e) = fetched.await {
+            let _ = tx.send(Err(e)).await;
         }
-        Ok(())
+    }
+
+    /// Parses the units on the workers, takes the results back in order and commits them
+    /// whenever `batch_rows` rows are buffered; sets each input's cursor once its rows are
+    /// in the buffer (cursors are committed after the last rows). Stops at the first error.
+    async fn commit_units(
+        &self,
+        rx: mpsc::Receiver<Result<Unit>>,
+        summary: &mut IngestSummary,
+        cursors: &mut Cursors,
+        progress: &mut Ticker<'_>,
+    ) -> Result<()> {
+        let origin = Origin {
+            kind: self.kind.name,
+            source_name: self.source_name.clone(),
+            now: self.lake.clock().now(),
+        };
+        let units = futures::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|unit| (unit, rx))
+        });
+        let mut parsed = std::pin::pin!(
+            units
+                .map(|unit| {
+                    let parser = Arc::clone(&self.parser);
+                    let origin = origin.clone();
+                    async move {
+                        let unit = unit?;
+                        tokio::task::spawn_blocking(move || pipeline::parse(&parser, &origin, unit))
+                            .await
+                            .map_err(|e| Error::Worker(e.to_string()))
+                    }
+                })
+                .buffered(self.workers)
+        );
+        let mut pending: Vec<(&'static str, RecordBatch)> = Vec::new();
+        let mut pending_rows = 0;
+        while let Some(parsed) = parsed.next().await {
+            let Parsed {
+                unit,
+                batches,
+                accepted,
+                skipped,
+                rejected,
+            } = parsed?;
+            summary.records += accepted;
+            summary.skipped += skipped;
+            summary.quarantined += rejected;
+            summary.files += unit.files;
+            summary.unchanged_files += unit.unchanged;
+            summary.pages += unit.pages;
+            summary.bytes += unit.bytes;
+            progress.advance(unit.progress, summary.records);
+            pending_rows += batches.iter().map(|(_, b)| b.num_rows()).sum::<usize>();
+            pending.extend(batches);
+            if let Some((key, value)) = unit.cursor {
+                cursors.set(key, value);
+            }
+            if pending_rows >= self.batch_rows {
+                self.commit(std::mem::take(&mut pending), summary).await?;
+                pending_rows = 0;
+            }
+        }
+        self.commit(pending, summary).await
     }
 
     fn summary(&self) -> IngestSummary {
@@ -473,23 +561,23 @@ impl IngestRun {
         }
     }
 
-    async fn flush_if_full(&self, out: &mut Emitter, summary: &mut IngestSummary) -> Result<()> {
-        if out.buffered() >= self.batch_rows {
-            self.flush(out, summary).await?;
+    /// Commits buffered batches: one append per table, in table order, quarantine last.
+    async fn commit(
+        &self,
+        pending: Vec<(&'static str, RecordBatch)>,
+        summary: &mut IngestSummary,
+    ) -> Result<()> {
+        let mut by_table: BTreeMap<(bool, &'static str), Vec<RecordBatch>> = BTreeMap::new();
+        for (table, batch) in pending {
+            by_table
+                .entry((table == "_quarantine", table))
+                .or_default()
+                .push(batch);
         }
-        Ok(())
-    }
-
-    async fn flush(&self, out: &mut Emitter, summary: &mut IngestSummary) -> Result<()> {
-        summary.records += std::mem::take(&mut out.accepted);
-        summary.skipped += std::mem::take(&mut out.skipped);
-        for (table, batch) in out.drain() {
-            if table == "_quarantine" {
-                summary.quarantined += batch.num_rows() as u64;
-            }
+        for ((_, table), batches) in by_table {
             let done = self
                 .lake
-                .append(table, vec![batch])?
+                .append(table, batches)?
                 .with_commit_metadata([
                     (
                         "evlake.source".to_string(),

@@ -452,7 +452,7 @@ async fn verify_table(
         for add in &commit.adds {
             let Ok(location) = Path::from_url_path(&add.path) else {
                 found(
-                    &chain::commit_path(*v).to_string(),
+                    chain::commit_path(*v).as_ref(),
                     FindingKind::CommitChanged,
                     format!(
                         "commit {v} adds '{}', which is no path in the table",
