@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
-use evlake_store::Lake;
+use evlake_store::{AppendOutcome, Lake};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -154,7 +154,7 @@ impl IngestRun {
             source_name: source_name.to_string(),
             parser: Arc::from(parser),
             puller,
-            batch_rows: 50_000,
+            batch_rows: 12_500,
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             max_quarantine_share: 0.01,
             limits: InputLimits::default(),
@@ -168,7 +168,7 @@ impl IngestRun {
         self
     }
 
-    /// The most rows held in memory before they are committed (default 50,000).
+    /// The most rows held in memory before they are committed (default 12,500).
     pub fn with_batch_rows(mut self, rows: usize) -> Self {
         self.batch_rows = rows.max(1);
         self
@@ -523,6 +523,7 @@ impl IngestRun {
         );
         let mut pending: Vec<(&'static str, RecordBatch)> = Vec::new();
         let mut pending_rows = 0;
+        let mut committing: Option<Commit> = None;
         while let Some(parsed) = parsed.next().await {
             let Parsed {
                 unit,
@@ -545,11 +546,17 @@ impl IngestRun {
                 cursors.set(key, value);
             }
             if pending_rows >= self.batch_rows {
-                self.commit(std::mem::take(&mut pending), summary).await?;
+                if let Some(previous) = committing.take() {
+                    finish_commit(previous, summary).await?;
+                }
+                committing = Some(self.start_commit(std::mem::take(&mut pending)));
                 pending_rows = 0;
             }
         }
-        self.commit(pending, summary).await
+        if let Some(previous) = committing.take() {
+            finish_commit(previous, summary).await?;
+        }
+        finish_commit(self.start_commit(pending), summary).await
     }
 
     fn summary(&self) -> IngestSummary {
@@ -561,47 +568,68 @@ impl IngestRun {
         }
     }
 
-    /// Commits buffered batches: one append per table, in table order, quarantine last.
-    async fn commit(
-        &self,
-        pending: Vec<(&'static str, RecordBatch)>,
-        summary: &mut IngestSummary,
-    ) -> Result<()> {
-        let mut by_table: BTreeMap<(bool, &'static str), Vec<RecordBatch>> = BTreeMap::new();
-        for (table, batch) in pending {
-            by_table
-                .entry((table == "_quarantine", table))
-                .or_default()
-                .push(batch);
-        }
-        for ((_, table), batches) in by_table {
-            let done = self
-                .lake
-                .append(table, batches)?
-                .with_commit_metadata([
-                    (
-                        "evlake.source".to_string(),
-                        Value::String(self.kind.name.to_string()),
-                    ),
-                    (
-                        "evlake.sourceName".to_string(),
-                        Value::String(self.source_name.clone()),
-                    ),
-                ])
-                .execute()
-                .await?;
-            tracing::info!(
-                source = %self.source_name,
-                table,
-                version = done.version,
-                added = done.rows_added,
-                duplicates = done.duplicates,
-                "committed"
-            );
-            let counts = summary.tables.entry(table.to_string()).or_default();
-            counts.added += done.rows_added;
-            counts.duplicates += done.duplicates;
-        }
-        Ok(())
+    /// Starts committing buffered batches on a task of its own, so that the workers' results
+    /// keep being taken (and parsed ahead) while it writes; one commit runs at a time.
+    fn start_commit(&self, pending: Vec<(&'static str, RecordBatch)>) -> Commit {
+        tokio::spawn(commit(
+            self.lake.clone(),
+            self.kind.name,
+            self.source_name.clone(),
+            pending,
+        ))
     }
+}
+
+/// A commit in progress: per table committed, rows added and duplicates.
+type Commit = tokio::task::JoinHandle<Result<Vec<(&'static str, AppendOutcome)>>>;
+
+/// Waits for `commit` and counts what it did.
+async fn finish_commit(commit: Commit, summary: &mut IngestSummary) -> Result<()> {
+    let done = commit.await.map_err(|e| Error::Worker(e.to_string()))??;
+    for (table, outcome) in done {
+        let counts = summary.tables.entry(table.to_string()).or_default();
+        counts.added += outcome.rows_added;
+        counts.duplicates += outcome.duplicates;
+    }
+    Ok(())
+}
+
+/// Commits buffered batches: one append per table, in table order, quarantine last.
+async fn commit(
+    lake: Lake,
+    kind: &'static str,
+    source_name: String,
+    pending: Vec<(&'static str, RecordBatch)>,
+) -> Result<Vec<(&'static str, AppendOutcome)>> {
+    let mut by_table: BTreeMap<(bool, &'static str), Vec<RecordBatch>> = BTreeMap::new();
+    for (table, batch) in pending {
+        by_table
+            .entry((table == "_quarantine", table))
+            .or_default()
+            .push(batch);
+    }
+    let mut out = Vec::new();
+    for ((_, table), batches) in by_table {
+        let done = lake
+            .append(table, batches)?
+            .with_commit_metadata([
+                ("evlake.source".to_string(), Value::String(kind.to_string())),
+                (
+                    "evlake.sourceName".to_string(),
+                    Value::String(source_name.clone()),
+                ),
+            ])
+            .execute()
+            .await?;
+        tracing::info!(
+            source = %source_name,
+            table,
+            version = done.version,
+            added = done.rows_added,
+            duplicates = done.duplicates,
+            "committed"
+        );
+        out.push((table, done));
+    }
+    Ok(out)
 }
