@@ -218,22 +218,18 @@ impl Lake {
         let mut listed: BTreeMap<&str, (u64, &ManifestEntry)> = BTreeMap::new();
         for (seq, entry, _) in &manifest.entries {
             let path = format!("{MANIFEST_DIR}/{seq:020}.json");
-            if tables::get(&entry.table).is_err() {
-                let detail = format!("lists '{}', which is no evlake table", entry.table);
-                report.findings.push(finding(
-                    MANIFEST_DIR,
-                    path,
-                    FindingKind::ManifestChanged,
-                    detail,
-                ));
-            } else if let Some((first, _)) = listed.insert(&entry.table, (*seq, entry)) {
-                let detail = format!("lists '{}' again (first in entry {first})", entry.table);
-                report.findings.push(finding(
-                    MANIFEST_DIR,
-                    path,
-                    FindingKind::ManifestChanged,
-                    detail,
-                ));
+            let problem = if tables::get(&entry.table).is_err() {
+                Some(format!("lists '{}', which is no evlake table", entry.table))
+            } else {
+                listed
+                    .insert(&entry.table, (*seq, entry))
+                    .map(|(first, _)| {
+                        format!("lists '{}' again (first in entry {first})", entry.table)
+                    })
+            };
+            if let Some(detail) = problem {
+                let f = finding(MANIFEST_DIR, path, FindingKind::ManifestChanged, detail);
+                report.findings.push(f);
             }
         }
         for spec in tables::all() {
