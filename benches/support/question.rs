@@ -5,8 +5,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use datafusion::prelude::SessionContext;
-use evlake_query::{BoundQuery, BoundQuestion, QuerySession, Rubric, catalog};
+use evlake_query::{BoundQuestion, QuerySession, Rubric};
 use evlake_store::Lake;
 
 use crate::support::{peak_rss_mib, result_of};
@@ -45,97 +44,79 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// Planning `query` of `bound` the other way a question's views could be bound per request:
-/// a new context over the shared session's tables, the views created in it with their
-/// parameters as literals, then the bare query planned there. Milliseconds, registration
-/// included.
-async fn plan_in_own_context(
-    session: &QuerySession,
-    bound: &BoundQuestion,
-    query: &BoundQuery,
-) -> f64 {
-    let shared = SessionContext::new_with_state(session.state());
-    let began = Instant::now();
-    let ctx = SessionContext::new_with_config_rt(shared.copied_config(), shared.runtime_env());
-    for spec in evlake_core::tables::all() {
-        ctx.register_table(spec.name, shared.table_provider(spec.name).await.unwrap())
-            .unwrap();
-    }
-    let literal = |text: &str| {
-        bound.literal(&BoundQuery {
-            path: query.path,
-            views: vec![],
-            text: text.trim().trim_end_matches(';').to_string(),
-        })
-    };
-    for name in &query.views {
-        let view = catalog::VIEWS.iter().find(|v| v.stem() == *name).unwrap();
-        ctx.sql(&format!("CREATE VIEW \"{name}\" AS {}", literal(view.text)))
-            .await
-            .unwrap();
-    }
-    let file = catalog::question_file(query.path).unwrap();
-    ctx.sql(&literal(file.text))
-        .await
-        .unwrap()
-        .create_physical_plan()
-        .await
-        .unwrap();
-    ms(began.elapsed())
-}
-
-/// The measuring child of a question over `lake` as of `as_of`; prints, each a median of five
-/// after a warm-up:
-/// - `fresh_ms`: open a session and ask (what one `evlake ask` does);
-/// - `open_ms`: opening the session alone;
-/// - `shared_ms`: an ask on one shared, already open session;
-/// - per query (evidence, metrics) on the shared session: planning and execution, and the
-///   planning of the same query in a per-request context with the views registered in it.
+/// The measuring child of a question over `lake` as of `as_of`; prints:
+/// - `oneshot_ms`: the `evlake ask` command, process start to exit (median of three);
+/// - `open_ms`: opening a session (median of five after a warm-up);
+/// - `first_ms`: the first ask on a session just opened (median of five such sessions after
+///   a warm-up);
+/// - `later_ms`: the median of five later asks on one shared session (what `serve` does);
+/// - per statement of those later asks (the staged views, evidence, metrics): planning and
+///   execution medians.
 ///
 /// Also the evidence rows and the peak RSS.
 pub fn ask(lake: &str, question: &str, as_of: DateTime<Utc>) {
+    let mut oneshot = Vec::new();
+    for _ in 0..4 {
+        let began = Instant::now();
+        let status = Command::new(env!("CARGO_BIN_EXE_evlake"))
+            .args(["--lake", lake, "ask", question, "--format", "json"])
+            .args(["--as-of", &as_of.to_rfc3339()])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "evlake ask {question}: {status}");
+        oneshot.push(ms(began.elapsed()));
+    }
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let lake = Lake::open(lake).unwrap();
-        let (mut fresh, mut open) = (Vec::new(), Vec::new());
+        let (mut first, mut open) = (Vec::new(), Vec::new());
         let mut rows = 0;
         for _ in 0..6 {
             let began = Instant::now();
             let session = QuerySession::builder(lake.clone()).build().await.unwrap();
             open.push(ms(began.elapsed()));
+            let began = Instant::now();
             let answer = session.ask(question, Some(as_of), None).await.unwrap();
-            fresh.push(ms(began.elapsed()));
+            first.push(ms(began.elapsed()));
             rows = answer.evidence.len();
         }
         let session = QuerySession::builder(lake.clone()).build().await.unwrap();
         let bound = session.bind(question, Some(as_of), None).unwrap();
-        let params = bound.param_values();
-        let mut shared = Vec::new();
-        let mut timings = serde_json::Map::new();
-        for (name, query) in [("evidence", bound.evidence()), ("metrics", bound.metrics())] {
-            let (mut planning, mut execution, mut own) = (Vec::new(), Vec::new(), Vec::new());
-            for _ in 0..6 {
-                let (_, t) = session.timed_query(&query.text, &params).await.unwrap();
-                planning.push(ms(t.planning));
-                execution.push(ms(t.execution));
-                own.push(plan_in_own_context(&session, &bound, query).await);
-            }
-            timings.insert(
-                name.into(),
-                serde_json::json!({"planning_ms": median(planning), "execution_ms": median(execution),
-                    "own_context_planning_ms": median(own)}),
-            );
-        }
+        let mut later = Vec::new();
+        let mut statements: Vec<(String, Vec<f64>, Vec<f64>)> = Vec::new();
         for _ in 0..6 {
             let began = Instant::now();
-            session.answer(&bound).await.unwrap();
-            shared.push(ms(began.elapsed()));
+            let (_, timings) = session.timed_answer(&bound).await.unwrap();
+            later.push(ms(began.elapsed()));
+            let parts = timings
+                .staging
+                .iter()
+                .map(|(n, t)| (format!("staged {n}"), *t));
+            let parts = parts.chain([
+                ("evidence".to_string(), timings.evidence),
+                ("metrics".to_string(), timings.metrics),
+            ]);
+            for (i, (name, t)) in parts.enumerate() {
+                if statements.len() == i {
+                    statements.push((name, Vec::new(), Vec::new()));
+                }
+                statements[i].1.push(ms(t.planning));
+                statements[i].2.push(ms(t.execution));
+            }
         }
+        let statements: Vec<serde_json::Value> = statements
+            .into_iter()
+            .map(|(name, planning, execution)| {
+                serde_json::json!({"statement": name, "planning_ms": median(planning),
+                    "execution_ms": median(execution)})
+            })
+            .collect();
         println!(
             "RESULT {}",
-            serde_json::json!({"fresh_ms": median(fresh), "open_ms": median(open),
-                "shared_ms": median(shared), "queries": timings, "evidence_rows": rows,
-                "peak_rss_mib": peak_rss_mib()})
+            serde_json::json!({"oneshot_ms": median(oneshot), "open_ms": median(open),
+                "first_ms": median(first), "later_ms": median(later), "statements": statements,
+                "evidence_rows": rows, "peak_rss_mib": peak_rss_mib()})
         );
     });
 }
@@ -153,7 +134,7 @@ fn duckdb_script(question: &str) -> serde_json::Value {
 
 /// DuckDB asking a question: every lake table as a view over its Parquet files (one the lake
 /// never wrote as an empty table, as evlake registers it), then six times the question's
-/// evidence and metrics; the median of the last five.
+/// evidence and metrics; the first time and the median of the last five.
 const DUCKDB_ASK: &str = r#"
 import duckdb, glob, json, resource, sys, time
 lake, script = sys.argv[1], json.loads(sys.argv[2])
@@ -169,10 +150,9 @@ for i in range(6):
     # Every value of every row is fetched, as text (fetching timestamps needs pytz).
     rows = len(con.execute(f"SELECT CAST(COLUMNS(*) AS VARCHAR) FROM ({script['evidence']})").fetchall())
     con.execute(f"SELECT CAST(COLUMNS(*) AS VARCHAR) FROM ({script['metrics']})").fetchall()
-    if i > 0:
-        latencies.append((time.perf_counter() - t) * 1000)
-latencies.sort()
-print("RESULT " + json.dumps({"median_ms": latencies[len(latencies) // 2], "evidence_rows": rows,
+    latencies.append((time.perf_counter() - t) * 1000)
+first, later = latencies[0], sorted(latencies[1:])
+print("RESULT " + json.dumps({"first_ms": first, "median_ms": later[len(later) // 2], "evidence_rows": rows,
       "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 "#;
 
@@ -208,13 +188,13 @@ fn duckdb_tables() -> serde_json::Value {
 
 /// Prints the latency table of `question` over each `(label, lake)`: evlake in a measuring
 /// child (this binary with `--ask LAKE`) beside DuckDB running the same statements over the
-/// lake's Parquet files.
+/// lake's Parquet files, and the ratios (evlake ÷ DuckDB: below 1.0 evlake is faster).
 pub fn latency_table(question: &str, lakes: &[(&str, &Path)]) {
     let mut script = duckdb_script(question);
     script["tables"] = duckdb_tables();
     let script = script.to_string();
     println!(
-        "\n| {question} over | evlake fresh ms | open ms | shared-session ask ms | evidence rows | RSS MiB | DuckDB median ms | DuckDB rows | DuckDB RSS MiB |\n|---|---|---|---|---|---|---|---|---|"
+        "\n| {question} over | evlake one-shot CLI ms | open ms | first ask ms | later asks median ms | evidence rows | RSS MiB | DuckDB first ms | DuckDB median ms | DuckDB rows | DuckDB RSS MiB | first ÷ DuckDB first | later ÷ DuckDB median |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     );
     let mut plans = Vec::new();
     for (label, lake) in lakes {
@@ -228,28 +208,31 @@ pub fn latency_table(question: &str, lakes: &[(&str, &Path)]) {
         );
         let f = |v: &serde_json::Value| v.as_f64().unwrap();
         println!(
-            "| {label} | {:.0} | {:.0} | {:.0} | {} | {:.0} | {:.0} | {} | {:.0} |",
-            f(&ask["fresh_ms"]),
+            "| {label} | {:.0} | {:.0} | {:.0} | {:.0} | {} | {:.0} | {:.0} | {:.0} | {} | {:.0} | {:.2} | {:.2} |",
+            f(&ask["oneshot_ms"]),
             f(&ask["open_ms"]),
-            f(&ask["shared_ms"]),
+            f(&ask["first_ms"]),
+            f(&ask["later_ms"]),
             ask["evidence_rows"],
             f(&ask["peak_rss_mib"]),
+            f(&duck["first_ms"]),
             f(&duck["median_ms"]),
             duck["evidence_rows"],
-            f(&duck["peak_rss_mib"])
+            f(&duck["peak_rss_mib"]),
+            f(&ask["first_ms"]) / f(&duck["first_ms"]),
+            f(&ask["later_ms"]) / f(&duck["median_ms"]),
         );
-        for query in ["evidence", "metrics"] {
-            let q = &ask["queries"][query];
+        for s in ask["statements"].as_array().unwrap() {
             plans.push(format!(
-                "| {label} | {query} | {:.0} | {:.0} | {:.0} |",
-                f(&q["planning_ms"]),
-                f(&q["execution_ms"]),
-                f(&q["own_context_planning_ms"])
+                "| {label} | {} | {:.0} | {:.0} |",
+                s["statement"].as_str().unwrap(),
+                f(&s["planning_ms"]),
+                f(&s["execution_ms"]),
             ));
         }
     }
     println!(
-        "\n| {question} over | query | planning ms (views as CTEs) | execution ms | planning ms (views in a per-request context) |\n|---|---|---|---|---|\n{}",
+        "\n| {question} over | statement (later asks) | planning ms | execution ms |\n|---|---|---|---|\n{}",
         plans.join("\n")
     );
 }

@@ -6,9 +6,22 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use datafusion::execution::memory_pool::MemoryConsumer;
+
 use crate::render::batches_to_rows;
 use crate::rubric::Rubric;
-use crate::{Answer, BoundQuestion, Error, QuerySession, Result};
+use crate::{Answer, BoundQuestion, Error, QuerySession, QueryTimings, Result};
+
+/// How long each statement of an answer took.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnswerTimings {
+    /// Each staged view (the work both queries share), by name, in the order computed.
+    pub staging: Vec<(String, QueryTimings)>,
+    /// The evidence query over the staged views.
+    pub evidence: QueryTimings,
+    /// The metrics query over the staged views.
+    pub metrics: QueryTimings,
+}
 
 impl QuerySession {
     /// Binds `question` (`q1` …) of the built-in rubric as of `as_of`, reading what the lake
@@ -40,11 +53,33 @@ impl QuerySession {
     /// Runs a bound question. The session is only read, so any number of answers may run on
     /// it at once.
     pub async fn answer(&self, bound: &BoundQuestion) -> Result<Answer> {
+        Ok(self.timed_answer(bound).await?.0)
+    }
+
+    /// Runs a bound question like [`answer`](Self::answer), and says how long each of its
+    /// statements took: the staged views first, then the evidence and metrics queries (run
+    /// side by side) over them.
+    pub async fn timed_answer(&self, bound: &BoundQuestion) -> Result<(Answer, AnswerTimings)> {
         let params = bound.param_values();
         let spec = bound.rubric();
-        let (evidence, metric_rows) = futures::try_join!(
-            self.query(&bound.evidence().text, &params),
-            self.query(&bound.metrics().text, &params)
+        let staged = bound.staged();
+        // The staged rows are held until both queries are done: charged to the session's pool.
+        let reservation = MemoryConsumer::new(format!("{} staged views", bound.question()))
+            .register(&self.memory_pool());
+        let (mut tables, mut staging) = (Vec::new(), Vec::new());
+        let mut ctx = self.overlay(Vec::new()).await?;
+        for (name, query) in &staged.views {
+            let (batches, timings) = self.timed_query_in(&ctx, &query.text, &params).await?;
+            let bytes = batches.iter().map(|b| b.get_array_memory_size()).sum();
+            reservation.try_grow(bytes).map_err(|e| self.classify(e))?;
+            let columns = batches[0].schema();
+            tables.push((*name, batches, columns));
+            staging.push((name.to_string(), timings));
+            ctx = self.overlay(tables.clone()).await?;
+        }
+        let ((evidence, evidence_timings), (metric_rows, metrics_timings)) = futures::try_join!(
+            self.timed_query_in(&ctx, &staged.evidence.text, &params),
+            self.timed_query_in(&ctx, &staged.metrics.text, &params)
         )?;
         let evidence = batches_to_rows(&evidence)?;
         let mut metric_rows = batches_to_rows(&metric_rows)?;
@@ -59,7 +94,7 @@ impl QuerySession {
             });
         }
         let metrics: BTreeMap<String, Value> = metric_rows.remove(0).into_iter().collect();
-        Ok(Answer {
+        let answer = Answer {
             question: bound.question().to_string(),
             title: spec.title.clone(),
             as_of: bound.as_of(),
@@ -80,6 +115,12 @@ impl QuerySession {
             evlake_version: env!("CARGO_PKG_VERSION").to_string(),
             sql: bound.sql(),
             lake_version: self.lake_versions().to_vec(),
-        })
+        };
+        let timings = AnswerTimings {
+            staging,
+            evidence: evidence_timings,
+            metrics: metrics_timings,
+        };
+        Ok((answer, timings))
     }
 }

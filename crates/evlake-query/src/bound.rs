@@ -76,6 +76,20 @@ pub struct BoundQuery {
     pub text: String,
 }
 
+/// The work a question's two queries share, done once per answer: a view both read directly
+/// is computed first, and the queries then read its rows as a table of that name. (The
+/// self-contained statements an answer records compute it in each; the rows are the same.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StagedQueries {
+    /// The shared views, each with the views it reads (but not the staged ones before it,
+    /// which it reads as tables) as CTEs, in catalogue order.
+    pub views: Vec<(&'static str, BoundQuery)>,
+    /// The evidence query reading the staged views as tables.
+    pub evidence: BoundQuery,
+    /// The metrics query reading the staged views as tables.
+    pub metrics: BoundQuery,
+}
+
 /// A question with every instant and parameter it runs with.
 #[derive(Debug, Clone)]
 pub struct BoundQuestion {
@@ -85,6 +99,7 @@ pub struct BoundQuestion {
     parameters: BTreeMap<String, ParamValue>,
     evidence: BoundQuery,
     metrics: BoundQuery,
+    staged: StagedQueries,
 }
 
 impl BoundQuestion {
@@ -145,15 +160,27 @@ impl BoundQuestion {
                 reason: format!("rubric.toml names '{path}', which is not in queries/"),
             })
         };
-        let evidence = with_views(file(&spec.sql)?)?;
-        let metrics = with_views(file(&spec.metrics_sql)?)?;
+        let (evidence_file, metrics_file) = (file(&spec.sql)?, file(&spec.metrics_sql)?);
+        let shared = evaluated_more_than_once(&[evidence_file, metrics_file]);
+        let mut views = Vec::new();
+        for (i, name) in shared.iter().enumerate() {
+            let view = catalog::VIEWS.iter().find(|v| v.stem() == *name);
+            let view = view.expect("a shared view is in the catalogue");
+            views.push((*name, with_views(view, &shared[..i])));
+        }
+        let staged = StagedQueries {
+            views,
+            evidence: with_views(evidence_file, &shared),
+            metrics: with_views(metrics_file, &shared),
+        };
         Ok(Self {
             question: question.to_string(),
             rubric_sha256: rubric.sha256().to_string(),
             spec,
             parameters,
-            evidence,
-            metrics,
+            evidence: with_views(evidence_file, &[]),
+            metrics: with_views(metrics_file, &[]),
+            staged,
         })
     }
 
@@ -217,6 +244,12 @@ impl BoundQuestion {
     /// The metrics query (one row).
     pub fn metrics(&self) -> &BoundQuery {
         &self.metrics
+    }
+
+    /// The same two queries with the views both read computed once before them: how evlake
+    /// runs them.
+    pub fn staged(&self) -> &StagedQueries {
+        &self.staged
     }
 
     /// The parameters typed for DataFusion.
@@ -299,14 +332,64 @@ fn substitute(sql: &str, parameters: &BTreeMap<String, ParamValue>) -> String {
     text
 }
 
+/// The views that `queries` (run one after the other, each with the views it reads inlined)
+/// would evaluate more than once, in catalogue order: what an answer stages, computing each
+/// once. A view read by a staged view is evaluated once per mention there; one read by a
+/// view that is inlined, once per mention per evaluation of that reader.
+fn evaluated_more_than_once(queries: &[&SqlFile]) -> Vec<&'static str> {
+    let uses = |text: &str, name: &str| -> usize {
+        let code: String = text
+            .lines()
+            .map(|l| l.split("--").next().unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join("\n");
+        occurrences(&code, name)
+    };
+    let mut evaluations = vec![0usize; catalog::VIEWS.len()];
+    // A view's readers come after it in the catalogue: from the end, each count is complete
+    // when it is reached.
+    for (i, view) in catalog::VIEWS.iter().enumerate().rev() {
+        let by_queries: usize = queries.iter().map(|q| uses(&body(q), view.stem())).sum();
+        let by_views: usize = catalog::VIEWS
+            .iter()
+            .enumerate()
+            .skip(i + 1)
+            .map(|(j, reader)| {
+                // A staged reader runs once; an inlined one as often as it is evaluated.
+                let runs = if evaluations[j] > 1 {
+                    1
+                } else {
+                    evaluations[j]
+                };
+                runs * uses(&body(reader), view.stem())
+            })
+            .sum();
+        evaluations[i] = by_queries + by_views;
+    }
+    catalog::VIEWS
+        .iter()
+        .zip(&evaluations)
+        .filter(|(_, n)| **n > 1)
+        .map(|(v, _)| v.stem())
+        .collect()
+}
+
+/// `f`'s statement without its final `;`.
+fn body(f: &SqlFile) -> String {
+    f.text.trim().trim_end_matches(';').trim_end().to_string()
+}
+
 /// `file`'s query with the views it reads, directly or through other views, defined in front
-/// of it as common table expressions (in catalogue order: a view may read those before it).
-fn with_views(file: &'static SqlFile) -> Result<BoundQuery> {
-    let body = |f: &SqlFile| f.text.trim().trim_end_matches(';').trim_end().to_string();
+/// of it as common table expressions (in catalogue order: a view may read those before it);
+/// the views in `provided` are read as tables and are not defined.
+fn with_views(file: &'static SqlFile, provided: &[&str]) -> BoundQuery {
     let mut needed = vec![false; catalog::VIEWS.len()];
     // A view's readers come after it in the catalogue, so one pass from the end finds all.
     let query = body(file);
     for (i, view) in catalog::VIEWS.iter().enumerate().rev() {
+        if provided.contains(&view.stem()) {
+            continue;
+        }
         let read_by_query = mentions(&query, view.stem());
         let read_by_view = catalog::VIEWS
             .iter()
@@ -322,11 +405,11 @@ fn with_views(file: &'static SqlFile) -> Result<BoundQuery> {
         .map(|(v, _)| v)
         .collect();
     if views.is_empty() {
-        return Ok(BoundQuery {
+        return BoundQuery {
             path: file.path,
             views: vec![],
             text: query,
-        });
+        };
     }
     let ctes: Vec<String> = views
         .iter()
@@ -338,21 +421,28 @@ fn with_views(file: &'static SqlFile) -> Result<BoundQuery> {
         Some(rest) => format!("{comment}WITH\n{},\n{rest}", ctes.join(",\n")),
         None => format!("{comment}WITH\n{}\n{statement}", ctes.join(",\n")),
     };
-    Ok(BoundQuery {
+    BoundQuery {
         path: file.path,
         views: views.iter().map(|v| v.stem()).collect(),
         text,
-    })
+    }
 }
 
 /// Whether `sql` names `name` as a whole word.
 fn mentions(sql: &str, name: &str) -> bool {
+    occurrences(sql, name) > 0
+}
+
+/// How often `sql` names `name` as a whole word.
+fn occurrences(sql: &str, name: &str) -> usize {
     let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    sql.match_indices(name).any(|(at, _)| {
-        let before = sql[..at].chars().next_back();
-        let after = sql[at + name.len()..].chars().next();
-        !before.is_some_and(word) && !after.is_some_and(word)
-    })
+    sql.match_indices(name)
+        .filter(|(at, _)| {
+            let before = sql[..*at].chars().next_back();
+            let after = sql[at + name.len()..].chars().next();
+            !before.is_some_and(word) && !after.is_some_and(word)
+        })
+        .count()
 }
 
 /// The `--` comment lines at the start of `sql`, and the rest.
@@ -441,6 +531,41 @@ mod tests {
             ]
         );
         assert!(q1.metrics().views.contains(&"ci_gates"));
+    }
+
+    #[test]
+    fn the_view_both_queries_read_is_staged_once_and_read_as_a_table() {
+        let at = t("2026-11-20T00:00:00Z");
+        let q1 = BoundQuestion::new(Rubric::builtin(), "q1", at, at).unwrap();
+        let staged = q1.staged();
+        let names: Vec<&str> = staged.views.iter().map(|(n, _)| *n).collect();
+        // The attempts (read by both queries), the gates (twice by the attempts, once by the
+        // metrics) and the exception states (by the attempts and the current exceptions).
+        assert_eq!(
+            names,
+            ["ci_gates", "exception_states", "prod_deploy_attempts"]
+        );
+        let (_, view) = &staged.views[2];
+        assert_eq!(view.path, "views/prod_deploy_attempts.sql");
+        assert_eq!(view.views, ["deployment_outcomes"]);
+        assert!(!view.text.contains("ci_gates AS ("));
+        // The evidence query reads only the staged view; the metrics query still defines the
+        // current exceptions, over the staged states.
+        assert!(
+            staged.evidence.views.is_empty(),
+            "{:?}",
+            staged.evidence.views
+        );
+        assert!(!staged.evidence.text.contains("prod_deploy_attempts AS"));
+        assert_eq!(
+            staged.metrics.views,
+            ["exceptions_current", "source_coverage"]
+        );
+        // What the answer records stays self-contained.
+        assert!(q1.sql().contains("prod_deploy_attempts AS ("));
+        let q2 = BoundQuestion::new(Rubric::builtin(), "q2", at, at).unwrap();
+        let names: Vec<&str> = q2.staged().views.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, ["incident_timeline", "runtime_alert_incidents"]);
     }
 
     #[test]

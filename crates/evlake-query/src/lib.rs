@@ -16,7 +16,8 @@ mod rubric;
 mod session;
 
 pub use answer::{Answer, LakeTableVersion, Verdict};
-pub use bound::{BoundQuery, BoundQuestion, EVIDENCE_MARGIN_DAYS, ParamValue};
+pub use ask::AnswerTimings;
+pub use bound::{BoundQuery, BoundQuestion, EVIDENCE_MARGIN_DAYS, ParamValue, StagedQueries};
 pub use error::{Error, Result};
 pub use guard::{MAX_QUERY_OPERATORS, check_read_only};
 

@@ -6,14 +6,17 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::catalog::MemTable;
+use datafusion::catalog::{
+    CatalogProvider, CatalogProviderList, MemTable, MemoryCatalogProvider,
+    MemoryCatalogProviderList, MemorySchemaProvider, SchemaProvider,
+};
 use datafusion::common::ParamValues;
 use datafusion::error::DataFusionError;
-use datafusion::execution::SessionState;
 use datafusion::execution::TaskContext;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::memory_pool::{MemoryConsumer, MemoryPool};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::{SessionState, SessionStateBuilder};
 use datafusion::physical_plan::{
     ExecutionPlan, SendableRecordBatchStream, collect, execute_stream,
 };
@@ -212,7 +215,60 @@ impl QuerySession {
 
     /// Runs trusted SQL (the project's own `queries/`) with named parameters.
     pub async fn query(&self, sql: &str, params: &ParamValues) -> Result<Vec<RecordBatch>> {
-        Ok(self.run(sql, Some(params), SQLOptions::new()).await?.0)
+        Ok(self
+            .run(&self.ctx, sql, Some(params), SQLOptions::new())
+            .await?
+            .0)
+    }
+
+    /// A context over this session's catalogue (its tables and ad-hoc views) with `staged`
+    /// rows as tables of their own in front of it, seen by nothing else: what one answer
+    /// reads its staged views from.
+    pub(crate) async fn overlay(
+        &self,
+        staged: Vec<(&str, Vec<RecordBatch>, SchemaRef)>,
+    ) -> Result<SessionContext> {
+        let state = self.ctx.state();
+        let options = state.config().options().catalog.clone();
+        let shared = self
+            .ctx
+            .catalog(&options.default_catalog)
+            .and_then(|c| c.schema(&options.default_schema))
+            .expect("the session has its default schema");
+        let schema = MemorySchemaProvider::new();
+        for name in shared.table_names() {
+            if let Some(table) = shared.table(&name).await? {
+                schema.register_table(name, table)?;
+            }
+        }
+        for (name, batches, columns) in staged {
+            // In front of the ad-hoc view of the same name.
+            schema.deregister_table(name)?;
+            schema.register_table(
+                name.to_string(),
+                Arc::new(MemTable::try_new(columns, vec![batches])?),
+            )?;
+        }
+        let catalog = MemoryCatalogProvider::new();
+        catalog.register_schema(&options.default_schema, Arc::new(schema))?;
+        let catalogs = MemoryCatalogProviderList::new();
+        catalogs.register_catalog(options.default_catalog.clone(), Arc::new(catalog));
+        Ok(SessionContext::new_with_state(
+            SessionStateBuilder::new_from_existing(state)
+                .with_catalog_list(Arc::new(catalogs))
+                .build(),
+        ))
+    }
+
+    /// Runs trusted SQL with named parameters on `ctx` (this session's, or an
+    /// [`overlay`](Self::overlay) of it), and says how long it took to plan and to execute.
+    pub(crate) async fn timed_query_in(
+        &self,
+        ctx: &SessionContext,
+        sql: &str,
+        params: &ParamValues,
+    ) -> Result<(Vec<RecordBatch>, QueryTimings)> {
+        self.run(ctx, sql, Some(params), SQLOptions::new()).await
     }
 
     /// Runs trusted SQL like [`query`](Self::query), and says how long it took to plan and
@@ -222,7 +278,8 @@ impl QuerySession {
         sql: &str,
         params: &ParamValues,
     ) -> Result<(Vec<RecordBatch>, QueryTimings)> {
-        self.run(sql, Some(params), SQLOptions::new()).await
+        self.run(&self.ctx, sql, Some(params), SQLOptions::new())
+            .await
     }
 
     /// A snapshot of the DataFusion state (configuration, runtime, catalogue), for tools that
@@ -248,7 +305,7 @@ impl QuerySession {
             .with_allow_dml(false)
             .with_allow_statements(false);
         let began = Instant::now();
-        let (plan, task) = self.plan(sql, None, options).await?;
+        let (plan, task) = self.plan(&self.ctx, sql, None, options).await?;
         let stream = execute_stream(plan, task).map_err(|e| self.classify(e))?;
         Ok(QueryResults {
             stream,
@@ -267,11 +324,12 @@ impl QuerySession {
     /// On timeout the task is abandoned (aborted at its next yield).
     async fn plan(
         &self,
+        ctx: &SessionContext,
         sql: &str,
         params: Option<&ParamValues>,
         options: SQLOptions,
     ) -> Result<(Arc<dyn ExecutionPlan>, Arc<TaskContext>)> {
-        let ctx = self.ctx.clone();
+        let ctx = ctx.clone();
         let sql = sql.to_string();
         let params = params.cloned();
         let planning = tokio::spawn(async move {
@@ -297,28 +355,42 @@ impl QuerySession {
 
     async fn run(
         &self,
+        ctx: &SessionContext,
         sql: &str,
         params: Option<&ParamValues>,
         options: SQLOptions,
     ) -> Result<(Vec<RecordBatch>, QueryTimings)> {
         let began = Instant::now();
-        let (plan, task) = self.plan(sql, params, options).await?;
+        let (plan, task) = self.plan(ctx, sql, params, options).await?;
         let planning = began.elapsed();
+        let schema = plan.schema();
         let remaining = self.timeout.saturating_sub(planning);
         match tokio::time::timeout(remaining, collect(plan, task)).await {
             Err(_) => Err(Error::Timeout(self.timeout)),
             Ok(Err(e)) => Err(self.classify(e)),
-            Ok(Ok(batches)) => Ok((
-                batches,
-                QueryTimings {
-                    planning,
-                    execution: began.elapsed() - planning,
-                },
-            )),
+            Ok(Ok(mut batches)) => {
+                // No rows is still one (empty) batch: what the columns are is part of it.
+                if batches.is_empty() {
+                    batches.push(RecordBatch::new_empty(schema));
+                }
+                let execution = began.elapsed() - planning;
+                Ok((
+                    batches,
+                    QueryTimings {
+                        planning,
+                        execution,
+                    },
+                ))
+            }
         }
     }
 
-    fn classify(&self, e: DataFusionError) -> Error {
+    /// The memory pool every query of the session is charged to.
+    pub(crate) fn memory_pool(&self) -> Arc<dyn MemoryPool> {
+        Arc::clone(&self.ctx.runtime_env().memory_pool)
+    }
+
+    pub(crate) fn classify(&self, e: DataFusionError) -> Error {
         classify(e, self.memory_limit)
     }
 }
