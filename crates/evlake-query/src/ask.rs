@@ -66,20 +66,20 @@ impl QuerySession {
         // The staged rows are held until both queries are done: charged to the session's pool.
         let reservation = MemoryConsumer::new(format!("{} staged views", bound.question()))
             .register(&self.memory_pool());
-        let (mut tables, mut staging) = (Vec::new(), Vec::new());
-        let mut ctx = self.overlay(Vec::new()).await?;
+        let overlay = self.overlay().await?;
+        let mut staging = Vec::new();
         for (name, query) in &staged.views {
-            let (batches, timings) = self.timed_query_in(&ctx, &query.text, &params).await?;
+            let (batches, timings) = self
+                .timed_query_in(&overlay.ctx, &query.text, &params)
+                .await?;
             let bytes = batches.iter().map(|b| b.get_array_memory_size()).sum();
             reservation.try_grow(bytes).map_err(|e| self.classify(e))?;
-            let columns = batches[0].schema();
-            tables.push((*name, batches, columns));
+            overlay.stage(name, batches)?;
             staging.push((name.to_string(), timings));
-            ctx = self.overlay(tables.clone()).await?;
         }
         let ((evidence, evidence_timings), (metric_rows, metrics_timings)) = futures::try_join!(
-            self.timed_query_in(&ctx, &staged.evidence.text, &params),
-            self.timed_query_in(&ctx, &staged.metrics.text, &params)
+            self.timed_query_in(&overlay.ctx, &staged.evidence.text, &params),
+            self.timed_query_in(&overlay.ctx, &staged.metrics.text, &params)
         )?;
         let evidence = batches_to_rows(&evidence)?;
         let mut metric_rows = batches_to_rows(&metric_rows)?;

@@ -76,12 +76,13 @@ pub struct BoundQuery {
     pub text: String,
 }
 
-/// The work a question's two queries share, done once per answer: a view both read directly
-/// is computed first, and the queries then read its rows as a table of that name. (The
-/// self-contained statements an answer records compute it in each; the rows are the same.)
+/// The work a question's two queries share, done once per answer: each view they would
+/// evaluate more than once is computed first, and the queries (and later staged views) then
+/// read its rows as a table of that name. (The self-contained statements an answer records
+/// compute it at every mention; the rows are the same.)
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StagedQueries {
-    /// The shared views, each with the views it reads (but not the staged ones before it,
+    /// The staged views, each with the views it reads (but not the staged ones before it,
     /// which it reads as tables) as CTEs, in catalogue order.
     pub views: Vec<(&'static str, BoundQuery)>,
     /// The evidence query reading the staged views as tables.
@@ -161,17 +162,19 @@ impl BoundQuestion {
             })
         };
         let (evidence_file, metrics_file) = (file(&spec.sql)?, file(&spec.metrics_sql)?);
-        let shared = evaluated_more_than_once(&[evidence_file, metrics_file]);
-        let mut views = Vec::new();
-        for (i, name) in shared.iter().enumerate() {
-            let view = catalog::VIEWS.iter().find(|v| v.stem() == *name);
-            let view = view.expect("a shared view is in the catalogue");
-            views.push((*name, with_views(view, &shared[..i])));
-        }
+        let staged_names = evaluated_more_than_once(&[evidence_file, metrics_file]);
         let staged = StagedQueries {
-            views,
-            evidence: with_views(evidence_file, &shared),
-            metrics: with_views(metrics_file, &shared),
+            views: staged_names
+                .iter()
+                .enumerate()
+                .map(|(i, name)| {
+                    let view = catalog::VIEWS.iter().find(|v| v.stem() == *name);
+                    let view = view.expect("a staged view is in the catalogue");
+                    (*name, with_views(view, &staged_names[..i]))
+                })
+                .collect(),
+            evidence: with_views(evidence_file, &staged_names),
+            metrics: with_views(metrics_file, &staged_names),
         };
         Ok(Self {
             question: question.to_string(),
@@ -246,8 +249,8 @@ impl BoundQuestion {
         &self.metrics
     }
 
-    /// The same two queries with the views both read computed once before them: how evlake
-    /// runs them.
+    /// The same two queries with the views they would evaluate more than once computed once
+    /// before them: how evlake runs them.
     pub fn staged(&self) -> &StagedQueries {
         &self.staged
     }
@@ -534,7 +537,7 @@ mod tests {
     }
 
     #[test]
-    fn the_view_both_queries_read_is_staged_once_and_read_as_a_table() {
+    fn views_evaluated_more_than_once_are_staged_and_read_as_tables() {
         let at = t("2026-11-20T00:00:00Z");
         let q1 = BoundQuestion::new(Rubric::builtin(), "q1", at, at).unwrap();
         let staged = q1.staged();

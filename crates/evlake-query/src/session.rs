@@ -159,6 +159,28 @@ impl QuerySessionBuilder {
     }
 }
 
+/// One answer's view of the session's catalogue: the shared tables and views, and in front
+/// of them the rows of the views it staged.
+pub(crate) struct Overlay {
+    /// The context the answer's statements run in.
+    pub(crate) ctx: SessionContext,
+    schema: Arc<MemorySchemaProvider>,
+}
+
+impl Overlay {
+    /// Makes `batches` (a statement's result: at least one batch, so its columns are known)
+    /// the table `name`, in front of the ad-hoc view of that name.
+    pub(crate) fn stage(&self, name: &str, batches: Vec<RecordBatch>) -> Result<()> {
+        let columns = batches[0].schema();
+        self.schema.deregister_table(name)?;
+        self.schema.register_table(
+            name.to_string(),
+            Arc::new(MemTable::try_new(columns, vec![batches])?),
+        )?;
+        Ok(())
+    }
+}
+
 /// How long one statement took: planning (parsing, logical and physical planning, which
 /// includes reading the Delta logs' file statistics to prune) and executing.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -221,13 +243,9 @@ impl QuerySession {
             .0)
     }
 
-    /// A context over this session's catalogue (its tables and ad-hoc views) with `staged`
-    /// rows as tables of their own in front of it, seen by nothing else: what one answer
-    /// reads its staged views from.
-    pub(crate) async fn overlay(
-        &self,
-        staged: Vec<(&str, Vec<RecordBatch>, SchemaRef)>,
-    ) -> Result<SessionContext> {
+    /// A context over this session's catalogue (its tables and ad-hoc views) that one answer
+    /// adds its staged views to, seen by nothing else.
+    pub(crate) async fn overlay(&self) -> Result<Overlay> {
         let state = self.ctx.state();
         let options = state.config().options().catalog.clone();
         let shared = self
@@ -235,33 +253,26 @@ impl QuerySession {
             .catalog(&options.default_catalog)
             .and_then(|c| c.schema(&options.default_schema))
             .expect("the session has its default schema");
-        let schema = MemorySchemaProvider::new();
+        let schema = Arc::new(MemorySchemaProvider::new());
         for name in shared.table_names() {
             if let Some(table) = shared.table(&name).await? {
                 schema.register_table(name, table)?;
             }
         }
-        for (name, batches, columns) in staged {
-            // In front of the ad-hoc view of the same name.
-            schema.deregister_table(name)?;
-            schema.register_table(
-                name.to_string(),
-                Arc::new(MemTable::try_new(columns, vec![batches])?),
-            )?;
-        }
         let catalog = MemoryCatalogProvider::new();
-        catalog.register_schema(&options.default_schema, Arc::new(schema))?;
+        catalog.register_schema(&options.default_schema, schema.clone())?;
         let catalogs = MemoryCatalogProviderList::new();
         catalogs.register_catalog(options.default_catalog.clone(), Arc::new(catalog));
-        Ok(SessionContext::new_with_state(
+        let ctx = SessionContext::new_with_state(
             SessionStateBuilder::new_from_existing(state)
                 .with_catalog_list(Arc::new(catalogs))
                 .build(),
-        ))
+        );
+        Ok(Overlay { ctx, schema })
     }
 
-    /// Runs trusted SQL with named parameters on `ctx` (this session's, or an
-    /// [`overlay`](Self::overlay) of it), and says how long it took to plan and to execute.
+    /// Runs trusted SQL with named parameters on `ctx` (an [`Overlay`]'s), and says how long
+    /// it took to plan and to execute.
     pub(crate) async fn timed_query_in(
         &self,
         ctx: &SessionContext,
