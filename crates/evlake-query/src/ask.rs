@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use std::time::Instant;
+
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
@@ -16,7 +18,7 @@ use crate::{Answer, BoundQuestion, Error, QuerySession, QueryTimings, Result};
 #[derive(Debug, Clone, PartialEq)]
 pub struct AnswerTimings {
     /// Each staged view (the work both queries share), by name, in the order computed.
-    pub staging: Vec<(String, QueryTimings)>,
+    pub staging: Vec<(&'static str, QueryTimings)>,
     /// The evidence query over the staged views.
     pub evidence: QueryTimings,
     /// The metrics query over the staged views.
@@ -66,21 +68,30 @@ impl QuerySession {
         // The staged rows are held until both queries are done: charged to the session's pool.
         let reservation = MemoryConsumer::new(format!("{} staged views", bound.question()))
             .register(&self.memory_pool());
+        // One time limit for the whole answer, as for one statement.
+        let deadline = Instant::now() + self.timeout();
         let overlay = self.overlay().await?;
         let mut staging = Vec::new();
         for (name, query) in &staged.views {
-            let (batches, timings) = self
-                .timed_query_in(&overlay.ctx, &query.text, &params)
+            let (batches, columns, timings) = self
+                .timed_query_in(
+                    &overlay.ctx,
+                    &query.text,
+                    &params,
+                    deadline,
+                    Some(&reservation),
+                )
                 .await?;
-            let bytes = batches.iter().map(|b| b.get_array_memory_size()).sum();
-            reservation.try_grow(bytes).map_err(|e| self.classify(e))?;
-            overlay.stage(name, batches)?;
-            staging.push((name.to_string(), timings));
+            overlay.stage(name, columns, batches)?;
+            staging.push((*name, timings));
         }
-        let ((evidence, evidence_timings), (metric_rows, metrics_timings)) = futures::try_join!(
-            self.timed_query_in(&overlay.ctx, &staged.evidence.text, &params),
-            self.timed_query_in(&overlay.ctx, &staged.metrics.text, &params)
-        )?;
+        let run = |query: &str| {
+            let sql = query.to_string();
+            let (ctx, params) = (&overlay.ctx, &params);
+            async move { self.timed_query_in(ctx, &sql, params, deadline, None).await }
+        };
+        let ((evidence, _, evidence_timings), (metric_rows, _, metrics_timings)) =
+            futures::try_join!(run(&staged.evidence.text), run(&staged.metrics.text))?;
         let evidence = batches_to_rows(&evidence)?;
         let mut metric_rows = batches_to_rows(&metric_rows)?;
         if metric_rows.len() != 1 {

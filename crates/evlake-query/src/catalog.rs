@@ -42,7 +42,7 @@ pub const VIEWS: &[SqlFile] = &[
 ];
 
 /// The questions' evidence and metrics queries, looked up by the names `rubric.toml` gives.
-const QUESTIONS: &[SqlFile] = &[
+pub(crate) const QUESTIONS: &[SqlFile] = &[
     sql_file!("q1_sast_blocked_deploy.sql"),
     sql_file!("q1_sast_blocked_deploy.metrics.sql"),
     sql_file!("q2_alert_remediation.sql"),

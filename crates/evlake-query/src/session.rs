@@ -14,12 +14,10 @@ use datafusion::common::ParamValues;
 use datafusion::error::DataFusionError;
 use datafusion::execution::TaskContext;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
-use datafusion::execution::memory_pool::{MemoryConsumer, MemoryPool};
+use datafusion::execution::memory_pool::{MemoryConsumer, MemoryPool, MemoryReservation};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::execution::{SessionState, SessionStateBuilder};
-use datafusion::physical_plan::{
-    ExecutionPlan, SendableRecordBatchStream, collect, execute_stream,
-};
+use datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream, execute_stream};
 use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
 use evlake_core::tables;
 use evlake_store::{Lake, TableVersion};
@@ -168,11 +166,13 @@ pub(crate) struct Overlay {
 }
 
 impl Overlay {
-    /// Makes `batches` (a statement's result: at least one batch, so its columns are known)
-    /// the table `name`, in front of the ad-hoc view of that name.
-    pub(crate) fn stage(&self, name: &str, batches: Vec<RecordBatch>) -> Result<()> {
-        let columns = batches[0].schema();
-        self.schema.deregister_table(name)?;
+    /// Makes `batches` (with `columns`) the table `name`.
+    pub(crate) fn stage(
+        &self,
+        name: &str,
+        columns: SchemaRef,
+        batches: Vec<RecordBatch>,
+    ) -> Result<()> {
         self.schema.register_table(
             name.to_string(),
             Arc::new(MemTable::try_new(columns, vec![batches])?),
@@ -237,14 +237,23 @@ impl QuerySession {
 
     /// Runs trusted SQL (the project's own `queries/`) with named parameters.
     pub async fn query(&self, sql: &str, params: &ParamValues) -> Result<Vec<RecordBatch>> {
-        Ok(self
-            .run(&self.ctx, sql, Some(params), SQLOptions::new())
-            .await?
-            .0)
+        let deadline = Instant::now() + self.timeout;
+        let (batches, _, _) = self
+            .run(
+                &self.ctx,
+                sql,
+                Some(params),
+                SQLOptions::new(),
+                deadline,
+                None,
+            )
+            .await?;
+        Ok(batches)
     }
 
-    /// A context over this session's catalogue (its tables and ad-hoc views) that one answer
-    /// adds its staged views to, seen by nothing else.
+    /// A context over this session's lake tables that one answer adds its staged views to,
+    /// seen by nothing else. The ad-hoc views are left out: a question defines every view it
+    /// reads, so one it failed to define is an error, never the ad-hoc view's other window.
     pub(crate) async fn overlay(&self) -> Result<Overlay> {
         let state = self.ctx.state();
         let options = state.config().options().catalog.clone();
@@ -254,9 +263,9 @@ impl QuerySession {
             .and_then(|c| c.schema(&options.default_schema))
             .expect("the session has its default schema");
         let schema = Arc::new(MemorySchemaProvider::new());
-        for name in shared.table_names() {
-            if let Some(table) = shared.table(&name).await? {
-                schema.register_table(name, table)?;
+        for spec in tables::all() {
+            if let Some(table) = shared.table(spec.name).await? {
+                schema.register_table(spec.name.to_string(), table)?;
             }
         }
         let catalog = MemoryCatalogProvider::new();
@@ -271,25 +280,18 @@ impl QuerySession {
         Ok(Overlay { ctx, schema })
     }
 
-    /// Runs trusted SQL with named parameters on `ctx` (an [`Overlay`]'s), and says how long
-    /// it took to plan and to execute.
+    /// Runs trusted SQL with named parameters on `ctx` (an [`Overlay`]'s) by `deadline`;
+    /// the rows, charged batch by batch to `charge` when given, their columns, and how long
+    /// planning and execution took.
     pub(crate) async fn timed_query_in(
         &self,
         ctx: &SessionContext,
         sql: &str,
         params: &ParamValues,
-    ) -> Result<(Vec<RecordBatch>, QueryTimings)> {
-        self.run(ctx, sql, Some(params), SQLOptions::new()).await
-    }
-
-    /// Runs trusted SQL like [`query`](Self::query), and says how long it took to plan and
-    /// to execute: what the benchmarks report per question.
-    pub async fn timed_query(
-        &self,
-        sql: &str,
-        params: &ParamValues,
-    ) -> Result<(Vec<RecordBatch>, QueryTimings)> {
-        self.run(&self.ctx, sql, Some(params), SQLOptions::new())
+        deadline: Instant,
+        charge: Option<&MemoryReservation>,
+    ) -> Result<(Vec<RecordBatch>, SchemaRef, QueryTimings)> {
+        self.run(ctx, sql, Some(params), SQLOptions::new(), deadline, charge)
             .await
     }
 
@@ -316,7 +318,9 @@ impl QuerySession {
             .with_allow_dml(false)
             .with_allow_statements(false);
         let began = Instant::now();
-        let (plan, task) = self.plan(&self.ctx, sql, None, options).await?;
+        let (plan, task) = self
+            .plan(&self.ctx, sql, None, options, began + self.timeout)
+            .await?;
         let stream = execute_stream(plan, task).map_err(|e| self.classify(e))?;
         Ok(QueryResults {
             stream,
@@ -339,6 +343,7 @@ impl QuerySession {
         sql: &str,
         params: Option<&ParamValues>,
         options: SQLOptions,
+        deadline: Instant,
     ) -> Result<(Arc<dyn ExecutionPlan>, Arc<TaskContext>)> {
         let ctx = ctx.clone();
         let sql = sql.to_string();
@@ -353,7 +358,7 @@ impl QuerySession {
             Ok::<_, DataFusionError>((plan, task))
         });
         let abort = planning.abort_handle();
-        match tokio::time::timeout(self.timeout, planning).await {
+        match tokio::time::timeout_at(deadline.into(), planning).await {
             Err(_) => {
                 abort.abort();
                 Err(Error::Timeout(self.timeout))
@@ -364,36 +369,50 @@ impl QuerySession {
         }
     }
 
+    /// Plans and runs `sql` on `ctx`, to its last batch by `deadline`, charging each batch to
+    /// `charge` as it comes when given.
     async fn run(
         &self,
         ctx: &SessionContext,
         sql: &str,
         params: Option<&ParamValues>,
         options: SQLOptions,
-    ) -> Result<(Vec<RecordBatch>, QueryTimings)> {
+        deadline: Instant,
+        charge: Option<&MemoryReservation>,
+    ) -> Result<(Vec<RecordBatch>, SchemaRef, QueryTimings)> {
         let began = Instant::now();
-        let (plan, task) = self.plan(ctx, sql, params, options).await?;
+        let (plan, task) = self.plan(ctx, sql, params, options, deadline).await?;
         let planning = began.elapsed();
         let schema = plan.schema();
-        let remaining = self.timeout.saturating_sub(planning);
-        match tokio::time::timeout(remaining, collect(plan, task)).await {
+        let mut stream = execute_stream(plan, task).map_err(|e| self.classify(e))?;
+        let collect = async {
+            let mut batches = Vec::new();
+            while let Some(batch) = stream.next().await {
+                let batch = batch?;
+                if let Some(reservation) = charge {
+                    reservation.try_grow(batch.get_array_memory_size())?;
+                }
+                batches.push(batch);
+            }
+            Ok::<_, DataFusionError>(batches)
+        };
+        match tokio::time::timeout_at(deadline.into(), collect).await {
             Err(_) => Err(Error::Timeout(self.timeout)),
             Ok(Err(e)) => Err(self.classify(e)),
-            Ok(Ok(mut batches)) => {
-                // No rows is still one (empty) batch: what the columns are is part of it.
-                if batches.is_empty() {
-                    batches.push(RecordBatch::new_empty(schema));
-                }
+            Ok(Ok(batches)) => {
                 let execution = began.elapsed() - planning;
-                Ok((
-                    batches,
-                    QueryTimings {
-                        planning,
-                        execution,
-                    },
-                ))
+                let timings = QueryTimings {
+                    planning,
+                    execution,
+                };
+                Ok((batches, schema, timings))
             }
         }
+    }
+
+    /// How long one statement (or one answer) may take.
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// The memory pool every query of the session is charged to.
