@@ -1,7 +1,7 @@
 //! q2 at scale, each beside DuckDB doing the same work in the same run:
 //!
-//! 1. Falco ingest: 10 M generated alerts (`EVLAKE_BENCH_FALCO_EVENTS`) over a year, one
-//!    JSON Lines file per day, ingested by a child process through the `falco` kind:
+//! 1. Falco ingest: 1 M and 10 M generated alerts (`EVLAKE_BENCH_FALCO_EVENTS`, counts
+//!    comma-separated) over a year, one JSON Lines file per day, ingested by a child process through the `falco` kind:
 //!    events/s, MB/s, MB/s per CPU second, peak RSS. DuckDB (`duckdb` from PyPI, via
 //!    `EVLAKE_PYTHON`) reads the same files with `read_json` and writes day-partitioned zstd
 //!    Parquet.
@@ -119,8 +119,18 @@ fn main() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(d)
     };
-    let (events, services, days) = (
-        env("EVLAKE_BENCH_FALCO_EVENTS", 10_000_000),
+    // Sizes, comma-separated: each gets a row of the Falco table, so that memory can be
+    // compared across them (it should stay flat).
+    let sizes: Vec<u64> = std::env::var("EVLAKE_BENCH_FALCO_EVENTS")
+        .unwrap_or_else(|_| "1000000,10000000".to_string())
+        .split(',')
+        .map(|n| {
+            n.trim()
+                .parse()
+                .expect("EVLAKE_BENCH_FALCO_EVENTS: counts, comma-separated")
+        })
+        .collect();
+    let (services, days) = (
         env("EVLAKE_BENCH_SERVICES", 1000) as u32,
         env("EVLAKE_BENCH_DAYS", 365) as u32,
     );
@@ -128,41 +138,50 @@ fn main() {
     let start = end() - Duration::days(i64::from(days) - 1);
 
     // 1. Falco ingest.
-    let falco = dir.path().join("falco");
-    let began = Instant::now();
-    let bytes = runtime::falco_events(&falco, events, services, start, days, 1).unwrap();
-    let mb = bytes as f64 / 1e6;
-    println!(
-        "generated {events} Falco alerts ({mb:.0} MB) in {:.1}s",
-        began.elapsed().as_secs_f64()
-    );
-    let falco_source = format!("falco:{}", falco.display());
-    let ours = question::child(&[
-        "--ingest",
-        dir.path().join("lake-falco").to_str().unwrap(),
-        &start.to_string(),
-        &falco_source,
-    ]);
-    std::fs::remove_dir_all(dir.path().join("lake-falco")).unwrap();
-    let duck_out = dir.path().join("duck-falco");
-    let duck = python(
-        DUCKDB_FALCO,
-        &[falco.to_str().unwrap(), duck_out.to_str().unwrap()],
-    );
-    std::fs::remove_dir_all(&falco).unwrap();
-    let _ = std::fs::remove_dir_all(&duck_out);
-    println!(
-        "\n| Falco ingest | seconds | events | events/s | MB/s | MB per CPU second | peak RSS MiB |\n|---|---|---|---|---|---|---|"
-    );
-    for (label, r) in [("evlake", &ours), ("DuckDB read_json → Parquet", &duck)] {
-        let secs = r["seconds"].as_f64().unwrap();
+    let mut rows = Vec::new();
+    for events in sizes {
+        let falco = dir.path().join("falco");
+        let began = Instant::now();
+        let bytes = runtime::falco_events(&falco, events, services, start, days, 1).unwrap();
+        let mb = bytes as f64 / 1e6;
         println!(
-            "| {label} | {secs:.1} | {} | {:.0} | {:.1} | {:.1} | {:.0} |",
-            r["records"],
-            r["records"].as_f64().unwrap() / secs,
-            mb / secs,
-            mb / r["cpu_seconds"].as_f64().unwrap(),
-            r["peak_rss_mib"].as_f64().unwrap()
+            "generated {events} Falco alerts ({mb:.0} MB) in {:.1}s",
+            began.elapsed().as_secs_f64()
+        );
+        let falco_source = format!("falco:{}", falco.display());
+        let ours = question::child(&[
+            "--ingest",
+            dir.path().join("lake-falco").to_str().unwrap(),
+            &start.to_string(),
+            &falco_source,
+        ]);
+        std::fs::remove_dir_all(dir.path().join("lake-falco")).unwrap();
+        let duck_out = dir.path().join("duck-falco");
+        let duck = python(
+            DUCKDB_FALCO,
+            &[falco.to_str().unwrap(), duck_out.to_str().unwrap()],
+        );
+        std::fs::remove_dir_all(&falco).unwrap();
+        let _ = std::fs::remove_dir_all(&duck_out);
+        rows.push((mb, ours, duck));
+    }
+    println!(
+        "\n| Falco ingest | MB | evlake s | DuckDB s | ratio | evlake MB per CPU s | DuckDB MB per CPU s | evlake RSS MiB | DuckDB RSS MiB |\n|---|---|---|---|---|---|---|---|---|"
+    );
+    for (mb, ours, duck) in &rows {
+        let secs = |r: &serde_json::Value| r["seconds"].as_f64().unwrap();
+        let per_cpu = |r: &serde_json::Value| mb / r["cpu_seconds"].as_f64().unwrap();
+        let rss = |r: &serde_json::Value| r["peak_rss_mib"].as_f64().unwrap();
+        println!(
+            "| {} alerts | {mb:.0} | {:.1} | {:.1} | {:.2}× | {:.1} | {:.1} | {:.0} | {:.0} |",
+            ours["records"],
+            secs(ours),
+            secs(duck),
+            secs(ours) / secs(duck),
+            per_cpu(ours),
+            per_cpu(duck),
+            rss(ours),
+            rss(duck),
         );
     }
 

@@ -512,6 +512,66 @@ fn a_crash_mid_ingest_then_a_rerun_gives_the_rows_of_an_uninterrupted_run() {
 }
 
 #[test]
+fn ingest_killed_at_any_moment_then_rerun_loses_and_doubles_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let org = dir.path().join("org");
+    let generate = evlake(
+        &dir.path().join("unused"),
+        &[
+            "generate",
+            "--out",
+            org.to_str().unwrap(),
+            "--services",
+            "12",
+            "--days",
+            "10",
+            "--end",
+            "2026-11-20",
+        ],
+    );
+    assert!(generate.status.success(), "{}", text(&generate.stderr));
+    let ingest = |lake: &Path| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_evlake"));
+        command
+            .args(["--lake", lake.to_str().unwrap(), "ingest", "--config"])
+            .arg(org.join("ingest.toml"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        command
+    };
+    let clean = dir.path().join("clean");
+    let started = std::time::Instant::now();
+    assert!(ingest(&clean).status().unwrap().success());
+    let duration = started.elapsed();
+    let expected = counts(&clean);
+
+    // SIGKILL at tenths of a clean run's duration, each into a lake of its own: no
+    // failpoint, wherever the process happens to be (a table's creation, a data file
+    // half-written, a commit, a cursor).
+    let mut killed_mid_run = 0;
+    for tenth in 1..=8 {
+        let lake = dir.path().join(format!("killed-{tenth}"));
+        let mut child = ingest(&lake).spawn().unwrap();
+        std::thread::sleep(duration * tenth / 10);
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+            killed_mid_run += 1;
+        }
+        child.wait().unwrap();
+        let rerun = ingest(&lake).status().unwrap();
+        assert!(rerun.success(), "killed at {tenth}/10: the re-run failed");
+        assert_eq!(counts(&lake), expected, "killed at {tenth}/10, then re-run");
+        let verify = evlake(&lake, &["verify"]);
+        assert!(
+            verify.status.success(),
+            "killed at {tenth}/10: {}",
+            text(&verify.stdout)
+        );
+    }
+    assert!(killed_mid_run > 0, "every run ended before its kill");
+}
+
+#[test]
 fn an_answer_is_byte_identical_twice_and_reproduce_says_so_or_names_what_moved() {
     let dir = tempfile::tempdir().unwrap();
     let org = dir.path().join("org");

@@ -340,7 +340,7 @@ fn substitute(sql: &str, parameters: &BTreeMap<String, ParamValue>) -> String {
 /// stages, computing each once. A view read by a staged view counts once per mention there;
 /// one read by an inlined view, once per mention per evaluation of that reader. (A mention
 /// inside a file's own CTE that the file reads twice counts once: such a view is evaluated
-/// twice but not staged — `deployment_outcomes` inside `prod_deploy_attempts`.)
+/// twice but not staged, so work a view reads twice is a view of its own.)
 fn evaluated_more_than_once(queries: &[&SqlFile]) -> Vec<&'static str> {
     let uses = |text: &str, name: &str| -> usize {
         let code: String = text
@@ -531,6 +531,7 @@ mod tests {
             [
                 "ci_gates",
                 "deployment_outcomes",
+                "deployments_in_production",
                 "exception_states",
                 "prod_deploy_attempts"
             ]
@@ -545,14 +546,22 @@ mod tests {
         let staged = q1.staged();
         let names: Vec<&str> = staged.views.iter().map(|(n, _)| *n).collect();
         // The attempts (read by both queries), the gates (twice by the attempts, once by the
-        // metrics) and the exception states (by the attempts and the current exceptions).
+        // metrics), the production deployments (twice by the attempts) and the exception
+        // states (by the attempts and the current exceptions).
         assert_eq!(
             names,
-            ["ci_gates", "exception_states", "prod_deploy_attempts"]
+            [
+                "ci_gates",
+                "deployments_in_production",
+                "exception_states",
+                "prod_deploy_attempts"
+            ]
         );
-        let (_, view) = &staged.views[2];
+        let (_, deployments) = &staged.views[1];
+        assert_eq!(deployments.views, ["deployment_outcomes"]);
+        let (_, view) = &staged.views[3];
         assert_eq!(view.path, "views/prod_deploy_attempts.sql");
-        assert_eq!(view.views, ["deployment_outcomes"]);
+        assert!(view.views.is_empty(), "{:?}", view.views);
         assert!(!view.text.contains("ci_gates AS ("));
         // The evidence query reads only the staged view; the metrics query still defines the
         // current exceptions, over the staged states.

@@ -32,6 +32,7 @@ macro_rules! sql_file {
 pub const VIEWS: &[SqlFile] = &[
     sql_file!("views/ci_gates.sql"),
     sql_file!("views/deployment_outcomes.sql"),
+    sql_file!("views/deployments_in_production.sql"),
     sql_file!("views/exception_states.sql"),
     sql_file!("views/exceptions_current.sql"),
     sql_file!("views/incident_alert_refs.sql"),

@@ -120,6 +120,16 @@ pub(crate) fn commit_path(version: u64) -> Path {
     Path::from(format!("_delta_log/{version:020}.json"))
 }
 
+/// The number `name` spells as a 20-digit, zero-padded sequence number (a Delta commit
+/// version, a manifest entry), or `None` for any other name.
+pub(crate) fn sequence_number(name: &str) -> Option<u64> {
+    if name.len() == 20 && name.bytes().all(|b| b.is_ascii_digit()) {
+        name.parse().ok()
+    } else {
+        None
+    }
+}
+
 /// The (min, max) of `event_time` recorded in an `add` action's statistics.
 pub(crate) fn event_time_range(stats: &str) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
     let stats: Value = serde_json::from_str(stats).ok()?;

@@ -4,9 +4,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use deltalake::kernel::StructType;
 use deltalake::kernel::engine::arrow_conversion::TryIntoKernel;
 use deltalake::kernel::transaction::CommitProperties;
-use deltalake::kernel::{StructField, StructType};
 use deltalake::logstore::{LogStoreRef, StorageConfig, default_logstore};
 use deltalake::protocol::SaveMode;
 use deltalake::{DeltaTable, TableProperty};
@@ -28,6 +28,12 @@ use parquet::arrow::async_reader::ParquetRecordBatchStreamBuilder;
 use crate::chain::{self, ChainLink};
 use crate::parquet_files::LakeFileReader;
 use crate::{Error, Result};
+
+/// The content of a table's first commit that evlake decides: its columns and properties.
+struct Genesis {
+    columns: StructType,
+    configuration: HashMap<String, String>,
+}
 
 /// Applies object-store options (object_store's config keys, e.g. `aws_endpoint`) to a
 /// cloud store builder.
@@ -238,38 +244,20 @@ impl Lake {
     }
 
     /// Creates table `spec` if it does not exist, with partitioning and the retention
-    /// properties that keep its history. Safe against a concurrent creator.
+    /// properties that keep its history. Safe against a concurrent creator, and finishes a
+    /// creation a crash interrupted (see [`Lake::list_interrupted_creation`]).
     pub(crate) async fn ensure_table(&self, spec: &TableSpec) -> Result<DeltaTable> {
         if !self.exists(spec.name).await? {
-            let arrow_schema = spec.schema();
-            let kernel: StructType =
-                arrow_schema
-                    .as_ref()
-                    .try_into_kernel()
-                    .map_err(|e| Error::Schema {
-                        table: spec.name.to_string(),
-                        reason: e.to_string(),
-                    })?;
-            let columns: Vec<StructField> = kernel.fields().cloned().collect();
-            let retention = Some(format!("interval {} days", self.config.retention_days));
+            let genesis = self.genesis(spec)?;
             let link = ChainLink::genesis();
             let created = deltalake::operations::create::CreateBuilder::new()
                 .with_log_store(self.log_store(spec.name))
                 .with_table_name(spec.name)
                 .with_comment(spec.description)
-                .with_columns(columns)
+                .with_columns(genesis.columns.fields().cloned())
                 .with_partition_columns([spec.partition_column()])
                 .with_save_mode(SaveMode::ErrorIfExists)
-                .with_configuration_property(TableProperty::LogRetentionDuration, retention.clone())
-                .with_configuration_property(TableProperty::DeletedFileRetentionDuration, retention)
-                .with_configuration_property(
-                    TableProperty::CheckpointInterval,
-                    Some(self.config.checkpoint_interval.to_string()),
-                )
-                .with_configuration_property(
-                    TableProperty::EnableExpiredLogCleanup,
-                    Some("false".to_string()),
-                )
+                .with_configuration(genesis.configuration.iter().map(|(k, v)| (k, Some(v))))
                 .with_commit_properties(
                     CommitProperties::default()
                         .with_max_retries(0)
@@ -278,8 +266,6 @@ impl Lake {
                 .await;
             match created {
                 Ok(table) => {
-                    // A crash before this line leaves a table the manifest does not list;
-                    // verify reports it rather than trusting any table it finds.
                     let genesis = self.commit_sha256(spec.name, 0).await?;
                     self.record_table(spec.name, genesis).await?;
                     return Ok(table);
@@ -291,7 +277,77 @@ impl Lake {
                 Err(e) => return Err(e.into()),
             }
         }
-        self.table(spec.name, TableVersion::Latest).await
+        let table = self.table(spec.name, TableVersion::Latest).await?;
+        if table.version() == Some(0) {
+            self.list_interrupted_creation(spec, &table).await?;
+        }
+        Ok(table)
+    }
+
+    /// What the first commit of table `spec` holds in this lake: its columns and the table
+    /// properties that keep its history.
+    fn genesis(&self, spec: &TableSpec) -> Result<Genesis> {
+        let columns: StructType =
+            spec.schema()
+                .as_ref()
+                .try_into_kernel()
+                .map_err(|e| Error::Schema {
+                    table: spec.name.to_string(),
+                    reason: e.to_string(),
+                })?;
+        let retention = format!("interval {} days", self.config.retention_days);
+        let configuration = [
+            (TableProperty::LogRetentionDuration, retention.clone()),
+            (TableProperty::DeletedFileRetentionDuration, retention),
+            (
+                TableProperty::CheckpointInterval,
+                self.config.checkpoint_interval.to_string(),
+            ),
+            (TableProperty::EnableExpiredLogCleanup, "false".to_string()),
+        ]
+        .into_iter()
+        .map(|(key, value)| (key.as_ref().to_string(), value))
+        .collect();
+        Ok(Genesis {
+            columns,
+            configuration,
+        })
+    }
+
+    /// Lists a table that is at its first commit but missing from the lake manifest: what a
+    /// creator stopped between the two writes leaves (the entry records the commit's hash,
+    /// so it follows it). Such a table holds no evidence yet, so listing it hides nothing
+    /// provided its first commit is exactly what this lake would have written; any other
+    /// table stays unlisted, for verify to report as planted.
+    async fn list_interrupted_creation(&self, spec: &TableSpec, table: &DeltaTable) -> Result<()> {
+        let manifest = self.manifest().await?;
+        if manifest
+            .entries
+            .iter()
+            .any(|(_, e, _)| e.table == spec.name)
+        {
+            return Ok(());
+        }
+        let snapshot = table.snapshot()?;
+        let metadata = snapshot.metadata();
+        let expected = self.genesis(spec)?;
+        let conforms = *snapshot.schema() == expected.columns
+            && metadata.partition_columns() == [spec.partition_column().to_string()]
+            && *metadata.configuration() == expected.configuration;
+        if !conforms {
+            tracing::warn!(
+                table = spec.name,
+                "the table is not in the lake manifest and its first commit is not what evlake \
+                 creates; left unlisted"
+            );
+            return Ok(());
+        }
+        tracing::warn!(
+            table = spec.name,
+            "the table's creation was interrupted before the lake manifest listed it; listing it"
+        );
+        let genesis = self.commit_sha256(spec.name, 0).await?;
+        self.record_table(spec.name, genesis).await
     }
 
     /// A summary of every existing table.

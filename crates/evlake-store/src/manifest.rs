@@ -56,11 +56,15 @@ fn entry_path(seq: u64) -> Path {
 }
 
 impl Lake {
-    /// Records in the manifest that `table` was created with first commit `genesis_sha256`.
+    /// Records in the manifest that `table` was created with first commit `genesis_sha256`,
+    /// unless an entry lists it already (a concurrent creator's, finishing the same table).
     pub(crate) async fn record_table(&self, table: &str, genesis_sha256: String) -> Result<()> {
         let store = self.lake_store();
         loop {
             let manifest = self.manifest().await?;
+            if manifest.entries.iter().any(|(_, e, _)| e.table == table) {
+                return Ok(());
+            }
             let seq = manifest.entries.last().map_or(0, |(s, _, _)| s + 1);
             let entry = ManifestEntry {
                 table: table.to_string(),
@@ -104,8 +108,7 @@ impl Lake {
                 .unwrap_or_default();
             match name
                 .strip_suffix(".json")
-                .filter(|s| s.len() == 20 && s.bytes().all(|b| b.is_ascii_digit()))
-                .and_then(|s| s.parse::<u64>().ok())
+                .and_then(crate::chain::sequence_number)
             {
                 Some(seq) => seqs.push(seq),
                 None => manifest.problems.push((

@@ -762,7 +762,6 @@ enum LogFile {
 }
 
 fn log_file(name: &str) -> LogFile {
-    let version = |s: &str| s.len() == 20 && s.bytes().all(|b| b.is_ascii_digit());
     if name == "_last_checkpoint" {
         return LogFile::LastCheckpoint;
     }
@@ -775,7 +774,7 @@ fn log_file(name: &str) -> LogFile {
     let Some((head, rest)) = name.split_once('.') else {
         return LogFile::Unexpected;
     };
-    let Some(v) = version(head).then(|| head.parse::<u64>().ok()).flatten() else {
+    let Some(v) = chain::sequence_number(head) else {
         return LogFile::Unexpected;
     };
     if rest == "json" {
@@ -785,8 +784,8 @@ fn log_file(name: &str) -> LogFile {
         return LogFile::Checksum(v);
     }
     if let Some(end) = rest.strip_suffix(".compacted.json") {
-        return match end.parse::<u64>() {
-            Ok(to) if version(end) && to >= v => LogFile::Compacted(v, to),
+        return match chain::sequence_number(end) {
+            Some(to) if to >= v => LogFile::Compacted(v, to),
             _ => LogFile::Unexpected,
         };
     }

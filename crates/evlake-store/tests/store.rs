@@ -295,6 +295,21 @@ fn data_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     files
 }
 
+/// What a crash between writing and committing leaves in the lake of [`lake_to_tamper`]: an
+/// append attempt's record, and a data file named for the attempt (a copy of the first one).
+/// Returns the record and the file.
+fn plant_interrupted_append(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let attempt = "6f1d2c3b-0a9e-4f8d-b7c6-5e4d3c2b1a09";
+    let pending = dir.join("iam_events/_evlake_pending");
+    std::fs::create_dir_all(&pending).unwrap();
+    let record = pending.join(format!("{attempt}.json"));
+    std::fs::write(&record, "{}").unwrap();
+    let first = &data_files(dir)[0];
+    let orphan = first.with_file_name(format!("part-00000-{attempt}-c000.zstd.parquet"));
+    std::fs::copy(first, &orphan).unwrap();
+    (record, orphan)
+}
+
 fn kinds(report: &evlake_store::VerifyReport) -> Vec<FindingKind> {
     report.findings.iter().map(|f| f.kind).collect()
 }
@@ -432,21 +447,14 @@ async fn ingestion_time_comes_from_the_lake_clock() {
 #[tokio::test]
 async fn verify_tells_an_interrupted_append_from_an_inserted_file() {
     let (dir, lake) = lake_to_tamper().await;
-    let attempt = "6f1d2c3b-0a9e-4f8d-b7c6-5e4d3c2b1a09";
-    let files = data_files(dir.path());
-    // What a crash between writing and committing leaves: the attempt's record and its files.
-    let pending = dir.path().join("iam_events/_evlake_pending");
-    std::fs::create_dir_all(&pending).unwrap();
-    std::fs::write(pending.join(format!("{attempt}.json")), "{}").unwrap();
-    let orphan = files[0].with_file_name(format!("part-00000-{attempt}-c000.zstd.parquet"));
-    std::fs::copy(&files[0], &orphan).unwrap();
+    let (record, _) = plant_interrupted_append(dir.path());
     let report = lake.verify().await.unwrap();
     assert_eq!(kinds(&report), [FindingKind::UncommittedWrite]);
     assert!(report.is_clean(), "no table version reads it");
     assert_eq!(count_rows(&lake, TABLE).await, 300);
 
     // The same name without the attempt's record is a file slipped into the table.
-    std::fs::remove_file(pending.join(format!("{attempt}.json"))).unwrap();
+    std::fs::remove_file(record).unwrap();
     let report = lake.verify().await.unwrap();
     assert_eq!(kinds(&report), [FindingKind::FileOutsideCommit]);
     assert!(!report.is_clean());
@@ -642,6 +650,11 @@ async fn verify_finds_a_planted_table_and_an_edited_manifest() {
     let report = lake.verify().await.unwrap();
     assert_eq!(kinds(&report), [FindingKind::TableUnlisted]);
     assert_eq!(report.tables.len(), 1, "the planted table is still checked");
+    // Ingest appends to it but does not list it: it holds evidence no creation here wrote.
+    append(&lake, 300..400).await;
+    let report = lake.verify().await.unwrap();
+    assert_eq!(kinds(&report), [FindingKind::TableUnlisted]);
+    assert_eq!(report.manifest_entries, 0);
 
     // A forged manifest entry naming another first commit.
     copy(&source.path().join(evlake_store::MANIFEST_DIR), dir.path());
@@ -668,6 +681,43 @@ async fn verify_finds_a_planted_table_and_an_edited_manifest() {
         found,
         [FindingKind::ManifestChanged, FindingKind::CommitChanged]
     );
+}
+
+#[tokio::test]
+async fn a_creation_interrupted_before_its_manifest_entry_is_listed_by_the_next_append() {
+    let (source, _) = lake_to_tamper().await;
+    // What a creator killed between the table's first commit and its manifest entry leaves.
+    let interrupted = |edit: &dyn Fn(String) -> String| {
+        let dir = tempfile::tempdir().unwrap();
+        let first = commit_file(dir.path(), 0);
+        std::fs::create_dir_all(first.parent().unwrap()).unwrap();
+        let text = std::fs::read_to_string(commit_file(source.path(), 0)).unwrap();
+        std::fs::write(&first, edit(text)).unwrap();
+        let lake = Lake::open(dir.path().to_str().unwrap()).unwrap();
+        (dir, lake)
+    };
+
+    let (_dir, lake) = interrupted(&|text| text);
+    assert_eq!(
+        kinds(&lake.verify().await.unwrap()),
+        [FindingKind::TableUnlisted]
+    );
+    assert_eq!(append(&lake, 0..100).await.rows_added, 100);
+    let report = lake.verify().await.unwrap();
+    assert!(report.is_clean(), "{:?}", report.findings);
+    assert_eq!(report.manifest_entries, 1);
+    assert_eq!(report.tables[0].commits, 2);
+
+    // An empty table planted with a week's log retention is no creation of this lake's.
+    let (_dir, lake) = interrupted(&|text| {
+        let planted = text.replace("interval 365 days", "interval 7 days");
+        assert_ne!(planted, text, "the first commit holds the retention");
+        planted
+    });
+    append(&lake, 0..100).await;
+    let report = lake.verify().await.unwrap();
+    assert_eq!(kinds(&report), [FindingKind::TableUnlisted]);
+    assert_eq!(report.manifest_entries, 0);
 }
 
 /// The log lines of commit `version` other than its `commitInfo`.
@@ -719,14 +769,9 @@ async fn verify_finds_a_checkpoint_that_hides_committed_files() {
 #[tokio::test]
 async fn verify_finds_a_checkpoint_that_invents_rows() {
     let (dir, lake) = lake_to_tamper().await;
-    let attempt = "6f1d2c3b-0a9e-4f8d-b7c6-5e4d3c2b1a09";
-    let files = data_files(dir.path());
-    let copy = format!("part-00000-{attempt}-c000.zstd.parquet");
-    std::fs::copy(&files[0], files[0].with_file_name(&copy)).unwrap();
-    // A fake attempt record, so that the copy passes for an interrupted append.
-    let pending = dir.path().join("iam_events/_evlake_pending");
-    std::fs::create_dir_all(&pending).unwrap();
-    std::fs::write(pending.join(format!("{attempt}.json")), "{}").unwrap();
+    // A copy that passes for an interrupted append's file.
+    let (_, copy) = plant_interrupted_append(dir.path());
+    let copy = copy.file_name().unwrap().to_str().unwrap();
     let mut lines: Vec<String> = (0..=3).flat_map(|v| actions_of(dir.path(), v)).collect();
     let first_add = lines
         .iter()
@@ -938,16 +983,7 @@ async fn verify_finds_a_checkpoint_listing_a_file_twice() {
 #[tokio::test]
 async fn an_attempt_record_excuses_its_files_for_a_day_only() {
     let (dir, _) = lake_to_tamper().await;
-    let attempt = "6f1d2c3b-0a9e-4f8d-b7c6-5e4d3c2b1a09";
-    let files = data_files(dir.path());
-    let pending = dir.path().join("iam_events/_evlake_pending");
-    std::fs::create_dir_all(&pending).unwrap();
-    std::fs::write(pending.join(format!("{attempt}.json")), "{}").unwrap();
-    std::fs::copy(
-        &files[0],
-        files[0].with_file_name(format!("part-00000-{attempt}-c000.zstd.parquet")),
-    )
-    .unwrap();
+    plant_interrupted_append(dir.path());
     let two_days_on = chrono::Utc::now() + chrono::TimeDelta::days(2);
     let later = Lake::open(dir.path().to_str().unwrap())
         .unwrap()
