@@ -384,25 +384,32 @@ fn counts(lake: &Path) -> String {
     text(&out.stdout)
 }
 
-#[test]
-fn a_crash_mid_ingest_then_a_rerun_gives_the_rows_of_an_uninterrupted_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let org = dir.path().join("org");
+/// Generates an organisation of `services` over `days` ending 2026-11-20 into `dir/org`.
+fn generate_org(dir: &Path, services: u32, days: u32) -> std::path::PathBuf {
+    let org = dir.join("org");
+    let (services, days) = (services.to_string(), days.to_string());
     let generate = evlake(
-        &dir.path().join("unused"),
+        &dir.join("unused"),
         &[
             "generate",
             "--out",
             org.to_str().unwrap(),
             "--services",
-            "4",
+            &services,
             "--days",
-            "6",
+            &days,
             "--end",
             "2026-11-20",
         ],
     );
     assert!(generate.status.success(), "{}", text(&generate.stderr));
+    org
+}
+
+#[test]
+fn a_crash_mid_ingest_then_a_rerun_gives_the_rows_of_an_uninterrupted_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let org = generate_org(dir.path(), 4, 6);
     let config = org.join("ingest.toml");
     let ingest = |lake: &Path, failpoint: Option<&str>| {
         let mut command = Command::new(env!("CARGO_BIN_EXE_evlake"));
@@ -514,22 +521,7 @@ fn a_crash_mid_ingest_then_a_rerun_gives_the_rows_of_an_uninterrupted_run() {
 #[test]
 fn ingest_killed_at_any_moment_then_rerun_loses_and_doubles_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let org = dir.path().join("org");
-    let generate = evlake(
-        &dir.path().join("unused"),
-        &[
-            "generate",
-            "--out",
-            org.to_str().unwrap(),
-            "--services",
-            "12",
-            "--days",
-            "10",
-            "--end",
-            "2026-11-20",
-        ],
-    );
-    assert!(generate.status.success(), "{}", text(&generate.stderr));
+    let org = generate_org(dir.path(), 12, 10);
     let ingest = |lake: &Path| {
         let mut command = Command::new(env!("CARGO_BIN_EXE_evlake"));
         command
