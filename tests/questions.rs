@@ -21,6 +21,8 @@ mod q1;
 mod q1_cases;
 #[path = "questions/q2.rs"]
 mod q2;
+#[path = "questions/q3.rs"]
+mod q3;
 #[path = "questions/rungs.rs"]
 mod rungs;
 

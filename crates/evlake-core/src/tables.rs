@@ -445,13 +445,41 @@ static TABLES: LazyLock<Vec<TableSpec>> = LazyLock::new(|| {
             Snapshot,
             vec![
                 required("asset_id"),
+                // `entity` (a catalog entity seen in a snapshot: the snapshot is every entity
+                // its source saw at that `event_time`) or `configuration_item` (a resource's
+                // state from its `event_time` until its next item).
+                required("record_kind"),
                 text("name"),
                 text("asset_kind"),
+                text("asset_type"),
                 text("environment"),
+                // In production scope: by lifecycle or environment tag (the source's
+                // `production_lifecycles`, `production_environments`).
+                flag("production"),
                 text("owner"),
                 text("lifecycle"),
                 text("system"),
+                // The repository (`owner/name`) and the Kubernetes workload it runs as, when
+                // the inventory says (Backstage `github.com/project-slug`,
+                // `backstage.io/kubernetes-id`, or tags).
+                text("repo"),
+                text("workload"),
+                // A Group's members and a User's groups, as entity refs.
+                texts("members"),
+                texts("member_of"),
+                texts("tags"),
+                // AWS Config's `configurationItemStatus` (`OK`, `ResourceDeleted`, …).
+                text("status"),
+                text("account"),
+                text("region"),
+                // Backstage `metadata.uid`, or the AWS resource id.
+                text("uid"),
+                // Backstage `metadata.etag`, or AWS `configurationStateId`.
+                text("version"),
                 instant("last_security_review"),
+                // Where `last_security_review` is kept (`annotation:acme.io/last-security-review`,
+                // `tag:…`): set when the source looks for one, even where there is none.
+                text("review_source"),
             ],
             utf8(),
         ),

@@ -4,7 +4,8 @@
 //! document, or the values of one chunk of a stream — in input order. Workers parse units
 //! concurrently on every core, each into rows of its own; the run takes the results back in
 //! the order the units were made and commits them on one path, so de-duplication, cursors and
-//! quarantine are the same as if one core had done it all.
+//! quarantine are the same as if one core had done it all. A gzip document (`.json.gz`, as
+//! AWS delivers to S3) is decompressed on its worker.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -89,6 +90,29 @@ pub(crate) struct Origin {
     pub kind: &'static str,
     pub source_name: String,
     pub now: DateTime<Utc>,
+    /// The most bytes a document may hold once decompressed.
+    pub max_document_bytes: u64,
+}
+
+/// A gzip document's bytes decompressed (`None` when it is not gzip: read as it is), at most
+/// `limit` of them, so that a small file cannot unpack into an unbounded one.
+fn gunzip(bytes: &[u8], limit: u64) -> Result<Option<Vec<u8>>, String> {
+    use std::io::Read;
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return Ok(None);
+    }
+    let mut plain = Vec::new();
+    flate2::read::MultiGzDecoder::new(bytes)
+        .take(limit + 1)
+        .read_to_end(&mut plain)
+        .map_err(|e| format!("not valid gzip: {e}"))?;
+    if plain.len() as u64 > limit {
+        return Err(format!(
+            "the input decompresses to more than max_document_bytes ({limit}): not read; raise \
+             the source's max_document_bytes to ingest it"
+        ));
+    }
+    Ok(Some(plain))
 }
 
 /// Parses one unit (on a worker).
@@ -99,14 +123,17 @@ pub(crate) fn parse(parser: &Arc<dyn Parser>, origin: &Origin, mut unit: Unit) -
             location,
             bytes,
             modified,
-        } => parser.parse(
-            Document {
-                location: &location,
-                bytes: &bytes,
-                modified,
-            },
-            &mut out,
-        ),
+        } => match gunzip(&bytes, origin.max_document_bytes) {
+            Ok(plain) => parser.parse(
+                Document {
+                    location: &location,
+                    bytes: plain.as_deref().unwrap_or(&bytes),
+                    modified,
+                },
+                &mut out,
+            ),
+            Err(reason) => out.reject(&location, reason, &bytes),
+        },
         Work::Values {
             location,
             bytes,

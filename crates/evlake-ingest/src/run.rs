@@ -237,13 +237,14 @@ impl IngestRun {
         let began = Instant::now();
         let mut summary = self.summary();
         let mut cursors = Cursors::load(&self.lake, self.kind.name, &self.source_name).await?;
-        let start = puller.start(self.lake.clock().now(), &|key| {
-            cursors.get(key).map(str::to_string)
-        });
+        // The instant the pull began stamps every page: a snapshot source's pages are one
+        // snapshot, and the event time of last resort is the same for all of them.
+        let began_at = self.lake.clock().now();
+        let start = puller.start(began_at, &|key| cursors.get(key).map(str::to_string));
         let mut progress = Ticker::start(self.progress.as_ref(), &self.source_name, None);
         let (tx, rx) = mpsc::channel(self.workers);
         let (_, committed) = tokio::join!(
-            self.fetch_pages(puller.as_ref(), start.requests, tx),
+            self.fetch_pages(puller.as_ref(), start.requests, began_at, tx),
             self.commit_units(rx, &mut summary, &mut cursors, &mut progress)
         );
         committed?;
@@ -446,11 +447,13 @@ impl IngestRun {
         }
     }
 
-    /// Fetches every page from `requests` on, following the puller, one unit per page.
+    /// Fetches every page from `requests` on, following the puller, one unit per page, each
+    /// modified at `began_at`.
     async fn fetch_pages(
         &self,
         puller: &dyn Puller,
         requests: Vec<crate::kind::PullRequest>,
+        began_at: DateTime<Utc>,
         tx: mpsc::Sender<Result<Unit>>,
     ) {
         let fetched = async {
@@ -461,8 +464,7 @@ impl IngestRun {
                 let follow = puller.follow(&request, &page.body);
                 let size = page.body.len() as u64;
                 let mut unit = if follow.parse {
-                    let now = self.lake.clock().now();
-                    self.whole_input(request.url.clone(), Bytes::from(page.body), now)
+                    self.whole_input(request.url.clone(), Bytes::from(page.body), began_at)
                 } else {
                     let mut unit = Unit::of(Work::Nothing);
                     unit.bytes = size;
@@ -503,6 +505,7 @@ impl IngestRun {
             kind: self.kind.name,
             source_name: self.source_name.clone(),
             now: self.lake.clock().now(),
+            max_document_bytes: self.limits.max_document_bytes,
         };
         let units = futures::stream::unfold(rx, |mut rx| async move {
             rx.recv().await.map(|unit| (unit, rx))

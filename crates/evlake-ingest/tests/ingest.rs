@@ -3,6 +3,8 @@
 
 #[path = "ingest/incidents.rs"]
 mod incidents;
+#[path = "ingest/inventory.rs"]
+mod inventory;
 mod replay;
 #[path = "ingest/runtime.rs"]
 mod runtime;

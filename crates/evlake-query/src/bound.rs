@@ -147,6 +147,12 @@ impl BoundQuestion {
                 ParamValue::Int(EVIDENCE_MARGIN_DAYS),
             ),
         ]);
+        if let Some(days) = spec.snapshot_offset_days {
+            parameters.insert(
+                "snapshot_at".to_string(),
+                ParamValue::Instant(as_of - Duration::days(days.into())),
+            );
+        }
         for (name, value) in &spec.parameters {
             if parameters.contains_key(name) {
                 return Err(Error::Rubric(format!(
@@ -227,6 +233,15 @@ impl BoundQuestion {
         self.instant("evidence_start")
     }
 
+    /// The instant whose state the question reads, for a question about earlier state (the
+    /// rubric's `snapshot_offset_days` before as-of).
+    pub fn snapshot_at(&self) -> Option<DateTime<Utc>> {
+        match self.parameters.get("snapshot_at") {
+            Some(ParamValue::Instant(t)) => Some(*t),
+            _ => None,
+        }
+    }
+
     fn instant(&self, name: &str) -> DateTime<Utc> {
         match self.parameters.get(name) {
             Some(ParamValue::Instant(t)) => *t,
@@ -298,8 +313,8 @@ impl BoundQuestion {
 const ADHOC_DAYS: i64 = 365;
 
 /// The shared views as ad-hoc SQL sees them in a session opened at `now`: the evidence of
-/// the last year up to `now`, known at `now`, with the rubric's parameters; `(name, text)`
-/// in catalogue order.
+/// the last year up to `now`, known at `now`, state (the inventory) as it stands at `now`,
+/// with the rubric's parameters; `(name, text)` in catalogue order.
 pub(crate) fn adhoc_views(rubric: &Rubric, now: DateTime<Utc>) -> Vec<(&'static str, String)> {
     let parameters: BTreeMap<String, ParamValue> = rubric
         .parameters()
@@ -308,6 +323,7 @@ pub(crate) fn adhoc_views(rubric: &Rubric, now: DateTime<Utc>) -> Vec<(&'static 
         .chain([
             ("as_of".to_string(), ParamValue::Instant(now)),
             ("known_at".to_string(), ParamValue::Instant(now)),
+            ("snapshot_at".to_string(), ParamValue::Instant(now)),
             (
                 "evidence_start".to_string(),
                 ParamValue::Instant(now - Duration::days(ADHOC_DAYS)),

@@ -30,6 +30,7 @@ macro_rules! sql_file {
 /// The shared views (`queries/views/`), in the order they are registered: a view may use
 /// those before it.
 pub const VIEWS: &[SqlFile] = &[
+    sql_file!("views/asset_inventory.sql"),
     sql_file!("views/ci_gates.sql"),
     sql_file!("views/deployment_outcomes.sql"),
     sql_file!("views/deployments_in_production.sql"),
@@ -37,6 +38,8 @@ pub const VIEWS: &[SqlFile] = &[
     sql_file!("views/exceptions_current.sql"),
     sql_file!("views/incident_alert_refs.sql"),
     sql_file!("views/incident_timeline.sql"),
+    sql_file!("views/inventory_production.sql"),
+    sql_file!("views/inventory_shadow_services.sql"),
     sql_file!("views/prod_deploy_attempts.sql"),
     sql_file!("views/runtime_alert_incidents.sql"),
     sql_file!("views/source_coverage.sql"),
@@ -48,6 +51,8 @@ pub(crate) const QUESTIONS: &[SqlFile] = &[
     sql_file!("q1_sast_blocked_deploy.metrics.sql"),
     sql_file!("q2_alert_remediation.sql"),
     sql_file!("q2_alert_remediation.metrics.sql"),
+    sql_file!("q3_inventory_as_of.sql"),
+    sql_file!("q3_inventory_as_of.metrics.sql"),
 ];
 
 /// `queries/rubric.toml`: the questions, their ladders and the DSOMM activities they sample.

@@ -90,6 +90,10 @@ pub struct QuestionRubric {
     pub window_days: u32,
     /// How far back evidence older than the window is searched, in days.
     pub lookback_days: u32,
+    /// For a question about state as it stood earlier (q3's inventory as of 30 days ago):
+    /// how many days before the as-of instant that state is read, `$snapshot_at`.
+    #[serde(default)]
+    pub snapshot_offset_days: Option<u32>,
     /// Named integer parameters of the question's SQL and of the views
     /// (`$correlation_window_minutes`, …).
     #[serde(default)]

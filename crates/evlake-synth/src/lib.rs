@@ -4,15 +4,18 @@
 //! also leaves, which must change no class (pull-request runs, check runs beside jobs,
 //! superseded deployments, Trivy SARIF, SARIF placed by path) and suppressed findings (which
 //! count as overrides), drawn from a stream of their own so a seed's organisation is the same
-//! with them — and a stream of IAM events as
+//! with them — the asset inventory (Backstage catalog snapshots, AWS Config items) — and a
+//! stream of IAM events as
 //! lake rows ([`IamEvents`]). Deterministic for a seed: one random number generator
 //! ([`Rng`]) and one time format for each source's own precision.
 
 mod iam;
+mod inventory;
 mod organisation;
 pub mod runtime;
 
 pub use iam::IamEvents;
+pub use inventory::{AssetTruth, InventoryTruth};
 pub use organisation::{
     DeployedTruth, GenerateOptions, PlantedDeploy, RegisterTruth, Truth, generate, ingest_config,
 };

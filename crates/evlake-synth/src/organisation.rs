@@ -24,6 +24,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, SecondsFormat, Utc, Weekda
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::inventory::{self, InventoryTruth};
 use crate::runtime::{self, RuntimeTruth};
 use crate::{Maturity, Rng, ts as rfc3339};
 
@@ -124,6 +125,8 @@ pub struct Truth {
     pub files: BTreeMap<String, u64>,
     /// The runtime alerts and the incidents they opened (q2).
     pub runtime: RuntimeTruth,
+    /// The catalog snapshots and configuration items, and what q3 must find (q3).
+    pub inventory: InventoryTruth,
 }
 
 impl Truth {
@@ -330,6 +333,8 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
     let mut sast_runs = 0u64;
     let mut sast_finished = Vec::new();
     let mut deployed_truth = Vec::new();
+    // When each repository's deployments and their statuses happened (q3's activity).
+    let mut deploy_activity: BTreeMap<String, Vec<DateTime<Utc>>> = BTreeMap::new();
     let (mut run_id, mut job_id, mut deploy_id, mut status_id) = (
         9_000_000_000u64,
         30_000_000_000u64,
@@ -581,6 +586,10 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
                     let created = deploy_start + Duration::seconds(3);
                     let log = format!("{html}/actions/runs/{run_id}/job/{deploy_job_id}");
                     let deployment_url = format!("{api}/deployments/{deploy_id}");
+                    deploy_activity
+                        .entry(repo.name.clone())
+                        .or_default()
+                        .extend([created, deploy_end]);
                     day_deployments.push(json!({
                         "url": deployment_url,
                         "id": deploy_id,
@@ -769,6 +778,30 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
         options.seed,
         options.maturity,
     )?;
+    let inventory = inventory::generate(
+        out,
+        options.services,
+        start,
+        options.days,
+        options.seed,
+        options.maturity,
+        |service| {
+            let prefix = format!("{service}/");
+            let mut seen: Vec<DateTime<Utc>> = deploy_activity
+                .get(&format!("acme/{service}"))
+                .cloned()
+                .unwrap_or_default();
+            seen.extend(
+                runtime
+                    .alerts
+                    .iter()
+                    .filter(|a| a.workload.starts_with(&prefix))
+                    .map(|a| a.alert_time),
+            );
+            seen.sort();
+            seen
+        },
+    )?;
     deployed_truth.sort_by_key(|d| d.event_time);
     sast_finished.sort();
     let truth = Truth {
@@ -809,6 +842,7 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
             ("bytes".to_string(), bytes + register_text.len() as u64),
         ]),
         runtime,
+        inventory,
     };
     let file = BufWriter::new(File::create(out.join("truth.json"))?);
     serde_json::to_writer_pretty(file, &truth)?;
@@ -917,6 +951,15 @@ paths = ["pagerduty"]
 [sources.jira]
 kind = "jira"
 paths = ["jira"]
+
+[sources.catalog]
+kind = "backstage"
+paths = ["backstage"]
+security_review_annotation = "acme.io/last-security-review"
+
+[sources.aws-config]
+kind = "aws-config"
+paths = ["aws-config"]
 "#;
 
 /// The path of the ingest config [`generate`] writes into `out`.

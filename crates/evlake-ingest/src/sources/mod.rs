@@ -2,6 +2,8 @@
 //! for kinds that pull from an API `pull.rs`; and the one table of them, [`kinds`].
 
 mod api;
+pub mod aws_config;
+pub mod backstage;
 pub mod exceptions;
 pub mod falco;
 mod findings;
@@ -28,6 +30,8 @@ static KINDS: &[Kind] = &[
     tetragon::KIND,
     pagerduty::KIND,
     jira::KIND,
+    backstage::KIND,
+    aws_config::KIND,
 ];
 
 /// Every registered source kind.

@@ -93,7 +93,7 @@ impl Routes {
     }
 }
 
-/// The decoded path and page of a URL: its `page`, `offset`, `startAt` or `nextPageToken`
+/// The decoded path and page of a URL: its `page`, `offset`, `startAt`, `nextPageToken` or `cursor`
 /// parameter, else "1".
 fn reqwest_url(uri: &str) -> (String, String) {
     let (path, query) = match uri.split_once("://") {
@@ -110,7 +110,7 @@ fn reqwest_url(uri: &str) -> (String, String) {
     let page = query
         .split('&')
         .find_map(|kv| {
-            ["page=", "offset=", "startAt=", "nextPageToken="]
+            ["page=", "offset=", "startAt=", "nextPageToken=", "cursor="]
                 .iter()
                 .find_map(|p| kv.strip_prefix(p))
         })

@@ -1,0 +1,74 @@
+-- Services seen in production in the $activity_days days up to $snapshot_at — a production
+-- deployment (by its repository's name) or a runtime alert (by its namespace) — that the
+-- inventory at $snapshot_at (asset_inventory) lists under none of its names (an asset's name,
+-- its repository's name, its workload), and so no inventory tool would report:
+--   finding       `shadow_service`: no inventory since $evidence_start ever listed it;
+--                 `decommissioned_deploying`: listed once, gone by $snapshot_at, and seen in
+--                 production after it was last listed (activity only before that is the
+--                 service's last days, not a finding, and has no row)
+--   first_seen, last_seen, deployed, alerted   its activity in the period
+--   last_listed   when an inventory last listed it: a catalog snapshot that had it, or the
+--                 configuration item that ended its resource
+WITH activity AS (
+  SELECT LOWER(regexp_replace(repo, '^.*/', '')) AS service, 1 AS deployed, 0 AS alerted,
+    event_time
+  FROM deployments
+  WHERE production AND event_time > $evidence_start AND event_time <= $snapshot_at
+    AND EXTRACT(EPOCH FROM event_time)
+      > EXTRACT(EPOCH FROM $snapshot_at) - 86400 * $activity_days
+    AND ingested_at <= $known_at
+  UNION ALL
+  SELECT LOWER(namespace) AS service, 0 AS deployed, 1 AS alerted, event_time
+  FROM runtime_alerts
+  WHERE namespace IS NOT NULL AND event_time > $evidence_start AND event_time <= $snapshot_at
+    AND EXTRACT(EPOCH FROM event_time)
+      > EXTRACT(EPOCH FROM $snapshot_at) - 86400 * $activity_days
+    AND ingested_at <= $known_at
+),
+seen AS (
+  SELECT service, MIN(event_time) AS first_seen, MAX(event_time) AS last_seen,
+    MAX(deployed) = 1 AS deployed, MAX(alerted) = 1 AS alerted
+  FROM activity
+  GROUP BY service
+),
+names AS (
+  SELECT LOWER(name) AS service FROM asset_inventory
+  WHERE name IS NOT NULL AND asset_kind IN ('component', 'resource', 'api', 'aws_resource')
+  UNION
+  SELECT LOWER(regexp_replace(repo, '^.*/', '')) AS service FROM asset_inventory
+  WHERE repo IS NOT NULL
+  UNION
+  SELECT LOWER(workload) AS service FROM asset_inventory WHERE workload IS NOT NULL
+),
+sightings AS (
+  SELECT name, repo, workload, event_time
+  FROM assets
+  WHERE event_time > $evidence_start AND event_time <= $snapshot_at
+    AND ingested_at <= $known_at
+    AND (
+      (record_kind = 'entity' AND asset_kind IN ('component', 'resource', 'api'))
+      OR (record_kind = 'configuration_item'
+        AND status IN ('ResourceDeleted', 'ResourceDeletedNotRecorded', 'ResourceNotRecorded'))
+    )
+),
+listed AS (
+  SELECT service, MAX(event_time) AS last_listed
+  FROM (
+    SELECT LOWER(name) AS service, event_time FROM sightings WHERE name IS NOT NULL
+    UNION ALL
+    SELECT LOWER(regexp_replace(repo, '^.*/', '')) AS service, event_time FROM sightings
+    WHERE repo IS NOT NULL
+    UNION ALL
+    SELECT LOWER(workload) AS service, event_time FROM sightings WHERE workload IS NOT NULL
+  ) by_name
+  GROUP BY service
+)
+SELECT
+  s.service,
+  CASE WHEN l.last_listed IS NULL THEN 'shadow_service' ELSE 'decommissioned_deploying' END
+    AS finding,
+  s.first_seen, s.last_seen, s.deployed, s.alerted, l.last_listed
+FROM seen s
+LEFT JOIN names n ON n.service = s.service
+LEFT JOIN listed l ON l.service = s.service
+WHERE n.service IS NULL AND (l.last_listed IS NULL OR s.last_seen > l.last_listed)
