@@ -575,12 +575,12 @@ async fn demo(
         maturity: Maturity::default(),
     };
     println!(
-        "1. Generating {services} services' evidence over {days} days (GitHub Actions API bodies, SARIF, an exceptions register, Falco alerts, PagerDuty webhook events, Jira issues) into {} …",
+        "1. Generating {services} services' evidence over {days} days (GitHub Actions API bodies, SARIF, an exceptions register, Falco alerts, PagerDuty webhook events, Jira issues, Backstage catalog snapshots, AWS Config history) into {} …",
         evidence.display()
     );
     let truth = generate(&options)?;
     println!(
-        "   {} workflow runs, {} jobs, {} deployments, {} SARIF files, {} exceptions, {} Falco alerts, {} PagerDuty events, {} Jira issues\n",
+        "   {} workflow runs, {} jobs, {} deployments, {} SARIF files, {} exceptions, {} Falco alerts, {} PagerDuty events, {} Jira issues, {} catalog snapshots, {} AWS Config items\n",
         truth.files["workflow_runs"],
         truth.files["jobs"],
         truth.files["deployments"],
@@ -588,7 +588,9 @@ async fn demo(
         truth.files["exceptions"],
         truth.runtime.files["falco_alerts"],
         truth.runtime.files["pagerduty_events"],
-        truth.runtime.files["jira_issues"]
+        truth.runtime.files["jira_issues"],
+        truth.inventory.snapshots.len(),
+        truth.inventory.files["aws_config_items"]
     );
     let lake_dir = dir.join("lake");
     let lake = Lake::open(&lake_dir.display().to_string())?;
@@ -616,6 +618,7 @@ async fn demo(
     for (step, question, what) in [
         (4, "q1", "The auditor's first question"),
         (5, "q2", "The second"),
+        (6, "q3", "The third"),
     ] {
         println!("{step}. {what}, as of now:\n");
         let answer = session.ask(question, None, None).await?;

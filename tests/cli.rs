@@ -864,3 +864,56 @@ fn results_stream_out_and_are_capped() {
     assert!(err.contains("more memory than the limit"), "{err}");
     assert_eq!(err.lines().count(), 1, "one line, no backtrace: {err}");
 }
+
+/// The README's first command, smaller: it generates, ingests, verifies and answers the three
+/// questions built so far, in order, and q3 names the shadow service the generator planted.
+#[test]
+fn the_demo_generates_ingests_verifies_and_answers_each_question() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    let out = evlake(
+        &dir.path().join("unused"),
+        &[
+            "demo",
+            "--dir",
+            demo.to_str().unwrap(),
+            "--services",
+            "10",
+            "--days",
+            "60",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains(", 0 findings\n"), "{stdout}");
+    let truth: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(demo.join("evidence/truth.json")).unwrap()).unwrap();
+    assert_eq!(
+        truth["inventory"]["shadow"],
+        serde_json::json!(["svc-0005"])
+    );
+    let mut at = 0;
+    for (step, question) in [("4.", "q1 — "), ("5.", "q2 — "), ("6.", "q3 — ")] {
+        let heading = stdout[at..].find(&format!("\n{step} ")).expect(step) + at;
+        at = stdout[heading..]
+            .find(&format!("\n{question}"))
+            .expect(question)
+            + heading;
+    }
+    let q3 = &stdout[at..];
+    assert!(
+        q3.lines()
+            .nth(2)
+            .unwrap()
+            .starts_with("verdict: contradicted · "),
+        "{q3}"
+    );
+    assert!(
+        q3.contains("\n  shadow_services                  1\n"),
+        "{q3}"
+    );
+    assert!(
+        q3.contains("svc-0005") && q3.contains("shadow_service"),
+        "{q3}"
+    );
+}

@@ -13,10 +13,10 @@ use serde_json::{Map, Value};
 
 use super::{end_of, ingest, organisation};
 
-/// A lake of seed 7 (6 services, 30 days to 2026-11-20) with every source, ingested by a
+/// A lake of seed 7 (`services` services, `days` days to 2026-11-20) with every source, ingested by a
 /// clock stopped at 2026-11-21.
-async fn lake_of_every_source(dir: &Path) -> Lake {
-    organisation(dir, 7, 6, 30);
+async fn lake_of_every_source(dir: &Path, services: u32, days: u32) -> Lake {
+    organisation(dir, 7, services, days);
     let clock = Arc::new(FixedClock::new(end_of("2026-11-21")));
     let lake = Lake::open(&dir.join("lake").display().to_string())
         .unwrap()
@@ -28,7 +28,7 @@ async fn lake_of_every_source(dir: &Path) -> Lake {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_asks_on_one_shared_session_equal_fresh_sequential_runs() {
     let dir = tempfile::tempdir().unwrap();
-    let lake = lake_of_every_source(dir.path()).await;
+    let lake = lake_of_every_source(dir.path(), 6, 30).await;
     let asks: Vec<(&str, DateTime<Utc>)> = (0..20)
         .map(|i| {
             let question = if i % 2 == 0 { "q1" } else { "q2" };
@@ -236,9 +236,11 @@ fn assert_same_rows(what: &str, evlake: &[Map<String, Value>], duck: &[Map<Strin
 #[tokio::test]
 async fn an_answers_sql_gives_the_same_rows_and_metrics_in_datafusion_and_duckdb() {
     let dir = tempfile::tempdir().unwrap();
-    let lake = lake_of_every_source(dir.path()).await;
+    // Eight services and sixty days: q3's inventory at T - 30 d lies inside the history, with
+    // every planted inventory finding.
+    let lake = lake_of_every_source(dir.path(), 8, 60).await;
     let session = QuerySession::builder(lake).build().await.unwrap();
-    for question in ["q1", "q2"] {
+    for question in ["q1", "q2", "q3"] {
         let answer = session
             .ask(question, Some(end_of("2026-11-20")), None)
             .await

@@ -24,7 +24,7 @@ fn inventory_source(name: &str) -> bool {
 
 /// What q3 must answer as of `as_of`, from the truth; `known(t)` says whether the snapshot
 /// taken at `t` was ingested by the answer's known-at.
-struct Expected {
+pub(crate) struct Expected {
     verdict: Verdict,
     level: u8,
     metrics: serde_json::Map<String, Value>,
@@ -36,7 +36,7 @@ fn round1(seconds: i64) -> Value {
     json!((seconds as f64 / 360.0).round() / 10.0)
 }
 
-fn expected(
+pub(crate) fn expected(
     truth: &Truth,
     as_of: DateTime<Utc>,
     known: impl Fn(DateTime<Utc>) -> bool,
@@ -206,7 +206,7 @@ fn expected(
     }
 }
 
-fn assert_matches(answer: &Answer, want: &Expected, what: &str) {
+pub(crate) fn assert_matches(answer: &Answer, want: &Expected, what: &str) {
     for (name, value) in &want.metrics {
         let got = &answer.metrics[name];
         let same = match (got.as_f64(), value.as_f64()) {

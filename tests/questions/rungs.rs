@@ -1,24 +1,25 @@
-//! Generated organisations of each maturity reach each rung of both questions: the exact
-//! level and verdict the planted truth gives, and the rung the maturity stands for.
+//! Generated organisations of each maturity reach each rung of q1 and q2: the exact level and
+//! verdict the planted truth gives, and the rung the maturity stands for; q3 gives the truth's
+//! answer for each too.
 
-use evlake_query::QuerySession;
+use evlake_query::{QuerySession, Verdict};
 use evlake_store::Lake;
 use evlake_synth::Maturity;
 
 use super::{end_of, ingest, organisation_of};
 
 #[tokio::test]
-async fn generated_organisations_reach_every_rung_of_q1_and_q2() {
-    // (maturity, days of history, seed, the rung of q1 and of q2)
+async fn generated_organisations_reach_every_rung_of_each_question() {
+    // (maturity, days of history, seed, the rung of q1 and of q2, q3's verdict and level)
     let cases = [
-        (Maturity::None, 45, 11, 0),
-        (Maturity::Scanning, 45, 12, 1),
-        (Maturity::Advisory, 45, 7, 2),
-        (Maturity::Enforced, 45, 14, 3),
-        (Maturity::Enforced, 95, 15, 4),
+        (Maturity::None, 45, 11, 0, (Verdict::NoData, 0)),
+        (Maturity::Scanning, 45, 12, 1, (Verdict::Contradicted, 1)),
+        (Maturity::Advisory, 45, 7, 2, (Verdict::Contradicted, 1)),
+        (Maturity::Enforced, 45, 14, 3, (Verdict::Evidenced, 2)),
+        (Maturity::Enforced, 95, 15, 4, (Verdict::Evidenced, 3)),
     ];
     let as_of = end_of("2026-11-20");
-    for (maturity, days, seed, rung) in cases {
+    for (maturity, days, seed, rung, q3_answer) in cases {
         let dir = tempfile::tempdir().unwrap();
         let truth = organisation_of(dir.path(), seed, 12, days, maturity);
         let lake = Lake::open("memory://").unwrap();
@@ -41,5 +42,9 @@ async fn generated_organisations_reach_every_rung_of_q1_and_q2() {
             q2.metrics
         );
         assert_eq!(q2.level, rung, "q2, {what}");
+        let q3 = session.ask("q3", Some(as_of), None).await.unwrap();
+        let want = super::q3::expected(&truth, as_of, |_| true);
+        super::q3::assert_matches(&q3, &want, &format!("q3, {what}"));
+        assert_eq!((q3.verdict, q3.level), q3_answer, "q3, {what}");
     }
 }
