@@ -140,8 +140,8 @@ import duckdb, glob, json, resource, sys, time
 lake, script = sys.argv[1], json.loads(sys.argv[2])
 con = duckdb.connect()
 for table, columns in script["tables"].items():
-    if glob.glob(f"{lake}/{table}/*/*.parquet"):
-        con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{lake}/{table}/*/*.parquet', hive_partitioning=true, union_by_name=true)")
+    if glob.glob(f"{lake}/{table}/*=*/*.parquet"):
+        con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{lake}/{table}/*=*/*.parquet', hive_partitioning=true, union_by_name=true)")
     else:
         con.execute(f"CREATE TABLE {table} ({columns})")
 latencies, rows = [], 0

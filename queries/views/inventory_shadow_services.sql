@@ -1,26 +1,29 @@
 -- Services seen in production in the $activity_days days up to $snapshot_at — a production
--- deployment (by its repository's name) or a runtime alert (by its namespace) — that the
--- inventory at $snapshot_at (asset_inventory) lists under none of its names (an asset's name,
--- its repository's name, its workload), and so no inventory tool would report:
+-- deployment that went out (deployment_outcomes, at its first success; by its repository's
+-- name) or a runtime alert (by its namespace; Kubernetes' own `kube-*` namespaces are the
+-- platform, not a service) — that the inventory at $snapshot_at (asset_inventory) lists under
+-- none of its names (an asset's name, its repository's name, its workload), and so no
+-- inventory tool would report:
 --   finding       `shadow_service`: no inventory since $evidence_start ever listed it;
 --                 `decommissioned_deploying`: listed once, gone by $snapshot_at, and seen in
 --                 production after it was last listed (activity only before that is the
 --                 service's last days, not a finding, and has no row)
 --   first_seen, last_seen, deployed, alerted   its activity in the period
 --   last_listed   when an inventory last listed it: a catalog snapshot that had it, or the
---                 configuration item that ended its resource
+--                 configuration item that ended its resource (named as the resource's items
+--                 named it: a deletion item carries no tags)
 WITH activity AS (
   SELECT LOWER(regexp_replace(repo, '^.*/', '')) AS service, 1 AS deployed, 0 AS alerted,
     event_time
-  FROM deployments
-  WHERE production AND event_time > $evidence_start AND event_time <= $snapshot_at
+  FROM deployment_outcomes
+  WHERE production AND went_out AND event_time <= $snapshot_at
     AND EXTRACT(EPOCH FROM event_time)
       > EXTRACT(EPOCH FROM $snapshot_at) - 86400 * $activity_days
-    AND ingested_at <= $known_at
   UNION ALL
   SELECT LOWER(namespace) AS service, 0 AS deployed, 1 AS alerted, event_time
   FROM runtime_alerts
-  WHERE namespace IS NOT NULL AND event_time > $evidence_start AND event_time <= $snapshot_at
+  WHERE namespace IS NOT NULL AND LOWER(namespace) NOT LIKE 'kube-%'
+    AND event_time > $evidence_start AND event_time <= $snapshot_at
     AND EXTRACT(EPOCH FROM event_time)
       > EXTRACT(EPOCH FROM $snapshot_at) - 86400 * $activity_days
     AND ingested_at <= $known_at
@@ -40,16 +43,27 @@ names AS (
   UNION
   SELECT LOWER(workload) AS service FROM asset_inventory WHERE workload IS NOT NULL
 ),
+ended AS (
+  SELECT asset_id, MAX(event_time) AS event_time
+  FROM assets
+  WHERE record_kind = 'configuration_item'
+    AND status IN ('ResourceDeleted', 'ResourceDeletedNotRecorded', 'ResourceNotRecorded')
+    AND event_time > $evidence_start AND event_time <= $snapshot_at
+    AND ingested_at <= $known_at
+  GROUP BY asset_id
+),
 sightings AS (
   SELECT name, repo, workload, event_time
   FROM assets
-  WHERE event_time > $evidence_start AND event_time <= $snapshot_at
+  WHERE record_kind = 'entity' AND asset_kind IN ('component', 'resource', 'api')
+    AND event_time > $evidence_start AND event_time <= $snapshot_at
     AND ingested_at <= $known_at
-    AND (
-      (record_kind = 'entity' AND asset_kind IN ('component', 'resource', 'api'))
-      OR (record_kind = 'configuration_item'
-        AND status IN ('ResourceDeleted', 'ResourceDeletedNotRecorded', 'ResourceNotRecorded'))
-    )
+  UNION ALL
+  SELECT i.name, i.repo, i.workload, e.event_time
+  FROM ended e
+  JOIN assets i ON i.asset_id = e.asset_id
+  WHERE i.record_kind = 'configuration_item' AND i.event_time <= e.event_time
+    AND i.ingested_at <= $known_at
 ),
 listed AS (
   SELECT service, MAX(event_time) AS last_listed

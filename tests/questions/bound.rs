@@ -178,8 +178,8 @@ import duckdb, glob, json, os, sys
 lake, sql = sys.argv[1], sys.stdin.read()
 con = duckdb.connect()
 for table in sorted(os.listdir(lake)):
-    if glob.glob(f"{lake}/{table}/*/*.parquet"):
-        con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{lake}/{table}/*/*.parquet', hive_partitioning=true, union_by_name=true)")
+    if glob.glob(f"{lake}/{table}/*=*/*.parquet"):
+        con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{lake}/{table}/*=*/*.parquet', hive_partitioning=true, union_by_name=true)")
 for (row,) in con.execute(f"SELECT CAST(to_json(q) AS VARCHAR) FROM ({sql}\n) q").fetchall():
     print(row)
 "#;

@@ -17,9 +17,10 @@ use serde_json::{Value, json};
 
 use super::{end_of, ingest, organisation_of};
 
-/// The sources q3 reads: the catalog, AWS Config, and the activity it checks them against.
+/// The sources q3 reads: the catalog, AWS Config, the Jira reviews, and the activity it
+/// checks them against.
 fn inventory_source(name: &str) -> bool {
-    matches!(name, "github" | "falco" | "catalog" | "aws-config")
+    matches!(name, "github" | "falco" | "catalog" | "aws-config" | "jira")
 }
 
 /// What q3 must answer as of `as_of`, from the truth; `known(t)` says whether the snapshot
@@ -29,6 +30,8 @@ pub(crate) struct Expected {
     level: u8,
     metrics: serde_json::Map<String, Value>,
     production: BTreeSet<String>,
+    /// The production assets whose last review is a Jira issue.
+    jira_reviewed: BTreeSet<String>,
     findings: BTreeSet<(String, String)>,
 }
 
@@ -63,10 +66,18 @@ pub(crate) fn expected(
         })
         .collect();
     let production: Vec<_> = listed.iter().filter(|a| a.production).collect();
+    // An annotation names the last review up to the snapshot it is in; a Jira review counts
+    // once resolved, by $snapshot_at.
+    let review = |a: &evlake_synth::AssetTruth| {
+        let by = if a.jira_reviews {
+            snapshot_at
+        } else {
+            snapshot?
+        };
+        a.reviews.iter().rfind(|r| **r <= by).copied()
+    };
     let review_age = |a: &evlake_synth::AssetTruth| {
-        let s = snapshot?;
-        let r = a.reviews.iter().rfind(|r| **r <= s)?;
-        Some((snapshot_at - *r).num_seconds().div_euclid(86400))
+        Some((snapshot_at - review(a)?).num_seconds().div_euclid(86400))
     };
     let mut findings = BTreeSet::new();
     let (mut without_owner, mut unresolvable, mut without_review, mut stale) = (0, 0, 0, 0);
@@ -202,6 +213,11 @@ pub(crate) fn expected(
         level: levels.iter().take_while(|l| **l).count() as u8,
         metrics: metrics.as_object().unwrap().clone(),
         production: production.iter().map(|a| a.asset_id.clone()).collect(),
+        jira_reviewed: production
+            .iter()
+            .filter(|a| a.jira_reviews && review(a).is_some())
+            .map(|a| a.asset_id.clone())
+            .collect(),
         findings,
     }
 }
@@ -231,6 +247,20 @@ pub(crate) fn assert_matches(answer: &Answer, want: &Expected, what: &str) {
         .filter_map(|r| r["asset_id"].as_str().map(str::to_string))
         .collect();
     assert_eq!(production, want.production, "{what}");
+    let jira_reviewed: BTreeSet<String> = answer
+        .evidence
+        .iter()
+        .filter(|r| {
+            r["review_source"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("jira:SECREV-"))
+        })
+        .filter_map(|r| r["asset_id"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(
+        jira_reviewed, want.jira_reviewed,
+        "{what}: reviews from Jira"
+    );
     let findings: BTreeSet<(String, String)> = answer
         .evidence
         .iter()

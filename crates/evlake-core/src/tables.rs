@@ -326,6 +326,23 @@ static TABLES: LazyLock<Vec<TableSpec>> = LazyLock::new(|| {
             utf8(),
         ),
         TableSpec::new(
+            "security_reviews",
+            "security reviews of services, when they were completed (Jira review issues)",
+            Event,
+            vec![
+                // The service reviewed, lower-cased, as the review names it (a Jira
+                // component): q3 matches it to an asset's name, repository or workload.
+                required("subject"),
+                // The review's own id (the Jira issue key).
+                required("review_id"),
+                text("status"),
+                text("title"),
+                text("reviewer"),
+                text("url"),
+            ],
+            utf8(),
+        ),
+        TableSpec::new(
             "admission_decisions",
             "Kubernetes admission decisions (audit events, policy reports)",
             Event,
@@ -636,8 +653,8 @@ mod tests {
         let names: Vec<_> = all().iter().map(|t| t.name).collect();
         assert_eq!(
             names.len(),
-            20,
-            "the 19 of the design and the ingest cursors"
+            21,
+            "the 19 of the design, security_reviews and the ingest cursors"
         );
         assert!(get("nope").unwrap_err().to_string().contains("ci_jobs"));
     }

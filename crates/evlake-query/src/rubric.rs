@@ -22,6 +22,13 @@ impl Rubric {
         let questions: BTreeMap<String, QuestionRubric> =
             toml::from_str(text).map_err(|e| Error::Rubric(e.to_string()))?;
         for (id, q) in &questions {
+            // The views read evidence from the lookback on: state older than that is not read.
+            if let Some(days) = q.snapshot_offset_days.filter(|d| *d > q.lookback_days) {
+                return Err(Error::Rubric(format!(
+                    "[{id}] snapshot_offset_days = {days} is more than lookback_days = {}: the state then lies before the evidence read",
+                    q.lookback_days
+                )));
+            }
             for c in q.conditions() {
                 if let Threshold::Named(name) = &c.threshold
                     && q.threshold(name).is_none()
@@ -527,5 +534,16 @@ mod tests {
         assert_eq!(q1.verdict(&m), Verdict::Contradicted);
         m.insert("sources_unusable".into(), json!(1));
         assert_eq!(q1.verdict(&m), Verdict::NoData);
+    }
+
+    #[test]
+    fn a_snapshot_before_the_lookback_is_refused() {
+        let text = crate::catalog::RUBRIC
+            .replace("snapshot_offset_days = 30", "snapshot_offset_days = 91");
+        let err = Rubric::parse(&text).unwrap_err().to_string();
+        assert!(
+            err.contains("[q3] snapshot_offset_days = 91 is more than lookback_days = 90"),
+            "{err}"
+        );
     }
 }

@@ -12,15 +12,16 @@
 //! |---|---|
 //! | svc-0001 | no `spec.owner` (`without_owner`) |
 //! | svc-0002 | owned by `team-empty`, a group nobody is a member of (`owner_unresolvable`) |
-//! | svc-0003 | no review annotation (`without_review`) |
+//! | svc-0003 | no review annotation; its Jira review issue is still open (`without_review`) |
 //! | svc-0004 | last reviewed 400 days before the history (`review_stale`) |
 //! | svc-0005 | never in the catalog, no resource: deploys and alerts anyway (`shadow_service`) |
 //! | svc-0006 | removed from the catalog and its resource deleted 45 days before the end, still deploying (`decommissioned_deploying`) |
+//! | svc-0007 | reviewed in Jira, not by annotation: a resolved `Security Review` issue naming it as component every 180 days (`reviewed_in_jira`, no finding) |
 //!
 //! and, in every organisation with a catalog, `svc-retired` (removed 50 days before the end,
 //! quiet since) and `svc-new` (added 20 days before the end: never in an inventory 30 days
 //! before any instant of the history). With `enforced` nothing is planted but those two;
-//! with `none` there is no catalog and no AWS Config.
+//! with `none` there is no catalog and no AWS Config, so every service running is forgotten.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -62,8 +63,12 @@ pub struct AssetTruth {
     /// From when it is no longer listed (removed, or its resource deleted), if it is.
     pub listed_until: Option<DateTime<Utc>>,
     /// The days of its security reviews (a snapshot's annotation names the latest one on or
-    /// before it); none for resources and for a component never reviewed.
+    /// before it), or with `jira_reviews` the instants its Jira review issues were resolved;
+    /// none for a resource or component never reviewed.
     pub reviews: Vec<DateTime<Utc>>,
+    /// Whether its reviews are Jira issues (naming it as their component) rather than the
+    /// catalog annotation.
+    pub jira_reviews: bool,
     /// What was planted on it, if anything.
     pub plant: Option<String>,
 }
@@ -147,6 +152,7 @@ pub(crate) fn generate(
                 4 => Some("review_stale"),
                 5 => Some("shadow_service"),
                 6 => Some("decommissioned_deploying"),
+                7 => Some("reviewed_in_jira"),
                 _ => None,
             }
         } else {
@@ -156,6 +162,11 @@ pub(crate) fn generate(
         let reviews = match plant {
             Some("without_review") => Vec::new(),
             Some("review_stale") => vec![history_start - Duration::days(400)],
+            // A Jira review is resolved in the afternoon, not at midnight like a date.
+            Some("reviewed_in_jira") => (0..)
+                .map(|k| anchor + Duration::days(k * REVIEW_EVERY_DAYS) + Duration::hours(14))
+                .take_while(|t| *t <= end_instant)
+                .collect(),
             _ => (0..)
                 .map(|k| anchor + Duration::days(k * REVIEW_EVERY_DAYS))
                 .take_while(|t| *t <= end_instant)
@@ -260,6 +271,7 @@ pub(crate) fn generate(
     }
 
     let items = aws_config(out, &catalog, start, days)?;
+    let review_issues = jira_reviews(out, &catalog, end_instant)?;
     let mut assets = Vec::new();
     let mut watched = BTreeMap::new();
     for s in &catalog {
@@ -277,6 +289,7 @@ pub(crate) fn generate(
                 listed_from: s.listed_from,
                 listed_until: s.listed_until,
                 reviews: s.reviews.clone(),
+                jira_reviews: s.plant == Some("reviewed_in_jira"),
                 plant: s.plant.map(str::to_string),
             });
         }
@@ -293,7 +306,13 @@ pub(crate) fn generate(
                 owner_staffed: true,
                 listed_from: s.listed_from,
                 listed_until: s.listed_until,
-                reviews: Vec::new(),
+                // A review issue names the service, which the resource is too.
+                reviews: if s.plant == Some("reviewed_in_jira") {
+                    s.reviews.clone()
+                } else {
+                    Vec::new()
+                },
+                jira_reviews: s.plant == Some("reviewed_in_jira"),
                 plant: s.plant.map(str::to_string),
             });
         }
@@ -316,6 +335,7 @@ pub(crate) fn generate(
             ("backstage_entities".to_string(), entities_written),
             ("backstage_pages".to_string(), pages),
             ("aws_config_items".to_string(), items),
+            ("jira_review_issues".to_string(), review_issues),
         ]),
     })
 }
@@ -382,7 +402,7 @@ fn component(s: &Service, at: DateTime<Utc>) -> Value {
         "backstage.io/kubernetes-id": s.name,
     });
     let review = s.reviews.iter().rfind(|r| **r <= at);
-    if let Some(r) = review {
+    if let Some(r) = review.filter(|_| s.plant != Some("reviewed_in_jira")) {
         annotations["acme.io/last-security-review"] = json!(r.date_naive().to_string());
     }
     let mut spec = json!({"type": "service", "lifecycle": s.lifecycle, "system": "payments"});
@@ -525,4 +545,64 @@ fn item(s: &Service, at: DateTime<Utc>, status: &str) -> Value {
         "configurationStateMd5Hash": "",
         "resourceCreationTime": rfc3339(s.listed_from, SecondsFormat::Millis),
     })
+}
+
+/// Writes the Jira security review issues to `out/jira/security-reviews.json`, a search
+/// result as Jira returns it: a resolved `Security Review` issue per review of each service
+/// reviewed in Jira, naming it as the issue's component, and one review of the service
+/// without reviews still open (no review until it is resolved). Returns the issues written.
+fn jira_reviews(out: &Path, catalog: &[Service], end: DateTime<Utc>) -> std::io::Result<u64> {
+    let jira_time = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string();
+    let issue = |n: u64, service: &str, created: DateTime<Utc>, resolved: Option<DateTime<Utc>>| {
+        let id = 90_000 + n;
+        let (status, category) = if resolved.is_some() {
+            ("Done", "done")
+        } else {
+            ("In Progress", "indeterminate")
+        };
+        json!({
+            "expand": "operations,changelog",
+            "id": id.to_string(),
+            "self": format!("https://acme.atlassian.net/rest/api/3/issue/{id}"),
+            "key": format!("SECREV-{n}"),
+            "fields": {
+                "summary": format!("Security review: {service}"),
+                "issuetype": {"name": "Security Review"},
+                "components": [{"name": service}],
+                "created": jira_time(created),
+                "updated": jira_time(resolved.unwrap_or(created)),
+                "resolutiondate": resolved.map(jira_time),
+                "status": {"name": status, "statusCategory": {"key": category}},
+                "labels": ["security-review"],
+                "project": {"key": "SECREV"},
+                "assignee": {"displayName": "AppSec Review Board"},
+            },
+        })
+    };
+    let mut issues = Vec::new();
+    for s in catalog {
+        match s.plant {
+            Some("reviewed_in_jira") => {
+                for r in &s.reviews {
+                    let n = issues.len() as u64 + 1;
+                    issues.push(issue(n, &s.name, *r - Duration::days(9), Some(*r)));
+                }
+            }
+            Some("without_review") => {
+                let n = issues.len() as u64 + 1;
+                issues.push(issue(n, &s.name, end - Duration::days(60), None));
+            }
+            _ => {}
+        }
+    }
+    if issues.is_empty() {
+        return Ok(0);
+    }
+    let body =
+        json!({"startAt": 0, "maxResults": issues.len(), "total": issues.len(), "issues": issues});
+    fs::write(
+        out.join("jira").join("security-reviews.json"),
+        serde_json::to_vec_pretty(&body)?,
+    )?;
+    Ok(issues.len() as u64)
 }

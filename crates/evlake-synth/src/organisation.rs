@@ -333,7 +333,7 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
     let mut sast_runs = 0u64;
     let mut sast_finished = Vec::new();
     let mut deployed_truth = Vec::new();
-    // When each repository's deployments and their statuses happened (q3's activity).
+    // When each repository's deployments went out, at their `success` (q3's activity).
     let mut deploy_activity: BTreeMap<String, Vec<DateTime<Utc>>> = BTreeMap::new();
     let (mut run_id, mut job_id, mut deploy_id, mut status_id) = (
         9_000_000_000u64,
@@ -586,10 +586,12 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
                     let created = deploy_start + Duration::seconds(3);
                     let log = format!("{html}/actions/runs/{run_id}/job/{deploy_job_id}");
                     let deployment_url = format!("{api}/deployments/{deploy_id}");
-                    deploy_activity
-                        .entry(repo.name.clone())
-                        .or_default()
-                        .extend([created, deploy_end]);
+                    if deployed {
+                        deploy_activity
+                            .entry(repo.name.clone())
+                            .or_default()
+                            .push(deploy_end);
+                    }
                     day_deployments.push(json!({
                         "url": deployment_url,
                         "id": deploy_id,
@@ -951,6 +953,7 @@ paths = ["pagerduty"]
 [sources.jira]
 kind = "jira"
 paths = ["jira"]
+security_reviews = { issue_types = ["Security Review"] }
 
 [sources.catalog]
 kind = "backstage"

@@ -304,3 +304,95 @@ async fn jira_pages_follow_next_page_token_or_start_at_and_the_cursor_resumes() 
         );
     }
 }
+
+/// A Jira issue the settings call a security review is a review of each service it names,
+/// at its resolution, and no incident: one still open is no review yet, one naming no
+/// service is quarantined, and the incident beside them is an incident as before.
+#[tokio::test]
+async fn jira_security_review_issues_are_reviews_of_the_services_they_name() {
+    let issue = |id: u64, kind: &str, labels: Value, components: Value, resolved: Value| {
+        json!({
+            "id": id.to_string(),
+            "self": format!("https://acme.atlassian.net/rest/api/3/issue/{id}"),
+            "key": format!("SEC-{id}"),
+            "fields": {
+                "summary": format!("issue {id}"),
+                "issuetype": {"name": kind},
+                "labels": labels,
+                "components": components,
+                "created": "2026-10-01T09:00:00.000+0000",
+                "updated": "2026-10-02T15:30:00.000+0000",
+                "resolutiondate": resolved,
+                "status": {"name": "Done", "statusCategory": {"key": "done"}},
+                "assignee": {"displayName": "AppSec Review Board"},
+            },
+        })
+    };
+    let done = json!("2026-10-02T15:30:00.000+0000");
+    let body = json!({"issues": [
+        issue(1, "Security Review", json!([]), json!([{"name": "Checkout"}, {"name": "payments-api"}]), done.clone()),
+        issue(2, "Task", json!(["Security-Review"]), json!([{"name": "ledger"}]), done.clone()),
+        issue(3, "Security Review", json!([]), json!([{"name": "ledger"}]), Value::Null),
+        issue(4, "Security Review", json!([]), json!([]), done.clone()),
+        issue(5, "Incident", json!(["falco"]), json!([{"name": "ledger"}]), Value::Null),
+    ]});
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("search.json");
+    std::fs::write(&file, serde_json::to_vec_pretty(&body).unwrap()).unwrap();
+    let settings: Map<String, Value> = serde_json::from_value(json!({
+        "security_reviews": {"issue_types": ["security review"], "labels": ["security-review"]}
+    }))
+    .unwrap();
+    let lake = Lake::open("memory://").unwrap();
+    let summary = IngestRun::new(lake.clone(), "jira", "reviews", &settings)
+        .unwrap()
+        .ingest_paths(std::slice::from_ref(&file))
+        .await
+        .unwrap();
+    assert_eq!((summary.skipped, summary.quarantined), (1, 1));
+    let reviews = rows(
+        &lake,
+        "SELECT subject, review_id, event_time, reviewer, url FROM security_reviews ORDER BY subject",
+    )
+    .await;
+    let found: Vec<String> = reviews
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} {}",
+                r["subject"].as_str().unwrap(),
+                r["review_id"].as_str().unwrap(),
+                r["event_time"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "checkout SEC-1 2026-10-02T15:30:00Z",
+            "ledger SEC-2 2026-10-02T15:30:00Z",
+            "payments-api SEC-1 2026-10-02T15:30:00Z",
+        ]
+    );
+    assert_eq!(reviews[0]["reviewer"], "AppSec Review Board");
+    assert_eq!(reviews[0]["url"], "https://acme.atlassian.net/browse/SEC-1");
+    let incidents = rows(&lake, "SELECT DISTINCT incident_id FROM incidents").await;
+    assert_eq!(incidents.len(), 1);
+    assert_eq!(incidents[0]["incident_id"], "SEC-5");
+    let bad = rows(&lake, "SELECT location, reason FROM _quarantine").await;
+    let location = bad[0]["location"].as_str().unwrap();
+    assert!(location.ends_with("search.json#/0/issues/3"), "{location}");
+    assert!(
+        bad[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("names no service")
+    );
+    // Read again, nothing is new.
+    let again = IngestRun::new(lake.clone(), "jira", "reviews", &settings)
+        .unwrap()
+        .ingest_paths(&[file])
+        .await
+        .unwrap();
+    assert_eq!(again.unchanged_files, 1);
+}

@@ -17,8 +17,26 @@ pub struct JiraConfig {
     /// A regular expression over issue summaries with optional named groups `rule`,
     /// `namespace`, `pod` and `alert_id` (see docs/correlation.md).
     pub title_pattern: Option<String>,
+    /// Issues that record a security review rather than an incident (omit when the project
+    /// holds none): they go to `security_reviews`, not `incidents`.
+    pub security_reviews: Option<SecurityReviewIssues>,
     /// Pull from the REST API (omit to read saved search results from `paths` only).
     pub api: Option<JiraApiConfig>,
+}
+
+/// Which Jira issues are security reviews, and what each one reviewed.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityReviewIssues {
+    /// Issue type names (any case), e.g. `Security Review`.
+    #[serde(default)]
+    pub issue_types: Vec<String>,
+    /// Labels (any case), any of which makes an issue a review, e.g. `security-review`.
+    #[serde(default)]
+    pub labels: Vec<String>,
+    /// The field naming the services reviewed: a custom field id (text, a list of texts, or
+    /// options with a `value`). Default: the issue's Jira components.
+    pub subject_field: Option<String>,
 }
 
 /// Where and what to pull from the Jira REST API.

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::JiraConfig;
+use super::{JiraConfig, SecurityReviewIssues};
 use crate::emit::{Document, Emitter};
 use crate::kind::Parser;
 use crate::sources::incident::{AlertClues, ClueFinder};
@@ -14,6 +14,7 @@ pub struct JiraParser {
     remediated: Vec<String>,
     id_fields: Vec<String>,
     clues: ClueFinder,
+    reviews: Option<SecurityReviewIssues>,
 }
 
 impl JiraParser {
@@ -27,7 +28,91 @@ impl JiraParser {
                 .collect(),
             id_fields: config.alert_id_fields.clone(),
             clues: ClueFinder::new(config.title_pattern.as_deref())?,
+            reviews: config
+                .security_reviews
+                .clone()
+                .map(|r| SecurityReviewIssues {
+                    issue_types: r.issue_types.iter().map(|t| t.to_lowercase()).collect(),
+                    labels: r.labels.iter().map(|l| l.to_lowercase()).collect(),
+                    subject_field: r.subject_field,
+                }),
         })
+    }
+
+    /// Whether `fields` are those of a security review issue.
+    fn is_review(&self, fields: &Value) -> bool {
+        let Some(reviews) = &self.reviews else {
+            return false;
+        };
+        let issue_type = text(fields, "/issuetype/name").map(str::to_lowercase);
+        issue_type.is_some_and(|t| reviews.issue_types.contains(&t))
+            || fields["labels"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .any(|l| reviews.labels.contains(&l.to_lowercase()))
+    }
+
+    /// A security review issue: one `security_reviews` row per service it names, at its
+    /// resolution; one not yet resolved is no review yet (skipped, read again once resolved).
+    fn review(&self, issue: &Record<'_>, location: &str, url: Option<String>, out: &mut Emitter) {
+        let fields = &issue["fields"];
+        let subjects: Vec<String> = match self
+            .reviews
+            .as_ref()
+            .and_then(|r| r.subject_field.as_deref())
+        {
+            Some(field) => match &fields[field] {
+                Value::Array(values) => values.iter().filter_map(subject).collect(),
+                value => subject(value).into_iter().collect(),
+            },
+            None => fields["components"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| text(c, "/name").map(str::to_lowercase))
+                .collect(),
+        };
+        let Some(resolved) = fields.get("resolutiondate").filter(|d| !d.is_null()) else {
+            return out.skip();
+        };
+        if subjects.is_empty() {
+            return out.reject(
+                location,
+                "a security review issue that names no service (no components, or its subject field is empty)",
+                issue.bytes(),
+            );
+        }
+        let issue_id = id(issue, "/id");
+        for subject in subjects {
+            emit_record(
+                out,
+                "security_reviews",
+                issue,
+                location,
+                (
+                    issue_id.as_ref().map(|i| {
+                        format!("{i}/review/{subject}@{}", resolved.as_str().unwrap_or(""))
+                    }),
+                    time(fields, "/resolutiondate"),
+                ),
+                Map::from_iter([
+                    ("subject".to_string(), json!(subject)),
+                    ("review_id".to_string(), json!(text(issue, "/key"))),
+                    ("status".to_string(), json!(text(fields, "/status/name"))),
+                    ("title".to_string(), json!(text(fields, "/summary"))),
+                    (
+                        "reviewer".to_string(),
+                        json!(
+                            text(fields, "/assignee/displayName")
+                                .or_else(|| text(fields, "/assignee/emailAddress"))
+                        ),
+                    ),
+                    ("url".to_string(), json!(url)),
+                ]),
+            );
+        }
     }
 
     fn issue(&self, issue: &Record<'_>, location: &str, done: &[String], out: &mut Emitter) {
@@ -58,6 +143,9 @@ impl JiraParser {
                 .map(|(site, _)| format!("{site}/browse/{key}")),
             _ => None,
         };
+        if self.is_review(fields) {
+            return self.review(issue, location, url, out);
+        }
         let row =
             |event_type: &str, status: Option<&str>, assignee: Option<&str>, clues: &AlertClues| {
                 Map::from_iter([
@@ -184,4 +272,13 @@ impl Parser for JiraParser {
             }
         });
     }
+}
+
+/// A service named by a review's subject field: text, or an option's `value`, lower-cased.
+fn subject(value: &Value) -> Option<String> {
+    value
+        .as_str()
+        .or_else(|| value.get("value").and_then(Value::as_str))
+        .or_else(|| value.get("name").and_then(Value::as_str))
+        .map(str::to_lowercase)
 }
