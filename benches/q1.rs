@@ -17,6 +17,8 @@
 #[path = "support/question.rs"]
 mod question;
 mod support;
+#[path = "support/window.rs"]
+mod window;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -27,28 +29,6 @@ use evlake_ingest::{IngestConfig, IngestRun};
 use evlake_store::Lake;
 use evlake_synth::{GenerateOptions, generate, ingest_config};
 use question::{as_of, end};
-
-/// Files under `path`, in order.
-fn files(path: &Path) -> Vec<PathBuf> {
-    if path.is_file() {
-        return vec![path.to_path_buf()];
-    }
-    let mut out: Vec<PathBuf> = std::fs::read_dir(path)
-        .unwrap()
-        .flat_map(|e| files(&e.unwrap().path()))
-        .collect();
-    out.sort();
-    out
-}
-
-/// Whether a generated file holds days on or after `from` (files and directories are named
-/// by day; the register has no day and is always taken).
-fn from_day(path: &Path, from: NaiveDate) -> bool {
-    path.components()
-        .filter_map(|c| c.as_os_str().to_str())
-        .filter_map(|c| c.get(..10).and_then(|d| d.parse::<NaiveDate>().ok()))
-        .all(|day| day >= from)
-}
 
 /// The child: ingest the evidence (from `from` on) into `lake`.
 fn ingest(evidence: &Path, lake: &str, from: NaiveDate) {
@@ -64,8 +44,8 @@ fn ingest(evidence: &Path, lake: &str, from: NaiveDate) {
             let paths: Vec<PathBuf> = source
                 .paths
                 .iter()
-                .flat_map(|p| files(p))
-                .filter(|p| from_day(p, from))
+                .flat_map(|p| window::files(p))
+                .filter(|p| window::from_day(p, from))
                 .collect();
             let summary = IngestRun::new(lake.clone(), &source.kind, &name, &source.settings)
                 .unwrap()
