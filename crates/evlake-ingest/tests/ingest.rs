@@ -15,6 +15,22 @@ use evlake_ingest::IngestRun;
 use evlake_store::Lake;
 use serde_json::{Map, Value, json};
 
+/// A file of this crate's own test data (`tests/data`).
+fn data(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(path)
+}
+
+/// A recorded `200 OK` JSON response whose body is the test data file `path`.
+fn json_page(path: &str) -> replay::Recorded {
+    replay::Recorded {
+        status: 200,
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: std::fs::read(data(path)).unwrap(),
+    }
+}
+
 fn fixtures(kind: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/fixtures")

@@ -1,27 +1,11 @@
 //! Incidents: PagerDuty webhook events and REST pages, Jira search results, and both APIs
 //! replayed page by page from a loopback server.
 
-use std::path::PathBuf;
-
 use evlake_ingest::IngestRun;
 use evlake_store::Lake;
 use serde_json::{Map, Value, json};
 
-use super::{fixtures, replay, rows};
-
-fn data(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(path)
-}
-
-fn json_page(path: &str) -> replay::Recorded {
-    replay::Recorded {
-        status: 200,
-        headers: vec![("Content-Type".into(), "application/json".into())],
-        body: std::fs::read(data(path)).unwrap(),
-    }
-}
+use super::{fixtures, json_page, replay, rows};
 
 const TIMELINE: &str =
     "SELECT incident_id, event_type, CAST(event_time AS VARCHAR) AS t FROM incidents

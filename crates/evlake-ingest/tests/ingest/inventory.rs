@@ -9,21 +9,7 @@ use evlake_ingest::IngestRun;
 use evlake_store::Lake;
 use serde_json::{Map, Value, json};
 
-use super::{fixtures, replay, rows};
-
-fn data(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(path)
-}
-
-fn json_page(path: &str) -> replay::Recorded {
-    replay::Recorded {
-        status: 200,
-        headers: vec![("Content-Type".into(), "application/json".into())],
-        body: std::fs::read(data(path)).unwrap(),
-    }
-}
+use super::{data, fixtures, json_page, replay, rows};
 
 fn review_annotation() -> Map<String, Value> {
     Map::from_iter([(
