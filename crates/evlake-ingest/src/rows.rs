@@ -60,18 +60,24 @@ impl std::fmt::Debug for TableRows {
 impl TableRows {
     /// Empty rows for a table's input schema (every column is one of the lake's types).
     pub(crate) fn new(schema: SchemaRef) -> Self {
+        // Builders start empty and grow as rows come: the defaults reserve 1,024 values per
+        // column, and a SARIF file of two findings would hold that (some 300 KB a batch over
+        // a table's columns) until its commit, thousands of files at once.
         let columns = schema
             .fields()
             .iter()
             .map(|f| match f.data_type() {
-                DataType::Utf8 => Column::Text(StringBuilder::new()),
+                DataType::Utf8 => Column::Text(StringBuilder::with_capacity(0, 0)),
                 DataType::Timestamp(TimeUnit::Microsecond, _) => {
-                    Column::Time(TimestampMicrosecondBuilder::new())
+                    Column::Time(TimestampMicrosecondBuilder::with_capacity(0))
                 }
-                DataType::Int64 => Column::Int(Int64Builder::new()),
-                DataType::Float64 => Column::Float(Float64Builder::new()),
-                DataType::Boolean => Column::Flag(BooleanBuilder::new()),
-                DataType::List(_) => Column::Texts(ListBuilder::new(StringBuilder::new())),
+                DataType::Int64 => Column::Int(Int64Builder::with_capacity(0)),
+                DataType::Float64 => Column::Float(Float64Builder::with_capacity(0)),
+                DataType::Boolean => Column::Flag(BooleanBuilder::with_capacity(0)),
+                DataType::List(_) => Column::Texts(ListBuilder::with_capacity(
+                    StringBuilder::with_capacity(0, 0),
+                    0,
+                )),
                 other => unreachable!("no lake table has a {other} column"),
             })
             .collect();

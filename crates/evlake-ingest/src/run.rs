@@ -19,7 +19,7 @@ use crate::cursor::Cursors;
 use crate::http::Http;
 use crate::input::StreamPosition;
 use crate::kind::{Framing, Kind, Parser, Puller, Source};
-use crate::pipeline::{self, Origin, Parsed, Unit, Work};
+use crate::pipeline::{self, Gatherer, Origin, Parsed, Unit, Work};
 use crate::progress::{ProgressSink, Ticker};
 use crate::sources::kind;
 use crate::stream;
@@ -266,16 +266,15 @@ impl IngestRun {
         known: &Cursors,
         tx: mpsc::Sender<Result<Unit>>,
     ) {
+        let mut out = Gatherer::new(tx);
         for input in inputs {
-            match self.read_input(&input, known, &tx).await {
+            match self.read_input(&input, known, &mut out).await {
                 Ok(true) => {}
                 Ok(false) => return,
-                Err(e) => {
-                    let _ = tx.send(Err(e)).await;
-                    return;
-                }
+                Err(e) => return out.fail(e).await,
             }
         }
+        out.flush().await;
     }
 
     /// Sends the units of one input; `false` once the run has stopped taking them.
@@ -283,13 +282,12 @@ impl IngestRun {
         &self,
         input: &input::Input,
         known: &Cursors,
-        tx: &mpsc::Sender<Result<Unit>>,
+        out: &mut Gatherer,
     ) -> Result<bool> {
-        let send = |unit: Unit| async { tx.send(Ok(unit)).await.is_ok() };
         if let Some(reason) = &input.refused {
             let location = input.location.clone();
             let reason = reason.clone();
-            return Ok(send(Unit::of(Work::Refuse { location, reason })).await);
+            return Ok(out.send(Unit::of(Work::Refuse { location, reason })).await);
         }
         if self.parser.framing() == Framing::JsonValues
             && let Some(key) = input.stream_key()?
@@ -304,24 +302,24 @@ impl IngestRun {
                 from = StreamPosition::default();
             }
             if from.offset == input.size {
-                let mut unit = Unit::of(Work::Nothing);
+                let mut unit = Unit::nothing();
                 unit.unchanged = 1;
                 unit.progress = input.size;
-                return Ok(send(unit).await);
+                return Ok(out.send(unit).await);
             }
-            let mut skipped = Unit::of(Work::Nothing);
+            let mut skipped = Unit::nothing();
             skipped.progress = from.offset;
-            if !send(skipped).await {
+            if !out.send(skipped).await {
                 return Ok(false);
             }
-            return self.read_stream(input, key, from, tx).await;
+            return self.read_stream(input, key, from, out).await;
         }
         // An input is read again only when it changed (size, modification time, e-tag).
         if known.get(&input.key) == Some(input.seen.as_str()) {
-            let mut unit = Unit::of(Work::Nothing);
+            let mut unit = Unit::nothing();
             unit.unchanged = 1;
             unit.progress = input.size;
-            return Ok(send(unit).await);
+            return Ok(out.send(unit).await);
         }
         let mut unit = if input.size > self.limits.max_document_bytes {
             Unit::of(Work::Refuse {
@@ -339,8 +337,8 @@ impl IngestRun {
             unit
         };
         unit.progress = input.size;
-        unit.cursor = Some((input.key.clone(), input.seen.clone()));
-        Ok(send(unit).await)
+        unit.cursors.push((input.key.clone(), input.seen.clone()));
+        Ok(out.send(unit).await)
     }
 
     /// The unit of a whole input (a file, an object, an API page): one document, or every
@@ -384,7 +382,7 @@ impl IngestRun {
         input: &input::Input,
         key: String,
         from: StreamPosition,
-        tx: &mpsc::Sender<Result<Unit>>,
+        out: &mut Gatherer,
     ) -> Result<bool> {
         const CHUNK: usize = 8 << 20;
         let Some(mut file) = input.open_at(from.offset)? else {
@@ -435,13 +433,13 @@ impl IngestRun {
             unit.progress = consumed as u64;
             if at_end {
                 unit.files = 1;
-                unit.cursor = Some((
+                unit.cursors.push((
                     key,
                     serde_json::to_string(&at).expect("a position serialises"),
                 ));
-                return Ok(tx.send(Ok(unit)).await.is_ok());
+                return Ok(out.send(unit).await);
             }
-            if tx.send(Ok(unit)).await.is_err() {
+            if !out.send(unit).await {
                 return Ok(false);
             }
         }
@@ -466,7 +464,7 @@ impl IngestRun {
                 let mut unit = if follow.parse {
                     self.whole_input(request.url.clone(), Bytes::from(page.body), began_at)
                 } else {
-                    let mut unit = Unit::of(Work::Nothing);
+                    let mut unit = Unit::nothing();
                     unit.bytes = size;
                     unit
                 };
@@ -545,7 +543,7 @@ impl IngestRun {
             progress.advance(unit.progress, summary.records);
             pending_rows += batches.iter().map(|(_, b)| b.num_rows()).sum::<usize>();
             pending.extend(batches);
-            if let Some((key, value)) = unit.cursor {
+            for (key, value) in unit.cursors {
                 cursors.set(key, value);
             }
             if pending_rows >= self.batch_rows {
