@@ -28,6 +28,15 @@ pub trait Parser: Send + Sync {
 
     /// Parses one document, emitting rows and rejecting what it cannot take.
     fn parse(&self, doc: Document<'_>, out: &mut Emitter);
+
+    /// Whether the input at `location` is the state of things at the run's instant (a
+    /// checkout of `catalog-info.yaml` files), not a record of when it was written: it is then
+    /// read on every run, changed or not, and its document's `modified` is the instant the run
+    /// began, so that all such inputs of a run are one snapshot. Default: no.
+    fn current_state(&self, location: &str) -> bool {
+        let _ = location;
+        false
+    }
 }
 
 /// One request a puller wants made; `tag` tells the puller what the response is.

@@ -204,9 +204,10 @@ impl IngestRun {
         let total: u64 = inputs.iter().map(|i| i.size).sum();
         let mut progress = Ticker::start(self.progress.as_ref(), &self.source_name, Some(total));
         let known = cursors.clone();
+        let began_at = self.lake.clock().now();
         let (tx, rx) = mpsc::channel(self.workers);
         let (_, committed) = tokio::join!(
-            self.read_inputs(inputs, &known, tx),
+            self.read_inputs(inputs, &known, began_at, tx),
             self.commit_units(rx, &mut summary, &mut cursors, &mut progress)
         );
         committed?;
@@ -258,17 +259,18 @@ impl IngestRun {
         Ok(summary)
     }
 
-    /// Reads every input in order and cuts it into units for the workers. An error ends the
-    /// run at that input: it is sent in the units' place.
+    /// Reads every input in order and cuts it into units for the workers; the run began at
+    /// `began_at`. An error ends the run at that input: it is sent in the units' place.
     async fn read_inputs(
         &self,
         inputs: Vec<input::Input>,
         known: &Cursors,
+        began_at: DateTime<Utc>,
         tx: mpsc::Sender<Result<Unit>>,
     ) {
         let mut out = Gatherer::new(tx);
         for input in inputs {
-            match self.read_input(&input, known, &mut out).await {
+            match self.read_input(&input, known, began_at, &mut out).await {
                 Ok(true) => {}
                 Ok(false) => return,
                 Err(e) => return out.fail(e).await,
@@ -282,6 +284,7 @@ impl IngestRun {
         &self,
         input: &input::Input,
         known: &Cursors,
+        began_at: DateTime<Utc>,
         out: &mut Gatherer,
     ) -> Result<bool> {
         if let Some(reason) = &input.refused {
@@ -314,8 +317,10 @@ impl IngestRun {
             }
             return self.read_stream(input, key, from, out).await;
         }
-        // An input is read again only when it changed (size, modification time, e-tag).
-        if known.get(&input.key) == Some(input.seen.as_str()) {
+        // An input is read again only when it changed (size, modification time, e-tag), or
+        // when it stands for the state at the run's instant.
+        let current = self.parser.current_state(&input.location);
+        if !current && known.get(&input.key) == Some(input.seen.as_str()) {
             let mut unit = Unit::nothing();
             unit.unchanged = 1;
             unit.progress = input.size;
@@ -332,7 +337,8 @@ impl IngestRun {
             })
         } else {
             let bytes = Bytes::from(input.read().await?);
-            let mut unit = self.whole_input(input.location.clone(), bytes, input.modified);
+            let modified = if current { began_at } else { input.modified };
+            let mut unit = self.whole_input(input.location.clone(), bytes, modified);
             unit.files = 1;
             unit
         };

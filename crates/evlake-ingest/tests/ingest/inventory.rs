@@ -4,7 +4,9 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use evlake_core::FixedClock;
 use evlake_ingest::IngestRun;
 use evlake_store::Lake;
 use serde_json::{Map, Value, json};
@@ -19,22 +21,42 @@ fn review_annotation() -> Map<String, Value> {
 }
 
 #[tokio::test]
-async fn every_backstage_fixture_ingests_as_one_snapshot_per_file() {
-    let lake = Lake::open("memory://").unwrap();
-    let summary = IngestRun::new(lake.clone(), "backstage", "catalog", &Map::new())
-        .unwrap()
-        .ingest_paths(&[fixtures("backstage")])
-        .await
-        .unwrap();
+async fn every_backstage_fixture_ingests_and_a_checkout_is_read_again_as_each_runs_snapshot() {
+    let clock = Arc::new(FixedClock::new("2026-11-02T06:00:00Z".parse().unwrap()));
+    let lake = Lake::open("memory://").unwrap().with_clock(clock.clone());
+    let run = IngestRun::new(lake.clone(), "backstage", "catalog", &Map::new()).unwrap();
+    let summary = run.ingest_paths(&[fixtures("backstage")]).await.unwrap();
     // A Component, a System, and a Group with five Users (one of them in a second namespace).
     assert_eq!(
         (summary.files, summary.records, summary.quarantined),
         (3, 13, 0)
     );
+    // The files name no instant: they are the catalog as checked out, all three one snapshot
+    // at the run's start (not each at its own modification time), and the next run reads them
+    // again, unchanged as they are, as the next snapshot.
+    clock.advance(chrono::Duration::hours(24));
+    let again = run.ingest_paths(&[fixtures("backstage")]).await.unwrap();
+    assert_eq!(
+        (again.files, again.unchanged_files, again.records),
+        (3, 0, 13)
+    );
+    let snapshots = rows(
+        &lake,
+        "SELECT CAST(event_time AS VARCHAR) AS at, COUNT(*) AS entities FROM assets
+         GROUP BY event_time ORDER BY event_time",
+    )
+    .await;
+    assert_eq!(
+        json!(snapshots),
+        json!([
+            {"at": "2026-11-02T06:00:00Z", "entities": 8},
+            {"at": "2026-11-03T06:00:00Z", "entities": 8},
+        ])
+    );
     let assets = rows(
         &lake,
         "SELECT asset_id, asset_kind, owner, system, lifecycle, production, member_of, tags
-         FROM assets ORDER BY asset_id",
+         FROM assets WHERE event_time = '2026-11-02T06:00:00Z' ORDER BY asset_id",
     )
     .await;
     let ids: Vec<&str> = assets
@@ -73,7 +95,8 @@ async fn every_backstage_fixture_ingests_as_one_snapshot_per_file() {
     assert_eq!(system["owner"], "group:default/team-a");
     let people = rows(
         &lake,
-        "SELECT person, display_name, team, aliases FROM people ORDER BY person, aliases",
+        "SELECT person, display_name, team, aliases FROM people
+         WHERE event_time = '2026-11-02T06:00:00Z' ORDER BY person, aliases",
     )
     .await;
     assert_eq!(people.len(), 5);
@@ -89,7 +112,8 @@ async fn every_backstage_fixture_ingests_as_one_snapshot_per_file() {
     assert_eq!(people[1]["aliases"], json!(["user:default/guest", "guest"]));
     let raw = rows(
         &lake,
-        "SELECT raw FROM assets WHERE asset_id = 'system:default/artist-engagement-portal'",
+        "SELECT raw FROM assets WHERE asset_id = 'system:default/artist-engagement-portal'
+         AND event_time = '2026-11-02T06:00:00Z'",
     )
     .await;
     let text =

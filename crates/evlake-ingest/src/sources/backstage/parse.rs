@@ -40,6 +40,14 @@ impl BackstageParser {
 }
 
 impl Parser for BackstageParser {
+    /// A file whose path names no snapshot instant (a checkout of `catalog-info.yaml` files)
+    /// is the catalog as it is now; an archived export or an API page is not.
+    fn current_state(&self, location: &str) -> bool {
+        !location.starts_with("http://")
+            && !location.starts_with("https://")
+            && snapshot_instant(location).is_none()
+    }
+
     fn parse(&self, doc: Document<'_>, out: &mut Emitter) {
         let at = snapshot_instant(doc.location).unwrap_or(doc.modified);
         let first = doc.bytes.iter().find(|b| !b.is_ascii_whitespace());
