@@ -23,7 +23,7 @@ FROM deployment_outcomes d
 LEFT JOIN deploy_job_runs j
   ON d.job_id IS NULL AND j.provider = d.provider AND j.repo = d.repo
  AND j.commit_sha = d.commit_sha
- AND (j.environment IS NULL OR j.environment = d.environment)
+ AND (j.environment IS NULL OR LOWER(j.environment) = LOWER(d.environment))
  AND d.created_at >= j.started_at AND d.created_at <= j.finished_at
 WHERE d.production
 GROUP BY

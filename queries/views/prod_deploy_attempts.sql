@@ -59,11 +59,14 @@ attempts AS (
     -- before the evidence begins (only the later status is in it).
     AND NOT (d.final_status = 'inactive' AND NOT d.went_out)
     -- A deployment its deploy job made (named, or matched by time) is that job's attempt,
-    -- whatever state the job is in (one waiting to be played is no attempt yet).
+    -- whatever state the job is in (one waiting to be played is no attempt yet) — a job
+    -- recorded by $as_of: one that completed after it is not yet one of ci_gates' attempts,
+    -- and its deployment must not vanish with it.
     AND NOT EXISTS (
       SELECT 1 FROM ci_jobs c
       WHERE c.provider = d.provider AND c.repo = d.repo AND c.job_id = d.job_id
-        AND c.gate = 'deploy' AND c.ingested_at <= $known_at
+        AND c.gate = 'deploy' AND c.event_time > $evidence_start AND c.event_time <= $as_of
+        AND c.ingested_at <= $known_at
     )
 ),
 with_gates AS (

@@ -1116,3 +1116,47 @@ async fn a_code_scanning_alert_leaks_unless_dismissed_before_the_deploy_and_a_fi
         "h went out without a SAST job: coverage 5/6"
     );
 }
+
+#[tokio::test]
+async fn a_deploy_whose_job_completes_after_as_of_is_still_an_attempt_then() {
+    let dir = tempfile::tempdir().unwrap();
+    write_pushes(
+        dir.path(),
+        &[Push {
+            repo: "acme/x",
+            sast_failed: true,
+            deploy: "success",
+        }],
+    );
+    // The deployment's `success` status comes at +15 min; its job goes on (smoke tests)
+    // and completes two hours later: a job record's time is its completion.
+    let jobs = dir.path().join("github/jobs.jsonl");
+    let mut body: Value = serde_json::from_str(&std::fs::read_to_string(&jobs).unwrap()).unwrap();
+    body["jobs"][1]["completed_at"] = json!(ts(pushed() + Duration::hours(2)));
+    std::fs::write(&jobs, format!("{body}\n")).unwrap();
+    let lake = Lake::open("memory://").unwrap();
+    ingest_github(&lake, dir.path()).await;
+    let sarif = json!({"blocking_severity": "critical"});
+    ingest(&lake, "sarif", "scans", sarif, &dir.path().join("sarif")).await;
+    let session = QuerySession::builder(lake).build().await.unwrap();
+    // As of +1 h the deployment is out and its job not yet recorded: the deployment is the
+    // attempt. Later the job is, and it is the same one attempt.
+    for after in [Duration::hours(1), Duration::hours(30)] {
+        let answer = session
+            .ask("q1", Some(pushed() + after), None)
+            .await
+            .unwrap();
+        let classes: Vec<(&str, &str)> = answer
+            .evidence
+            .iter()
+            .filter(|r| r["repo"] == "acme/x")
+            .map(|r| (r["repo"].as_str().unwrap(), r["class"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            classes,
+            [("acme/x", "advisory_leak")],
+            "as of +{after}: {:?}",
+            answer.evidence
+        );
+    }
+}
