@@ -158,7 +158,9 @@ async fn known_at_is_an_ingested_at_filter_and_survives_a_copy_of_the_lake() {
     }
 }
 
-/// The two statements of an answer's `sql`.
+/// The statements of an answer's `sql`: evidence, metrics, and the metrics of each earlier
+/// period a rung held over periods asked (one per period asked: as many as held, at most all
+/// but the current one).
 fn statements(answer: &Answer) -> Vec<String> {
     let parts: Vec<String> = answer
         .sql
@@ -167,7 +169,11 @@ fn statements(answer: &Answer) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(str::to_string)
         .collect();
-    assert_eq!(parts.len(), 2, "{}", answer.sql);
+    let earlier = answer
+        .metrics
+        .get("periods_held")
+        .map_or(0, |n| n.as_u64().unwrap().min(2) as usize);
+    assert_eq!(parts.len(), 2 + earlier, "{}", answer.sql);
     parts
 }
 
@@ -246,27 +252,41 @@ async fn an_answers_sql_gives_the_same_rows_and_metrics_in_datafusion_and_duckdb
             .await
             .unwrap();
         assert!(!answer.evidence.is_empty(), "{question} has evidence");
-        let [evidence, metrics] = <[String; 2]>::try_from(statements(&answer)).unwrap();
+        let parts = statements(&answer);
+        let (evidence, metrics, earlier) = (&parts[0], &parts[1], &parts[2..]);
         // The literal text, run as user SQL by DataFusion, gives the answer exactly.
         let rows = |sql: &str| {
             let session = &session;
             let sql = sql.to_string();
             async move { batches_to_rows(&session.user_query(&sql).await.unwrap()).unwrap() }
         };
-        assert_eq!(rows(&evidence).await, answer.evidence, "{question}");
-        let metric_row: Map<String, Value> = answer.metrics.clone().into_iter().collect();
-        assert_eq!(rows(&metrics).await, vec![metric_row.clone()], "{question}");
+        assert_eq!(rows(evidence).await, answer.evidence, "{question}");
+        // `periods_held` is counted from the earlier periods' statements, not a column.
+        let metric_row: Map<String, Value> = answer
+            .metrics
+            .clone()
+            .into_iter()
+            .filter(|(name, _)| name != "periods_held")
+            .collect();
+        assert_eq!(rows(metrics).await, vec![metric_row.clone()], "{question}");
         // DuckDB, over the lake's Parquet files, gives the same rows and metrics.
         let lake_dir = dir.path().join("lake");
         assert_same_rows(
             question,
             &answer.evidence,
-            &duckdb_rows(&lake_dir, &evidence),
+            &duckdb_rows(&lake_dir, evidence),
         );
         assert_same_rows(
             &format!("{question} metrics"),
             &[metric_row],
-            &duckdb_rows(&lake_dir, &metrics),
+            &duckdb_rows(&lake_dir, metrics),
         );
+        for (k, sql) in earlier.iter().enumerate() {
+            assert_same_rows(
+                &format!("{question} metrics {} periods earlier", k + 1),
+                &rows(sql).await,
+                &duckdb_rows(&lake_dir, sql),
+            );
+        }
     }
 }

@@ -44,6 +44,33 @@ pub(crate) fn expected(
     as_of: DateTime<Utc>,
     known: impl Fn(DateTime<Utc>) -> bool,
 ) -> Expected {
+    let mut want = at_one_instant(truth, as_of, &known);
+    // Level 4: level 3 held as of T, T - 30 d and T - 60 d (counting stops at the first
+    // period below it).
+    let periods_held = if want.level < 3 {
+        0
+    } else {
+        (1..3)
+            .take_while(|k| {
+                at_one_instant(truth, as_of - Duration::days(30 * k), &known).level >= 3
+            })
+            .count() as u64
+            + 1
+    };
+    want.metrics
+        .insert("periods_held".to_string(), json!(periods_held));
+    if periods_held == 3 {
+        want.level = 4;
+    }
+    want
+}
+
+/// What q3 must answer as of `as_of` up to level 3: the inventory at one instant.
+fn at_one_instant(
+    truth: &Truth,
+    as_of: DateTime<Utc>,
+    known: &impl Fn(DateTime<Utc>) -> bool,
+) -> Expected {
     let inv = &truth.inventory;
     let snapshot_at = as_of - Duration::days(30);
     let evidence_start = as_of - Duration::days(97);

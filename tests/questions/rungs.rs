@@ -17,6 +17,8 @@ async fn generated_organisations_reach_every_rung_of_each_question() {
         (Maturity::Advisory, 45, 7, 2, (Verdict::Contradicted, 1)),
         (Maturity::Enforced, 45, 14, 3, (Verdict::Evidenced, 2)),
         (Maturity::Enforced, 95, 15, 4, (Verdict::Evidenced, 3)),
+        // Level 3 of q3 held as of T - 30 d and T - 60 d too: its level 4.
+        (Maturity::Enforced, 160, 16, 4, (Verdict::Evidenced, 4)),
     ];
     let as_of = end_of("2026-11-20");
     for (maturity, days, seed, rung, q3_answer) in cases {

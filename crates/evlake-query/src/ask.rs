@@ -6,12 +6,14 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
+use std::fmt::Write as _;
+
+use serde_json::{Map, Value};
 
 use datafusion::execution::memory_pool::MemoryConsumer;
 
 use crate::render::batches_to_rows;
-use crate::rubric::Rubric;
+use crate::rubric::{HeldOver, LevelRule, PERIODS_HELD, Rubric};
 use crate::{Answer, BoundQuestion, Error, QuerySession, QueryTimings, Result};
 
 /// How long each statement of an answer took.
@@ -62,8 +64,86 @@ impl QuerySession {
     /// statements took: the staged views first, then the evidence and metrics queries (run
     /// side by side) over them.
     pub async fn timed_answer(&self, bound: &BoundQuestion) -> Result<(Answer, AnswerTimings)> {
-        let params = bound.param_values();
         let spec = bound.rubric();
+        let (evidence, mut metrics, timings) = self.run_statements(bound).await?;
+        let mut sql = bound.sql();
+        if let Some((rung, held)) = spec.held_rung() {
+            let (periods, earlier_sql) = self.periods_held(bound, &metrics, rung, held).await?;
+            metrics.insert(PERIODS_HELD.to_string(), Value::from(periods));
+            sql.push_str(&earlier_sql);
+        }
+        let answer = Answer {
+            question: bound.question().to_string(),
+            title: spec.title.clone(),
+            as_of: bound.as_of(),
+            window_start: bound.window_start(),
+            window_end: bound.as_of(),
+            known_at: bound.known_at(),
+            verdict: spec.verdict(&metrics),
+            level: spec.level(&metrics),
+            evidence,
+            metrics,
+            activities: spec.activities.clone(),
+            parameters: bound
+                .parameters()
+                .iter()
+                .map(|(name, value)| (name.clone(), value.to_json()))
+                .collect(),
+            rubric_sha256: bound.rubric_sha256().to_string(),
+            evlake_version: env!("CARGO_PKG_VERSION").to_string(),
+            sql,
+            lake_version: self.lake_versions().to_vec(),
+        };
+        Ok((answer, timings))
+    }
+
+    /// How many consecutive periods, counted back from the as-of instant, the rung below
+    /// `rung` held (0 when it does not hold now; counting stops at the first that fails or at
+    /// `held.periods`), and the metrics statements of the earlier periods asked, as the
+    /// answer's SQL records them.
+    async fn periods_held(
+        &self,
+        bound: &BoundQuestion,
+        metrics: &BTreeMap<String, Value>,
+        rung: &LevelRule,
+        held: HeldOver,
+    ) -> Result<(u32, String)> {
+        let spec = bound.rubric();
+        let below = rung.level - 1;
+        let mut sql = String::new();
+        if spec.level(metrics) < below {
+            return Ok((0, sql));
+        }
+        let mut periods = 1;
+        while periods < held.periods {
+            let earlier = bound.earlier(periods * held.period_days)?;
+            let (_, earlier_metrics, _) = self.run_statements(&earlier).await?;
+            let _ = write!(
+                sql,
+                "\n-- level {} needs level {below} held as of {} too: the metrics then\n{}\n;\n",
+                rung.level,
+                earlier.as_of().to_rfc3339(),
+                earlier.literal(earlier.metrics())
+            );
+            if spec.level(&earlier_metrics) < below {
+                break;
+            }
+            periods += 1;
+        }
+        Ok((periods, sql))
+    }
+
+    /// Runs a bound question's statements: the staged views, then the evidence and metrics
+    /// queries side by side over them; the evidence rows and the one row of metrics.
+    async fn run_statements(
+        &self,
+        bound: &BoundQuestion,
+    ) -> Result<(
+        Vec<Map<String, Value>>,
+        BTreeMap<String, Value>,
+        AnswerTimings,
+    )> {
+        let params = bound.param_values();
         let staged = bound.staged();
         // The staged rows are held until both queries are done: charged to the session's pool.
         let reservation = MemoryConsumer::new(format!("{} staged views", bound.question()))
@@ -105,33 +185,11 @@ impl QuerySession {
             });
         }
         let metrics: BTreeMap<String, Value> = metric_rows.remove(0).into_iter().collect();
-        let answer = Answer {
-            question: bound.question().to_string(),
-            title: spec.title.clone(),
-            as_of: bound.as_of(),
-            window_start: bound.window_start(),
-            window_end: bound.as_of(),
-            known_at: bound.known_at(),
-            verdict: spec.verdict(&metrics),
-            level: spec.level(&metrics),
-            evidence,
-            metrics,
-            activities: spec.activities.clone(),
-            parameters: bound
-                .parameters()
-                .iter()
-                .map(|(name, value)| (name.clone(), value.to_json()))
-                .collect(),
-            rubric_sha256: bound.rubric_sha256().to_string(),
-            evlake_version: env!("CARGO_PKG_VERSION").to_string(),
-            sql: bound.sql(),
-            lake_version: self.lake_versions().to_vec(),
-        };
         let timings = AnswerTimings {
             staging,
             evidence: evidence_timings,
             metrics: metrics_timings,
         };
-        Ok((answer, timings))
+        Ok((evidence, metrics, timings))
     }
 }

@@ -95,6 +95,9 @@ pub struct StagedQueries {
 #[derive(Debug, Clone)]
 pub struct BoundQuestion {
     question: String,
+    /// The whole rubric, to bind the question again at earlier instants (a rung held over
+    /// periods).
+    rubric: Rubric,
     spec: QuestionRubric,
     rubric_sha256: String,
     parameters: BTreeMap<String, ParamValue>,
@@ -184,6 +187,7 @@ impl BoundQuestion {
         };
         Ok(Self {
             question: question.to_string(),
+            rubric: rubric.clone(),
             rubric_sha256: rubric.sha256().to_string(),
             spec,
             parameters,
@@ -191,6 +195,17 @@ impl BoundQuestion {
             metrics: with_views(metrics_file, &[]),
             staged,
         })
+    }
+
+    /// The same question as of `days` days earlier, read as the lake knew it at the same
+    /// known-at instant (every instant derived again from the earlier as-of).
+    pub fn earlier(&self, days: u32) -> Result<Self> {
+        Self::new(
+            &self.rubric,
+            &self.question,
+            self.as_of() - Duration::days(days.into()),
+            self.known_at(),
+        )
     }
 
     /// The question's id.

@@ -29,6 +29,22 @@ impl Rubric {
                     q.lookback_days
                 )));
             }
+            for l in &q.levels {
+                if l.when.is_empty() && l.held.is_none() {
+                    return Err(Error::Rubric(format!(
+                        "[{id}] level {}: no conditions (`when`) and not `held` over periods",
+                        l.level
+                    )));
+                }
+                if let Some(held) = l.held
+                    && (l.level < 2 || held.periods < 2 || held.period_days == 0)
+                {
+                    return Err(Error::Rubric(format!(
+                        "[{id}] level {}: `held` needs a level above 1, periods of at least 2 and period_days above 0",
+                        l.level
+                    )));
+                }
+            }
             for c in q.conditions() {
                 if let Threshold::Named(name) = &c.threshold
                     && q.threshold(name).is_none()
@@ -160,8 +176,29 @@ pub struct LevelRule {
     /// What reaching it means, in words.
     pub meaning: String,
     /// What must hold (with every lower rung) to reach it.
+    #[serde(default)]
     pub when: Vec<Condition>,
+    /// For a question about state at one instant (q3): the rung is reached only when the
+    /// rung below it held at the ends of consecutive periods counted back from the as-of
+    /// instant, each answered as the lake knew it at the same known-at instant. The answer's
+    /// metric `periods_held` counts them.
+    #[serde(default)]
+    pub held: Option<HeldOver>,
 }
+
+/// Consecutive periods over which a rung's level below must have held (see [`LevelRule::held`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeldOver {
+    /// How many periods, the one ending at the as-of instant included.
+    pub periods: u32,
+    /// Each period's length, in days.
+    pub period_days: u32,
+}
+
+/// The metric an answer carries for a rung with [`LevelRule::held`]: how many consecutive
+/// periods, counted back from the as-of instant, the rung below it held.
+pub const PERIODS_HELD: &str = "periods_held";
 
 impl QuestionRubric {
     /// The value of a target or parameter a condition names.
@@ -196,15 +233,30 @@ impl QuestionRubric {
         }
     }
 
-    /// The highest level whose conditions and those of every level below hold.
+    /// The highest level whose conditions and those of every level below hold. A rung held
+    /// over periods also needs [`PERIODS_HELD`] in `metrics` to reach its count.
     pub fn level(&self, metrics: &BTreeMap<String, Value>) -> u8 {
         let mut levels: Vec<&LevelRule> = self.levels.iter().collect();
         levels.sort_by_key(|l| l.level);
         levels
             .iter()
-            .take_while(|l| self.all_hold(&l.when, metrics))
+            .take_while(|l| match l.held {
+                None => self.all_hold(&l.when, metrics),
+                Some(held) => {
+                    (l.when.is_empty() || self.all_hold(&l.when, metrics))
+                        && metrics
+                            .get(PERIODS_HELD)
+                            .and_then(Value::as_u64)
+                            .is_some_and(|n| n >= u64::from(held.periods))
+                }
+            })
             .last()
             .map_or(0, |l| l.level)
+    }
+
+    /// The rung held over periods, if the ladder has one.
+    pub fn held_rung(&self) -> Option<(&LevelRule, HeldOver)> {
+        self.levels.iter().find_map(|l| Some((l, l.held?)))
     }
 
     fn all_hold(&self, conditions: &[Condition], metrics: &BTreeMap<String, Value>) -> bool {
@@ -367,7 +419,7 @@ mod tests {
                 .iter()
                 .any(|a| a.uuid == "ac8730a2-ccc0-465c-9550-d91edae9d5ee")
         );
-        for id in ["q1", "q2"] {
+        for id in ["q1", "q2", "q3"] {
             let q = rubric.question(id).unwrap();
             assert!(!q.activities.is_empty(), "{id} cites DSOMM activities");
             let sql = crate::catalog::question_file(&q.metrics_sql).unwrap().text;
@@ -442,6 +494,67 @@ mod tests {
             err.contains("'min_runs' is neither a target nor a parameter"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_rung_held_over_periods_needs_the_count_of_periods_the_rung_below_held() {
+        let text = |held: &str| {
+            format!(
+                r#"
+            [q]
+            title = "t"
+            sql = "a.sql"
+            metrics_sql = "b.sql"
+            window_days = 7
+            lookback_days = 90
+            activities = []
+            verdict = {{ no_data = ["n == 0"], contradicted = ["bad > 0"], evidenced = ["n > 0"] }}
+            levels = [
+              {{ level = 1, meaning = "runs", when = ["n > 0"] }},
+              {{ level = 2, meaning = "clean", when = ["bad == 0"] }},
+              {{ level = 3, meaning = "kept clean", {held} }},
+            ]
+            "#
+            )
+        };
+        let rubric = Rubric::parse(&text("held = { periods = 3, period_days = 30 }")).unwrap();
+        let q = rubric.question("q").unwrap();
+        let (rung, held) = q.held_rung().unwrap();
+        assert_eq!(
+            (rung.level, held),
+            (
+                3,
+                HeldOver {
+                    periods: 3,
+                    period_days: 30
+                }
+            )
+        );
+        let mut m = metrics(&[("n", json!(5)), ("bad", json!(0))]);
+        assert_eq!(
+            q.level(&m),
+            2,
+            "without periods_held the rung is not reached"
+        );
+        m.insert(PERIODS_HELD.into(), json!(2));
+        assert_eq!(q.level(&m), 2, "two periods of three");
+        m.insert(PERIODS_HELD.into(), json!(3));
+        assert_eq!(q.level(&m), 3);
+        for (bad, says) in [
+            (
+                "held = { periods = 1, period_days = 30 }",
+                "periods of at least 2",
+            ),
+            (
+                "held = { periods = 3, period_days = 0 }",
+                "period_days above 0",
+            ),
+            ("held = { periods = 3, days = 30 }", "unknown field `days`"),
+            ("when = []", "no conditions"),
+        ] {
+            let err = Rubric::parse(&text(bad)).unwrap_err().to_string();
+            assert!(err.contains(says), "{bad}: {err}");
+        }
     }
 
     #[test]
