@@ -20,9 +20,10 @@ WITH inventory AS (
   FROM asset_inventory
 ),
 instants AS (
+  -- The complete catalog snapshots (their `_snapshots` markers) the lake held by $known_at.
   SELECT DISTINCT source_name, event_time
-  FROM assets
-  WHERE record_kind = 'entity' AND event_time > $lookback_start AND event_time <= $as_of
+  FROM _snapshots
+  WHERE table_name = 'assets' AND event_time > $lookback_start AND event_time <= $as_of
     AND ingested_at <= $known_at
 ),
 gaps AS (

@@ -1025,3 +1025,79 @@ async fn aws_config_files_under_an_s3_prefix_are_ingested_and_not_read_twice() {
         "name,status\nreceipts,ResourceDiscovered\nexports,ResourceDiscovered\nexports,ResourceDeleted\n"
     );
 }
+
+/// `SELECT` rows as JSON through `evlake sql`.
+fn sql_rows(lake: &Path, sql: &str) -> Vec<serde_json::Value> {
+    let out = evlake(lake, &["sql", sql, "--format", "json"]);
+    assert!(out.status.success(), "{sql}: {}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn a_catalog_snapshot_is_read_only_once_its_run_has_committed_all_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let catalog = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/backstage");
+    let ingest = |failpoint: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_evlake"));
+        command
+            .arg("--lake")
+            .arg(&lake)
+            .args(["ingest", "--source", "backstage", "--name", "catalog"])
+            .arg(&catalog)
+            .env_remove("EVLAKE_FAILPOINT");
+        if let Some(point) = failpoint {
+            command.env("EVLAKE_FAILPOINT", point);
+        }
+        command.output().unwrap()
+    };
+    // The checkout's snapshots (one per run), and the one the inventory reads now.
+    let instants = |sql: &str| -> Vec<String> {
+        sql_rows(&lake, sql)
+            .iter()
+            .map(|r| r["t"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let taken =
+        || instants("SELECT DISTINCT CAST(event_time AS VARCHAR) AS t FROM assets ORDER BY t");
+    let in_use = || {
+        instants(
+            "SELECT DISTINCT CAST(snapshot_time AS VARCHAR) AS t FROM asset_inventory ORDER BY t",
+        )
+    };
+    assert!(ingest(None).status.success());
+    let first = taken();
+    assert_eq!(first.len(), 1);
+    assert_eq!(in_use(), first);
+    // A run whose rows are all in but whose snapshot was never marked complete (it died):
+    // its rows are in the lake, and the inventory still reads the complete one before.
+    let crashed = ingest(Some("ingest.before_snapshots"));
+    assert!(!crashed.status.success());
+    assert!(text(&crashed.stderr).contains("ingest.before_snapshots"));
+    let after_crash = taken();
+    assert_eq!(after_crash.len(), 2, "the dead run's rows are committed");
+    assert_eq!(in_use(), first, "a snapshot without its marker is not read");
+    assert_eq!(
+        sql_rows(&lake, "SELECT COUNT(*) AS n FROM asset_inventory")[0]["n"],
+        8
+    );
+    // The next run completes its own snapshot, which the inventory reads from then on.
+    assert!(ingest(None).status.success());
+    let all = taken();
+    assert_eq!(all.len(), 3);
+    assert_eq!(in_use(), [all[2].clone()]);
+    let marked = sql_rows(
+        &lake,
+        "SELECT table_name, CAST(event_time AS VARCHAR) AS t, row_count FROM _snapshots ORDER BY t, table_name",
+    );
+    let expected: Vec<serde_json::Value> = [&all[0], &all[2]]
+        .iter()
+        .flat_map(|t| {
+            [
+                serde_json::json!({"table_name": "assets", "t": t, "row_count": 8}),
+                serde_json::json!({"table_name": "people", "t": t, "row_count": 5}),
+            ]
+        })
+        .collect();
+    assert_eq!(marked, expected);
+}

@@ -1,7 +1,10 @@
 -- The asset inventory as it stood at $snapshot_at, as the lake knew it at $known_at:
---   * from each snapshot source (Backstage), every entity of its latest snapshot taken at or
---     before $snapshot_at (and after $evidence_start: an older one is no inventory of then);
---     an entity missing from that snapshot is not in the inventory, whatever came before;
+--   * from each snapshot source (Backstage), every entity of its latest complete snapshot
+--     taken at or before $snapshot_at (and after $evidence_start: an older one is no
+--     inventory of then); an entity missing from that snapshot is not in the inventory,
+--     whatever came before. Complete means its `_snapshots` marker, which ingest commits
+--     after the snapshot's last row, was in by $known_at: a pull still being committed, or
+--     one that died half-way, is not read as the whole catalog;
 --   * from event-sourced sources (AWS Config), each resource's latest configuration item at
 --     or before $snapshot_at, unless that item ends it (deleted, or no longer recorded). Items
 --     are read from all their history: a resource unchanged for a year is still there.
@@ -9,8 +12,8 @@
 --   observed_at     when the row's state was observed (the snapshot, or the item's capture)
 WITH snapshots AS (
   SELECT source_name, MAX(event_time) AS snapshot_time
-  FROM assets
-  WHERE record_kind = 'entity' AND event_time > $evidence_start AND event_time <= $snapshot_at
+  FROM _snapshots
+  WHERE table_name = 'assets' AND event_time > $evidence_start AND event_time <= $snapshot_at
     AND ingested_at <= $known_at
   GROUP BY source_name
 ),

@@ -169,10 +169,15 @@ fn statements(answer: &Answer) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(str::to_string)
         .collect();
+    let most = evlake_query::Rubric::builtin()
+        .question(&answer.question)
+        .unwrap()
+        .held_rung()
+        .map_or(0, |(_, held)| held.periods as u64 - 1);
     let earlier = answer
         .metrics
         .get("periods_held")
-        .map_or(0, |n| n.as_u64().unwrap().min(2) as usize);
+        .map_or(0, |n| n.as_u64().unwrap().min(most) as usize);
     assert_eq!(parts.len(), 2 + earlier, "{}", answer.sql);
     parts
 }

@@ -571,6 +571,14 @@ static TABLES: LazyLock<Vec<TableSpec>> = LazyLock::new(|| {
             utf8(),
         ),
         TableSpec::new(
+            "_snapshots",
+            "the snapshots an ingest run completed: per snapshot table, source and instant, \
+             committed after the last of its rows, so a reader never takes part of one for all",
+            Event,
+            vec![required("table_name"), int("row_count")],
+            utf8(),
+        ),
+        TableSpec::new(
             "_quarantine",
             "records that could not be ingested, with the reason and the raw bytes",
             Event,
@@ -653,8 +661,8 @@ mod tests {
         let names: Vec<_> = all().iter().map(|t| t.name).collect();
         assert_eq!(
             names.len(),
-            21,
-            "the 19 of the design, security_reviews and the ingest cursors"
+            22,
+            "the 19 of the design, security_reviews, the ingest cursors and completed snapshots"
         );
         assert!(get("nope").unwrap_err().to_string().contains("ci_jobs"));
     }

@@ -33,8 +33,15 @@ pub trait Parser: Send + Sync {
     /// checkout of `catalog-info.yaml` files), not a record of when it was written: it is then
     /// read on every run, changed or not, and its document's `modified` is the instant the run
     /// began, so that all such inputs of a run are one snapshot. Default: no.
-    fn current_state(&self, location: &str) -> bool {
-        let _ = location;
+    fn current_state(&self, _location: &str) -> bool {
+        false
+    }
+
+    /// Whether the rows it writes to snapshot tables are snapshots — everything the source
+    /// held at one instant, so that what a snapshot lacks is gone — rather than each
+    /// resource's own changes (AWS Config's items). A run then marks each snapshot complete in
+    /// `_snapshots` once its last row is committed. Default: no.
+    fn snapshots(&self) -> bool {
         false
     }
 }

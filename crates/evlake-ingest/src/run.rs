@@ -5,17 +5,20 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use arrow::array::RecordBatch;
+use arrow::array::{AsArray, RecordBatch};
+use arrow::datatypes::TimestampMicrosecondType;
 use bytes::{Bytes, BytesMut};
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
+use evlake_core::tables::{self, TableKind};
 use evlake_store::{AppendOutcome, Lake};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::cursor::Cursors;
+use crate::emit::{Emitter, timestamp};
 use crate::http::Http;
 use crate::input::StreamPosition;
 use crate::kind::{Framing, Kind, Parser, Puller, Source};
@@ -531,6 +534,7 @@ impl IngestRun {
         let mut pending: Vec<(&'static str, RecordBatch)> = Vec::new();
         let mut pending_rows = 0;
         let mut committing: Option<Commit> = None;
+        let mut snapshots = SnapshotsWritten::default();
         while let Some(parsed) = parsed.next().await {
             let Parsed {
                 unit,
@@ -548,6 +552,11 @@ impl IngestRun {
             summary.bytes += unit.bytes;
             progress.advance(unit.progress, summary.records);
             pending_rows += batches.iter().map(|(_, b)| b.num_rows()).sum::<usize>();
+            if self.parser.snapshots() {
+                for (table, batch) in &batches {
+                    snapshots.note(table, batch);
+                }
+            }
             pending.extend(batches);
             for (key, value) in unit.cursors {
                 cursors.set(key, value);
@@ -563,7 +572,21 @@ impl IngestRun {
         if let Some(previous) = committing.take() {
             finish_commit(previous, summary).await?;
         }
-        finish_commit(self.start_commit(pending), summary).await
+        finish_commit(self.start_commit(pending), summary).await?;
+        if snapshots.0.is_empty() {
+            return Ok(());
+        }
+        // Every row of the run's snapshots is committed: only now are they complete.
+        evlake_core::failpoint("ingest.before_snapshots");
+        let markers = snapshots.markers(&origin);
+        commit(
+            self.lake.clone(),
+            self.kind.name,
+            self.source_name.clone(),
+            markers,
+        )
+        .await?;
+        Ok(())
     }
 
     fn summary(&self) -> IngestSummary {
@@ -584,6 +607,56 @@ impl IngestRun {
             self.source_name.clone(),
             pending,
         ))
+    }
+}
+
+/// The rows a snapshot source's run wrote to snapshot tables (`assets`, `people`), by table
+/// and snapshot instant (microseconds): what the run's `_snapshots` markers say it completed. A reader of a
+/// snapshot table takes a snapshot only once its marker is in, so a run larger than one
+/// commit, or one that died between commits, is never read as the whole of its catalog.
+#[derive(Debug, Default)]
+struct SnapshotsWritten(BTreeMap<(&'static str, i64), u64>);
+
+impl SnapshotsWritten {
+    /// Counts `batch`'s rows if `table` is a snapshot table.
+    fn note(&mut self, table: &'static str, batch: &RecordBatch) {
+        if !tables::get(table).is_ok_and(|t| t.kind == TableKind::Snapshot) {
+            return;
+        }
+        let Some(times) = batch.column_by_name(tables::EVENT_TIME) else {
+            return;
+        };
+        for at in times.as_primitive::<TimestampMicrosecondType>().values() {
+            *self.0.entry((table, *at)).or_default() += 1;
+        }
+    }
+
+    /// One `_snapshots` row per table and instant, keyed by source name, table and instant
+    /// (a re-run of the same snapshot adds none).
+    fn markers(&self, origin: &Origin) -> Vec<(&'static str, RecordBatch)> {
+        let mut out = Emitter::new(origin.kind, &origin.source_name, origin.now);
+        for ((table, micros), rows) in &self.0 {
+            let at = DateTime::from_timestamp_micros(*micros).expect("a lake instant");
+            let instant = timestamp(at);
+            let raw =
+                serde_json::json!({"table": table, "snapshot_time": instant, "row_count": rows});
+            out.row(
+                "_snapshots",
+                at,
+                format!(
+                    "{}|{table}|{}",
+                    origin.source_name,
+                    instant.as_str().unwrap_or("")
+                ),
+                format!("{} snapshot of {table}", origin.source_name),
+                raw.to_string().as_bytes(),
+                Map::from_iter([
+                    ("table_name".to_string(), Value::from(*table)),
+                    ("row_count".to_string(), Value::from(*rows)),
+                ]),
+            );
+        }
+        out.drain()
     }
 }
 

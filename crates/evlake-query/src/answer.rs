@@ -72,7 +72,8 @@ pub struct Answer {
     pub evlake_version: String,
     /// The exact statements that produced the evidence and the metrics, every parameter a
     /// literal and the views they read in front of each as common table expressions: runnable
-    /// unchanged by DuckDB over the same tables.
+    /// unchanged by DuckDB over the same tables. For a rung held over periods, the metrics
+    /// statement of each earlier period asked follows (`periods_held` counts from them).
     pub sql: String,
     /// The table versions read.
     pub lake_version: Vec<LakeTableVersion>,

@@ -2,15 +2,11 @@
 //! rubric turns the metrics into a verdict and a level, and the result is an [`Answer`].
 
 use std::collections::BTreeMap;
-
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use std::fmt::Write as _;
-
-use serde_json::{Map, Value};
-
 use datafusion::execution::memory_pool::MemoryConsumer;
+use serde_json::{Map, Value};
 
 use crate::render::batches_to_rows;
 use crate::rubric::{HeldOver, LevelRule, PERIODS_HELD, Rubric};
@@ -61,14 +57,30 @@ impl QuerySession {
     }
 
     /// Runs a bound question like [`answer`](Self::answer), and says how long each of its
-    /// statements took: the staged views first, then the evidence and metrics queries (run
-    /// side by side) over them.
+    /// statements as of its as-of instant took: the staged views first, then the evidence and
+    /// metrics queries (run side by side) over them. The earlier periods a rung held over
+    /// periods asks (metrics only) count towards the one time limit but are not listed.
     pub async fn timed_answer(&self, bound: &BoundQuestion) -> Result<(Answer, AnswerTimings)> {
         let spec = bound.rubric();
-        let (evidence, mut metrics, timings) = self.run_statements(bound).await?;
+        // One time limit for the whole answer, as for one statement.
+        let deadline = Instant::now() + self.timeout();
+        let ran = self.run_statements(bound, deadline, true).await?;
+        let (evidence, evidence_timings) = ran.evidence.expect("the evidence was asked for");
+        let mut metrics = ran.metrics;
         let mut sql = bound.sql();
         if let Some((rung, held)) = spec.held_rung() {
-            let (periods, earlier_sql) = self.periods_held(bound, &metrics, rung, held).await?;
+            if metrics.contains_key(PERIODS_HELD) {
+                return Err(Error::Question {
+                    question: bound.question().to_string(),
+                    reason: format!(
+                        "{} returns a column {PERIODS_HELD}, which evlake counts itself",
+                        bound.metrics().path
+                    ),
+                });
+            }
+            let (periods, earlier_sql) = self
+                .periods_held(bound, &metrics, rung, held, deadline)
+                .await?;
             metrics.insert(PERIODS_HELD.to_string(), Value::from(periods));
             sql.push_str(&earlier_sql);
         }
@@ -94,19 +106,26 @@ impl QuerySession {
             sql,
             lake_version: self.lake_versions().to_vec(),
         };
+        let timings = AnswerTimings {
+            staging: ran.staging,
+            evidence: evidence_timings,
+            metrics: ran.metrics_timings,
+        };
         Ok((answer, timings))
     }
 
     /// How many consecutive periods, counted back from the as-of instant, the rung below
     /// `rung` held (0 when it does not hold now; counting stops at the first that fails or at
     /// `held.periods`), and the metrics statements of the earlier periods asked, as the
-    /// answer's SQL records them.
+    /// answer's SQL records them. Earlier periods are read at the same known-at instant:
+    /// evidence ingested late counts for the period it is dated in.
     async fn periods_held(
         &self,
         bound: &BoundQuestion,
         metrics: &BTreeMap<String, Value>,
         rung: &LevelRule,
         held: HeldOver,
+        deadline: Instant,
     ) -> Result<(u32, String)> {
         let spec = bound.rubric();
         let below = rung.level - 1;
@@ -117,15 +136,16 @@ impl QuerySession {
         let mut periods = 1;
         while periods < held.periods {
             let earlier = bound.earlier(periods * held.period_days)?;
-            let (_, earlier_metrics, _) = self.run_statements(&earlier).await?;
-            let _ = write!(
-                sql,
-                "\n-- level {} needs level {below} held as of {} too: the metrics then\n{}\n;\n",
-                rung.level,
-                earlier.as_of().to_rfc3339(),
-                earlier.literal(earlier.metrics())
-            );
-            if spec.level(&earlier_metrics) < below {
+            let ran = self.run_statements(&earlier, deadline, false).await?;
+            sql.push('\n');
+            sql.push_str(&earlier.metrics_sql(&format!(
+                "metrics as of {} (level {} needs level {below} held then too)",
+                earlier
+                    .as_of()
+                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                rung.level
+            )));
+            if spec.level(&ran.metrics) < below {
                 break;
             }
             periods += 1;
@@ -133,23 +153,19 @@ impl QuerySession {
         Ok((periods, sql))
     }
 
-    /// Runs a bound question's statements: the staged views, then the evidence and metrics
-    /// queries side by side over them; the evidence rows and the one row of metrics.
+    /// Runs a bound question's statements before `deadline`: the staged views, then the
+    /// metrics query and, if `with_evidence`, the evidence query beside it.
     async fn run_statements(
         &self,
         bound: &BoundQuestion,
-    ) -> Result<(
-        Vec<Map<String, Value>>,
-        BTreeMap<String, Value>,
-        AnswerTimings,
-    )> {
+        deadline: Instant,
+        with_evidence: bool,
+    ) -> Result<Statements> {
         let params = bound.param_values();
         let staged = bound.staged();
         // The staged rows are held until both queries are done: charged to the session's pool.
         let reservation = MemoryConsumer::new(format!("{} staged views", bound.question()))
             .register(&self.memory_pool());
-        // One time limit for the whole answer, as for one statement.
-        let deadline = Instant::now() + self.timeout();
         let overlay = self.overlay().await?;
         let mut staging = Vec::new();
         for (name, query) in &staged.views {
@@ -170,9 +186,15 @@ impl QuerySession {
             let (ctx, params) = (&overlay.ctx, &params);
             async move { self.timed_query_in(ctx, &sql, params, deadline, None).await }
         };
-        let ((evidence, _, evidence_timings), (metric_rows, _, metrics_timings)) =
-            futures::try_join!(run(&staged.evidence.text), run(&staged.metrics.text))?;
-        let evidence = batches_to_rows(&evidence)?;
+        let evidence = async {
+            if !with_evidence {
+                return Ok(None);
+            }
+            let (batches, _, timings) = run(&staged.evidence.text).await?;
+            Ok(Some((batches_to_rows(&batches)?, timings)))
+        };
+        let (evidence, (metric_rows, _, metrics_timings)) =
+            futures::try_join!(evidence, run(&staged.metrics.text))?;
         let mut metric_rows = batches_to_rows(&metric_rows)?;
         if metric_rows.len() != 1 {
             return Err(Error::Question {
@@ -184,12 +206,21 @@ impl QuerySession {
                 ),
             });
         }
-        let metrics: BTreeMap<String, Value> = metric_rows.remove(0).into_iter().collect();
-        let timings = AnswerTimings {
+        Ok(Statements {
+            evidence,
+            metrics: metric_rows.remove(0).into_iter().collect(),
             staging,
-            evidence: evidence_timings,
-            metrics: metrics_timings,
-        };
-        Ok((evidence, metrics, timings))
+            metrics_timings,
+        })
     }
+}
+
+/// What a bound question's statements returned, and how long they took.
+struct Statements {
+    /// The evidence rows, when asked for.
+    evidence: Option<(Vec<Map<String, Value>>, QueryTimings)>,
+    /// The one row of metrics.
+    metrics: BTreeMap<String, Value>,
+    staging: Vec<(&'static str, QueryTimings)>,
+    metrics_timings: QueryTimings,
 }

@@ -99,7 +99,6 @@ pub struct BoundQuestion {
     /// periods).
     rubric: Rubric,
     spec: QuestionRubric,
-    rubric_sha256: String,
     parameters: BTreeMap<String, ParamValue>,
     evidence: BoundQuery,
     metrics: BoundQuery,
@@ -107,7 +106,7 @@ pub struct BoundQuestion {
 }
 
 impl BoundQuestion {
-    /// Binds `question` of `rubric` (whose text hashes to `rubric_sha256`) as of `as_of`,
+    /// Binds `question` of `rubric` as of `as_of`,
     /// reading only rows the lake had ingested by `known_at`.
     pub fn new(
         rubric: &Rubric,
@@ -188,7 +187,6 @@ impl BoundQuestion {
         Ok(Self {
             question: question.to_string(),
             rubric: rubric.clone(),
-            rubric_sha256: rubric.sha256().to_string(),
             spec,
             parameters,
             evidence: with_views(evidence_file, &[]),
@@ -220,7 +218,7 @@ impl BoundQuestion {
 
     /// SHA-256 of the rubric's text.
     pub fn rubric_sha256(&self) -> &str {
-        &self.rubric_sha256
+        self.rubric.sha256()
     }
 
     /// The instant the answer is about.
@@ -303,23 +301,31 @@ impl BoundQuestion {
     /// The exact statements behind an answer, every parameter a literal: the evidence query,
     /// then the metrics query, each ending in `;` on a line of its own.
     pub fn sql(&self) -> String {
-        let header = |q: &BoundQuery, what: &str| {
-            format!(
-                "-- {what}: queries/{} (views as CTEs: {})\n",
-                q.path,
-                if q.views.is_empty() {
-                    "none".to_string()
-                } else {
-                    q.views.join(", ")
-                }
-            )
+        format!(
+            "{}\n{}",
+            self.statement(&self.evidence, "evidence"),
+            self.statement(&self.metrics, "metrics")
+        )
+    }
+
+    /// The metrics query alone as [`sql`](Self::sql) records it, its header saying `what` it
+    /// is (the metrics of an earlier period a rung held over periods needs).
+    pub fn metrics_sql(&self, what: &str) -> String {
+        self.statement(&self.metrics, what)
+    }
+
+    /// `query` as a literal statement under a header naming `what` it is, its file and the
+    /// views it carries, ending in `;` on a line of its own.
+    fn statement(&self, query: &BoundQuery, what: &str) -> String {
+        let views = if query.views.is_empty() {
+            "none".to_string()
+        } else {
+            query.views.join(", ")
         };
         format!(
-            "{}{}\n;\n\n{}{}\n;\n",
-            header(&self.evidence, "evidence"),
-            self.literal(&self.evidence),
-            header(&self.metrics, "metrics"),
-            self.literal(&self.metrics)
+            "-- {what}: queries/{} (views as CTEs: {views})\n{}\n;\n",
+            query.path,
+            self.literal(query)
         )
     }
 }

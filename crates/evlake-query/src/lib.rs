@@ -26,7 +26,9 @@ pub use guard::{MAX_QUERY_OPERATORS, check_read_only};
 pub const QUERY_STACK_BYTES: usize = 256 << 20;
 pub use render::{OutputFormat, batches_to_rows, render_batches, write_results};
 pub use reproduce::{MetricChange, Reproduction, TableMove};
-pub use rubric::{ActivityRef, Condition, LevelRule, QuestionRubric, Rubric, VerdictRules};
+pub use rubric::{
+    ActivityRef, Condition, HeldOver, LevelRule, PERIODS_HELD, QuestionRubric, Rubric, VerdictRules,
+};
 pub use session::{
     DEFAULT_MAX_ROWS, QueryResults, QuerySession, QuerySessionBuilder, QueryTimings,
 };

@@ -29,6 +29,18 @@ impl Rubric {
                     q.lookback_days
                 )));
             }
+            let mut levels: Vec<u8> = q.levels.iter().map(|l| l.level).collect();
+            levels.sort_unstable();
+            if levels.iter().zip(1..).any(|(l, n)| *l != n) {
+                return Err(Error::Rubric(format!(
+                    "[{id}] levels {levels:?}: the ladder climbs 1, 2, 3, … without gaps"
+                )));
+            }
+            if q.levels.iter().filter(|l| l.held.is_some()).count() > 1 {
+                return Err(Error::Rubric(format!(
+                    "[{id}] more than one level is `held` over periods"
+                )));
+            }
             for l in &q.levels {
                 if l.when.is_empty() && l.held.is_none() {
                     return Err(Error::Rubric(format!(
@@ -551,6 +563,14 @@ mod tests {
             ),
             ("held = { periods = 3, days = 30 }", "unknown field `days`"),
             ("when = []", "no conditions"),
+            (
+                r#"when = ["n > 0"] }, { level = 5, meaning = "x", when = ["n > 0"]"#,
+                "without gaps",
+            ),
+            (
+                r#"held = { periods = 3, period_days = 30 } }, { level = 4, meaning = "x", held = { periods = 2, period_days = 30 }"#,
+                "more than one level",
+            ),
         ] {
             let err = Rubric::parse(&text(bad)).unwrap_err().to_string();
             assert!(err.contains(says), "{bad}: {err}");

@@ -8,10 +8,11 @@ use serde::Deserialize;
 /// the array `/entities` returns), or `catalog-info.yaml` (one or more `---`-separated entity
 /// documents). A file's snapshot instant is the last RFC 3339 UTC timestamp in its path
 /// (`backstage/2026-11-01T06:00:00Z/page-1.json`, as an archiving job writes them); the files
-/// with the same instant form one snapshot, and an archived file is read once. Files whose
-/// path names no instant (a checkout of `catalog-info.yaml` files) are the catalog as it is
-/// now: every run reads all of them again, changed or not, as one snapshot at the instant the
-/// run began. An API pull is one snapshot at the instant it began.
+/// with the same instant form one snapshot, and an archived file is read once. YAML files
+/// whose path names no instant (a checkout of `catalog-info.yaml` files) are the catalog as it
+/// is now: every run reads all of them again, changed or not, as one snapshot at the instant
+/// the run began. Any other file naming no instant is a snapshot at its modification time. An
+/// API pull is one snapshot at the instant it began.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BackstageConfig {

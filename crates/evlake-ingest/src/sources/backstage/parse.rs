@@ -40,12 +40,17 @@ impl BackstageParser {
 }
 
 impl Parser for BackstageParser {
-    /// A file whose path names no snapshot instant (a checkout of `catalog-info.yaml` files)
-    /// is the catalog as it is now; an archived export or an API page is not.
+    /// An entity descriptor file (`.yaml`, `.yml`) whose path names no snapshot instant is a
+    /// checkout of `catalog-info.yaml` files: the catalog as it is now. An archived export
+    /// (an API response, JSON) is a record of when it was taken, whatever its name.
     fn current_state(&self, location: &str) -> bool {
-        !location.starts_with("http://")
-            && !location.starts_with("https://")
-            && snapshot_instant(location).is_none()
+        let path = location.to_ascii_lowercase();
+        (path.ends_with(".yaml") || path.ends_with(".yml")) && snapshot_instant(location).is_none()
+    }
+
+    /// The catalog keeps no history: each pull, export or checkout is all of it at once.
+    fn snapshots(&self) -> bool {
+        true
     }
 
     fn parse(&self, doc: Document<'_>, out: &mut Emitter) {
@@ -344,6 +349,23 @@ mod tests {
         );
         assert_eq!(t("https://bs/api?x=2026-11-01T06:00:00Z"), None);
         assert_eq!(t("/repo/catalog-info.yaml"), None);
+    }
+
+    #[test]
+    fn only_unstamped_yaml_is_the_catalog_as_it_is_now() {
+        let parser = BackstageParser::new(BackstageConfig::default());
+        for (location, current) in [
+            ("/repo/catalog-info.yaml", true),
+            ("s3://b/checkout/svc/catalog-info.YML", true),
+            (
+                "/data/backstage/2026-11-01T06:00:00Z/catalog-info.yaml",
+                false,
+            ),
+            ("/data/backstage/export-20261101.json.gz", false),
+            ("/data/backstage/latest.json", false),
+        ] {
+            assert_eq!(parser.current_state(location), current, "{location}");
+        }
     }
 
     #[test]
