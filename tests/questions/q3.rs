@@ -485,3 +485,60 @@ fn the_generated_inventory_is_in_the_vendors_layout() {
         "unpadded month and day, as AWS writes them"
     );
 }
+
+#[tokio::test]
+async fn a_review_in_the_review_register_is_the_last_review_of_the_service_it_names() {
+    let dir = tempfile::tempdir().unwrap();
+    organisation_of(dir.path(), 5, 12, 100, Maturity::Advisory);
+    let lake = Lake::open("memory://").unwrap();
+    ingest(&lake, dir.path(), |name, _| inventory_source(name)).await;
+    let ask = |lake: Lake| async move {
+        let session = QuerySession::builder(lake).build().await.unwrap();
+        session
+            .ask("q3", Some(end_of("2026-11-20")), None)
+            .await
+            .unwrap()
+    };
+    let before = ask(lake.clone()).await;
+    // A production component the inventory says was never reviewed.
+    let unreviewed = before
+        .evidence
+        .iter()
+        .find(|r| r["finding"] == "without_review")
+        .expect("the generator plants a service without a review");
+    let name = unreviewed["name"].as_str().unwrap().to_string();
+    let register = dir.path().join("reviews.csv");
+    std::fs::write(
+        &register,
+        format!(
+            "id,service,completed,reviewer\nREV-7,{},2026-10-01,AppSec Board\n",
+            name.to_uppercase()
+        ),
+    )
+    .unwrap();
+    IngestRun::new(
+        lake.clone(),
+        "review-register",
+        "reviews",
+        &Default::default(),
+    )
+    .unwrap()
+    .ingest_paths(&[register])
+    .await
+    .unwrap();
+    let after = ask(lake).await;
+    let row = after
+        .evidence
+        .iter()
+        .find(|r| r["name"] == name.as_str() && r["asset_id"].is_string())
+        .unwrap();
+    assert_eq!(row["review_source"], "review-register:REV-7", "{row:?}");
+    assert_eq!(row["last_security_review"], "2026-10-01T23:59:59.999999Z");
+    // $snapshot_at is 2026-10-21T23:59:59.999999Z: twenty days after the review's day ended.
+    assert_eq!(row["review_age_days"], 20);
+    assert!(row.get("finding").is_none_or(Value::is_null), "{row:?}");
+    assert_eq!(
+        after.metrics["without_review"].as_u64().unwrap(),
+        before.metrics["without_review"].as_u64().unwrap() - 1
+    );
+}

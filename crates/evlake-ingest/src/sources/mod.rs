@@ -14,6 +14,8 @@ mod incident;
 pub mod jira;
 mod json;
 pub mod pagerduty;
+mod register;
+pub mod review_register;
 mod runtime;
 pub mod sarif;
 pub mod tetragon;
@@ -32,6 +34,7 @@ static KINDS: &[Kind] = &[
     jira::KIND,
     backstage::KIND,
     aws_config::KIND,
+    review_register::KIND,
 ];
 
 /// Every registered source kind.

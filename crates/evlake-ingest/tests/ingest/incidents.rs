@@ -380,3 +380,73 @@ async fn jira_security_review_issues_are_reviews_of_the_services_they_name() {
         .unwrap();
     assert_eq!(again.unchanged_files, 1);
 }
+
+#[tokio::test]
+async fn a_review_register_in_yaml_or_csv_gives_one_review_per_service_at_its_completion() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("reviews.yaml"),
+        "# AppSec review register\nreviews:\n  - id: REV-1\n    service: [Checkout, payments-api]\n    completed: 2026-10-02\n    reviewer: AppSec Board\n    status: Approved\n  - id: REV-2\n    service: ledger\n    status: in progress\n    completed: 2026-10-05\n  - id: REV-3\n    service: ledger\n  - id: REV-4\n    completed: 2026-10-06\n  - id: REV-5\n    service: ledger\n    completed: last tuesday\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("older.csv"),
+        "id,service,completed,reviewer,url\nREV-0,\"ledger, fraud-scoring\",2025-09-30T10:00:00Z,Jane,https://wiki/rev-0\n,ledger,2025-09-30,,\n",
+    )
+    .unwrap();
+    let lake = Lake::open("memory://").unwrap();
+    let run = IngestRun::new(lake.clone(), "review-register", "reviews", &Map::new()).unwrap();
+    let summary = run.ingest_paths(&[dir.path().to_path_buf()]).await.unwrap();
+    // REV-2 is in progress and REV-3 not completed: no reviews yet. REV-4 names no service,
+    // REV-5's date is not one, the CSV's second entry has no id.
+    assert_eq!(
+        (summary.records, summary.skipped, summary.quarantined),
+        (4, 2, 3)
+    );
+    let reviews = rows(
+        &lake,
+        "SELECT subject, review_id, CAST(event_time AS VARCHAR) AS at, reviewer, url, source
+         FROM security_reviews ORDER BY at, subject",
+    )
+    .await;
+    assert_eq!(
+        json!(reviews),
+        json!([
+            {"subject": "fraud-scoring", "review_id": "REV-0", "at": "2025-09-30T10:00:00Z",
+             "reviewer": "Jane", "url": "https://wiki/rev-0", "source": "review-register"},
+            {"subject": "ledger", "review_id": "REV-0", "at": "2025-09-30T10:00:00Z",
+             "reviewer": "Jane", "url": "https://wiki/rev-0", "source": "review-register"},
+            {"subject": "checkout", "review_id": "REV-1", "at": "2026-10-02T23:59:59.999999Z",
+             "reviewer": "AppSec Board", "source": "review-register"},
+            {"subject": "payments-api", "review_id": "REV-1", "at": "2026-10-02T23:59:59.999999Z",
+             "reviewer": "AppSec Board", "source": "review-register"},
+        ])
+    );
+    let bad: Vec<(String, String)> = rows(
+        &lake,
+        "SELECT location, reason FROM _quarantine ORDER BY location",
+    )
+    .await
+    .iter()
+    .map(|r| {
+        let location = r["location"].as_str().unwrap();
+        let base = format!("{}/", dir.path().display());
+        let place = location.strip_prefix(&base).unwrap_or(location).to_string();
+        (place, r["reason"].as_str().unwrap().to_string())
+    })
+    .collect();
+    assert_eq!(
+        bad[0],
+        (
+            "older.csv:3".to_string(),
+            "required field 'id' is missing".to_string()
+        )
+    );
+    assert_eq!(bad[1].0, "reviews.yaml#/3");
+    assert_eq!(bad[1].1, "required field 'service' is missing");
+    assert_eq!(bad[2].0, "reviews.yaml#/4");
+    assert!(bad[2].1.starts_with("field 'completed'"), "{}", bad[2].1);
+    // An unchanged register is not read again.
+    let again = run.ingest_paths(&[dir.path().to_path_buf()]).await.unwrap();
+    assert_eq!((again.records, again.unchanged_files), (0, 2));
+}
