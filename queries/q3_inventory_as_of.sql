@@ -4,7 +4,8 @@
 -- in production then that the inventory did not list.
 --
 -- Evidence rows: every production asset of the inventory (views/inventory_production.sql),
--- then every service it forgot (views/inventory_shadow_services.sql). `finding` names what
+-- then every service it forgot (views/inventory_shadow_services.sql), with what it was seen
+-- in (`seen_in`) and the provenance of its last deployment or alert then. `finding` names what
 -- is wrong with a row, the first of: shadow_service, decommissioned_deploying, without_owner,
 -- owner_unresolvable, without_review, review_stale (older than $review_max_age_days days);
 -- null when nothing is. Rows with a finding come first.
@@ -20,7 +21,7 @@ WITH rows_found AS (
     END AS finding,
     p.asset_kind, p.asset_type, p.repo, p.workload, p.snapshot_time,
     CAST(NULL AS TIMESTAMP WITH TIME ZONE) AS first_seen,
-    CAST(NULL AS TIMESTAMP WITH TIME ZONE) AS last_seen,
+    CAST(NULL AS TIMESTAMP WITH TIME ZONE) AS last_seen, CAST(NULL AS VARCHAR) AS seen_in,
     p.source, p.source_name, p.source_id, p.source_ref, p.ingested_at, p.record_sha256
   FROM inventory_production p
   UNION ALL
@@ -37,10 +38,8 @@ WITH rows_found AS (
       WHEN s.deployed AND s.alerted THEN 'deployments, runtime_alerts'
       WHEN s.deployed THEN 'deployments'
       ELSE 'runtime_alerts'
-    END AS source,
-    CAST(NULL AS VARCHAR) AS source_name, CAST(NULL AS VARCHAR) AS source_id,
-    CAST(NULL AS VARCHAR) AS source_ref, CAST(NULL AS TIMESTAMP WITH TIME ZONE) AS ingested_at,
-    CAST(NULL AS VARCHAR) AS record_sha256
+    END AS seen_in,
+    s.source, s.source_name, s.source_id, s.source_ref, s.ingested_at, s.record_sha256
   FROM inventory_shadow_services s
 )
 SELECT *

@@ -9,18 +9,22 @@
 --                 production after it was last listed (activity only before that is the
 --                 service's last days, not a finding, and has no row)
 --   first_seen, last_seen, deployed, alerted   its activity in the period
+--   source … record_sha256   the provenance of its last activity record in the period (the
+--                 deployment, or the alert), which an auditor opens to see it ran
 --   last_listed   when an inventory last listed it: a catalog snapshot that had it, or the
 --                 configuration item that ended its resource (named as the resource's items
 --                 named it: a deletion item carries no tags)
 WITH activity AS (
   SELECT LOWER(regexp_replace(repo, '^.*/', '')) AS service, 1 AS deployed, 0 AS alerted,
-    event_time
+    event_time, source, source_name, source_id, CAST(NULL AS VARCHAR) AS source_ref,
+    ingested_at, record_sha256
   FROM deployment_outcomes
   WHERE production AND went_out AND event_time <= $snapshot_at
     AND EXTRACT(EPOCH FROM event_time)
       > EXTRACT(EPOCH FROM $snapshot_at) - 86400 * $activity_days
   UNION ALL
-  SELECT LOWER(namespace) AS service, 0 AS deployed, 1 AS alerted, event_time
+  SELECT LOWER(namespace) AS service, 0 AS deployed, 1 AS alerted, event_time, source,
+    source_name, source_id, source_ref, ingested_at, record_sha256
   FROM runtime_alerts
   WHERE namespace IS NOT NULL AND LOWER(namespace) NOT LIKE 'kube-%'
     AND event_time > $evidence_start AND event_time <= $snapshot_at
@@ -33,6 +37,14 @@ seen AS (
     MAX(deployed) = 1 AS deployed, MAX(alerted) = 1 AS alerted
   FROM activity
   GROUP BY service
+),
+last_activity AS (
+  SELECT
+    a.*,
+    ROW_NUMBER() OVER (
+      PARTITION BY a.service ORDER BY a.event_time DESC, a.source_id DESC
+    ) AS recency
+  FROM activity a
 ),
 names AS (
   SELECT LOWER(name) AS service FROM asset_inventory
@@ -81,8 +93,10 @@ SELECT
   s.service,
   CASE WHEN l.last_listed IS NULL THEN 'shadow_service' ELSE 'decommissioned_deploying' END
     AS finding,
-  s.first_seen, s.last_seen, s.deployed, s.alerted, l.last_listed
+  s.first_seen, s.last_seen, s.deployed, s.alerted, l.last_listed,
+  a.source, a.source_name, a.source_id, a.source_ref, a.ingested_at, a.record_sha256
 FROM seen s
+JOIN last_activity a ON a.service = s.service AND a.recency = 1
 LEFT JOIN names n ON n.service = s.service
 LEFT JOIN listed l ON l.service = s.service
 WHERE n.service IS NULL AND (l.last_listed IS NULL OR s.last_seen > l.last_listed)

@@ -299,6 +299,27 @@ pub(crate) fn assert_matches(answer: &Answer, want: &Expected, what: &str) {
         })
         .collect();
     assert_eq!(findings, want.findings, "{what}");
+    // Every service the inventory forgot carries the record that shows it ran: its last
+    // deployment or alert in the period, within it.
+    for row in answer.evidence.iter().filter(|r| r["asset_id"].is_null()) {
+        for field in [
+            "source",
+            "source_id",
+            "record_sha256",
+            "ingested_at",
+            "seen_in",
+        ] {
+            assert!(row[field].is_string(), "{what}: {field} of {row:?}");
+        }
+        let seen_in = row["seen_in"].as_str().unwrap();
+        let source = row["source"].as_str().unwrap();
+        let kinds: &[&str] = match seen_in {
+            "deployments" => &["github-actions", "gitlab-ci"],
+            "runtime_alerts" => &["falco", "tetragon"],
+            _ => &["github-actions", "gitlab-ci", "falco", "tetragon"],
+        };
+        assert!(kinds.contains(&source), "{what}: {row:?}");
+    }
     // Every production asset says where it came from.
     for row in answer.evidence.iter().filter(|r| r["asset_id"].is_string()) {
         for field in [
