@@ -626,8 +626,10 @@ impl SnapshotsWritten {
         let Some(times) = batch.column_by_name(tables::EVENT_TIME) else {
             return;
         };
-        for at in times.as_primitive::<TimestampMicrosecondType>().values() {
-            *self.0.entry((table, *at)).or_default() += 1;
+        // A batch is one snapshot or a few, its rows in runs of one instant: count per run.
+        let times = times.as_primitive::<TimestampMicrosecondType>().values();
+        for run in times.chunk_by(|a, b| a == b) {
+            *self.0.entry((table, run[0])).or_default() += run.len() as u64;
         }
     }
 
