@@ -10,6 +10,11 @@
 --   production_assets … review_stale   the production assets (views/inventory_production.sql)
 --                           and what is wrong with them; review_stale counts reviews older
 --                           than $review_max_age_days days
+--   activity_records, deployments_seen, alerts_seen   the production deployments and runtime
+--                           alerts of the $activity_days days up to $snapshot_at
+--                           (views/inventory_activity.sql): what the inventory is checked
+--                           against. None means no service could be found missing from it —
+--                           a feed that stopped proves nothing listed
 --   shadow_services, decommissioned_deploying   services seen in production then that the
 --                           inventory did not list (views/inventory_shadow_services.sql)
 WITH inventory AS (
@@ -52,6 +57,11 @@ production AS (
     SUM(CASE WHEN review_age_days > $review_max_age_days THEN 1 ELSE 0 END) AS review_stale
   FROM inventory_production
 ),
+activity AS (
+  SELECT COUNT(*) AS activity_records, SUM(deployed) AS deployments_seen,
+    SUM(alerted) AS alerts_seen
+  FROM inventory_activity
+),
 forgotten AS (
   SELECT
     SUM(CASE WHEN finding = 'shadow_service' THEN 1 ELSE 0 END) AS shadow_services,
@@ -69,9 +79,12 @@ SELECT
   COALESCE(p.owner_unresolvable, 0) AS owner_unresolvable,
   COALESCE(p.without_review, 0) AS without_review,
   COALESCE(p.review_stale, 0) AS review_stale,
+  a.activity_records, COALESCE(a.deployments_seen, 0) AS deployments_seen,
+  COALESCE(a.alerts_seen, 0) AS alerts_seen,
   COALESCE(f.shadow_services, 0) AS shadow_services,
   COALESCE(f.decommissioned_deploying, 0) AS decommissioned_deploying
 FROM inventory i
 CROSS JOIN cadence c
 CROSS JOIN production p
+CROSS JOIN activity a
 CROSS JOIN forgotten f

@@ -685,6 +685,12 @@ fn render_ingest(summary: &IngestSummary, format: Format) -> Result<String, Fail
             counts.added, counts.duplicates
         );
     }
+    if summary.incomplete_snapshots > 0 {
+        out += &format!(
+            "  {} snapshots not marked complete: a record of each was quarantined, so questions keep using the last complete one\n",
+            summary.incomplete_snapshots
+        );
+    }
     if summary.over_quarantine_limit() {
         out += &format!(
             "FAILED: more than {:.2} % of the records were quarantined; see the _quarantine table\n",

@@ -1,9 +1,7 @@
--- Services seen in production in the $activity_days days up to $snapshot_at — a production
--- deployment that went out (deployment_outcomes, at its first success; by its repository's
--- name) or a runtime alert (by its namespace; Kubernetes' own `kube-*` namespaces are the
--- platform, not a service) — that the inventory at $snapshot_at (asset_inventory) lists under
--- none of its names (an asset's name, its repository's name, its workload), and so no
--- inventory tool would report:
+-- Services seen in production in the $activity_days days up to $snapshot_at
+-- (inventory_activity: a production deployment that went out, or a runtime alert) that the
+-- inventory at $snapshot_at (asset_inventory) lists under none of its names (an asset's name,
+-- its repository's name, its workload), and so no inventory tool would report:
 --   finding       `shadow_service`: no inventory since $evidence_start ever listed it;
 --                 `decommissioned_deploying`: listed once, gone by $snapshot_at, and seen in
 --                 production after it was last listed (activity only before that is the
@@ -11,40 +9,23 @@
 --   first_seen, last_seen, deployed, alerted   its activity in the period
 --   source … record_sha256   the provenance of its last activity record in the period (the
 --                 deployment, or the alert), which an auditor opens to see it ran
---   last_listed   when an inventory last listed it: a catalog snapshot that had it, or the
+--   last_listed   when an inventory last listed it: a complete catalog snapshot that had it, or the
 --                 configuration item that ended its resource (named as the resource's items
 --                 named it: a deletion item carries no tags)
-WITH activity AS (
-  SELECT LOWER(regexp_replace(repo, '^.*/', '')) AS service, 1 AS deployed, 0 AS alerted,
-    event_time, source, source_name, source_id, CAST(NULL AS VARCHAR) AS source_ref,
-    ingested_at, record_sha256
-  FROM deployment_outcomes
-  WHERE production AND went_out AND event_time <= $snapshot_at
-    AND EXTRACT(EPOCH FROM event_time)
-      > EXTRACT(EPOCH FROM $snapshot_at) - 86400 * $activity_days
-  UNION ALL
-  SELECT LOWER(namespace) AS service, 0 AS deployed, 1 AS alerted, event_time, source,
-    source_name, source_id, source_ref, ingested_at, record_sha256
-  FROM runtime_alerts
-  WHERE namespace IS NOT NULL AND LOWER(namespace) NOT LIKE 'kube-%'
-    AND event_time > $evidence_start AND event_time <= $snapshot_at
-    AND EXTRACT(EPOCH FROM event_time)
-      > EXTRACT(EPOCH FROM $snapshot_at) - 86400 * $activity_days
-    AND ingested_at <= $known_at
-),
-seen AS (
+WITH seen AS (
   SELECT service, MIN(event_time) AS first_seen, MAX(event_time) AS last_seen,
     MAX(deployed) = 1 AS deployed, MAX(alerted) = 1 AS alerted
-  FROM activity
+  FROM inventory_activity
   GROUP BY service
 ),
 last_activity AS (
   SELECT
     a.*,
     ROW_NUMBER() OVER (
-      PARTITION BY a.service ORDER BY a.event_time DESC, a.source_id DESC
+      PARTITION BY a.service
+      ORDER BY a.event_time DESC, a.source DESC, a.source_name DESC, a.source_id DESC
     ) AS recency
-  FROM activity a
+  FROM inventory_activity a
 ),
 names AS (
   SELECT LOWER(name) AS service FROM asset_inventory
@@ -64,12 +45,21 @@ ended AS (
     AND ingested_at <= $known_at
   GROUP BY asset_id
 ),
-sightings AS (
-  SELECT name, repo, workload, event_time
-  FROM assets
-  WHERE record_kind = 'entity' AND asset_kind IN ('component', 'resource', 'api')
-    AND event_time > $evidence_start AND event_time <= $snapshot_at
+complete AS (
+  -- The catalog snapshots marked complete by $known_at: a pull that died half-way, or lost a
+  -- page, lists nothing (as in asset_inventory).
+  SELECT DISTINCT source_name, event_time
+  FROM _snapshots
+  WHERE table_name = 'assets' AND event_time > $evidence_start AND event_time <= $snapshot_at
     AND ingested_at <= $known_at
+),
+sightings AS (
+  SELECT e.name, e.repo, e.workload, e.event_time
+  FROM assets e
+  JOIN complete c ON c.source_name = e.source_name AND c.event_time = e.event_time
+  WHERE e.record_kind = 'entity' AND e.asset_kind IN ('component', 'resource', 'api')
+    AND e.event_time > $evidence_start AND e.event_time <= $snapshot_at
+    AND e.ingested_at <= $known_at
   UNION ALL
   SELECT i.name, i.repo, i.workload, e.event_time
   FROM ended e

@@ -197,6 +197,22 @@ fn at_one_instant(
             .unwrap();
         round1(gap)
     });
+    // What the inventory is checked against: the production deploys and the runtime alerts of
+    // the 30 days up to $snapshot_at.
+    let in_activity_window =
+        |t: DateTime<Utc>| t > snapshot_at - Duration::days(30) && t <= snapshot_at;
+    let deployments_seen = truth
+        .deployed
+        .iter()
+        .filter(|d| in_activity_window(d.event_time))
+        .count() as u64;
+    let alerts_seen = truth
+        .runtime
+        .alerts
+        .iter()
+        .filter(|a| a.alert_time > evidence_start && in_activity_window(a.alert_time))
+        .count() as u64;
+    let activity_records = deployments_seen + alerts_seen;
     let production_assets = production.len() as u64;
     let verdict = if inventory_assets == 0 {
         Verdict::NoData
@@ -217,6 +233,7 @@ fn at_one_instant(
         production_assets > 0,
         age_ok && without_owner == 0,
         gap_ok
+            && activity_records > 0
             && unresolvable == 0
             && without_review == 0
             && stale == 0
@@ -232,6 +249,9 @@ fn at_one_instant(
         "owner_unresolvable": unresolvable,
         "without_review": without_review,
         "review_stale": stale,
+        "activity_records": activity_records,
+        "deployments_seen": deployments_seen,
+        "alerts_seen": alerts_seen,
         "shadow_services": shadow,
         "decommissioned_deploying": decommissioned,
     });
@@ -299,6 +319,14 @@ pub(crate) fn assert_matches(answer: &Answer, want: &Expected, what: &str) {
         })
         .collect();
     assert_eq!(findings, want.findings, "{what}");
+    // One row per production asset and per forgotten service: none twice.
+    let forgotten = want.metrics["shadow_services"].as_u64().unwrap()
+        + want.metrics["decommissioned_deploying"].as_u64().unwrap();
+    assert_eq!(
+        answer.evidence.len() as u64,
+        want.production.len() as u64 + forgotten,
+        "{what}"
+    );
     // Every service the inventory forgot carries the record that shows it ran: its last
     // deployment or alert in the period, within it.
     for row in answer.evidence.iter().filter(|r| r["asset_id"].is_null()) {
@@ -562,4 +590,101 @@ async fn a_review_in_the_review_register_is_the_last_review_of_the_service_it_na
         after.metrics["without_review"].as_u64().unwrap(),
         before.metrics["without_review"].as_u64().unwrap() - 1
     );
+}
+
+#[tokio::test]
+async fn without_deployments_or_alerts_no_inventory_is_shown_to_miss_nothing() {
+    // An organisation whose inventory reaches level 3 when its CI and Falco evidence is in
+    // the lake (the rungs test): with the catalog, AWS Config and the reviews alone, nothing
+    // shows that no service ran outside the inventory, so it stops at level 2.
+    let dir = tempfile::tempdir().unwrap();
+    let truth = organisation_of(dir.path(), 15, 12, 95, Maturity::Enforced);
+    let as_of = end_of("2026-11-20");
+    let whole = at_one_instant(&truth, as_of, &|_| true);
+    assert_eq!((whole.verdict, whole.level), (Verdict::Evidenced, 3));
+    let lake = Lake::open("memory://").unwrap();
+    ingest(&lake, dir.path(), |name, _| {
+        matches!(name, "catalog" | "aws-config" | "jira")
+    })
+    .await;
+    let session = QuerySession::builder(lake).build().await.unwrap();
+    let answer = session.ask("q3", Some(as_of), None).await.unwrap();
+    for (metric, value) in [
+        ("activity_records", 0),
+        ("deployments_seen", 0),
+        ("alerts_seen", 0),
+        ("shadow_services", 0),
+    ] {
+        assert_eq!(
+            answer.metrics[metric], value,
+            "{metric}: {:?}",
+            answer.metrics
+        );
+    }
+    assert_eq!(
+        (answer.verdict, answer.level),
+        (Verdict::Evidenced, 2),
+        "{:?}",
+        answer.metrics
+    );
+}
+
+#[tokio::test]
+async fn a_service_listed_only_by_an_incomplete_snapshot_is_still_a_shadow_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let truth = organisation_of(dir.path(), 5, 12, 100, Maturity::Advisory);
+    let as_of = end_of("2026-11-20");
+    let shadow = truth.inventory.shadow[0].clone();
+    let listed_at: DateTime<Utc> = "2026-09-22T06:00:00Z".parse().unwrap();
+    assert!(
+        truth.inventory.activity[&shadow]
+            .iter()
+            .any(|t| *t > listed_at && *t <= as_of - Duration::days(30)),
+        "{shadow} runs after the archived export"
+    );
+    let lake = Lake::open("memory://").unwrap();
+    ingest(&lake, dir.path(), |name, _| inventory_source(name)).await;
+    // An archived export of another catalog that lists the shadow service, whose second page
+    // was cut off: quarantined, so the export is no complete snapshot and lists nothing.
+    let archive = dir.path().join("catalog-archive/2026-09-22T06:00:00Z");
+    std::fs::create_dir_all(&archive).unwrap();
+    let entity = json!({"items": [{
+        "apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+        "metadata": {"name": shadow, "namespace": "default"},
+        "spec": {"type": "service", "lifecycle": "production", "owner": "group:default/payments"},
+    }]});
+    std::fs::write(archive.join("page-1.json"), entity.to_string()).unwrap();
+    std::fs::write(archive.join("page-2.json"), r#"{"items": [{"kind": "Comp"#).unwrap();
+    let summary = IngestRun::new(
+        lake.clone(),
+        "backstage",
+        "catalog-archive",
+        &Default::default(),
+    )
+    .unwrap()
+    .ingest_paths(&[dir.path().join("catalog-archive")])
+    .await
+    .unwrap();
+    assert_eq!(
+        (
+            summary.records,
+            summary.quarantined,
+            summary.incomplete_snapshots
+        ),
+        (1, 1, 1)
+    );
+    let session = QuerySession::builder(lake).build().await.unwrap();
+    let answer = session.ask("q3", Some(as_of), None).await.unwrap();
+    assert_matches(
+        &answer,
+        &expected(&truth, as_of, |_| true),
+        "an incomplete export",
+    );
+    let row = answer
+        .evidence
+        .iter()
+        .find(|r| r["name"] == json!(shadow))
+        .unwrap();
+    assert_eq!(row["finding"], "shadow_service", "{row:?}");
+    assert!(row["observed_at"].is_null(), "never listed: {row:?}");
 }

@@ -151,6 +151,7 @@ pub(crate) struct Parsed {
     pub accepted: u64,
     pub skipped: u64,
     pub rejected: u64,
+    pub incomplete: crate::emit::Incomplete,
 }
 
 /// Who the rows are from: what every worker's emitter stamps.
@@ -197,6 +198,7 @@ pub(crate) fn parse(parser: &Arc<dyn Parser>, origin: &Origin, mut unit: Unit) -
         accepted,
         skipped,
         rejected,
+        incomplete: std::mem::take(&mut out.incomplete),
     }
 }
 
@@ -216,7 +218,10 @@ fn parse_work(parser: &Arc<dyn Parser>, origin: &Origin, work: Work, out: &mut E
                 },
                 out,
             ),
-            Err(reason) => out.reject(&location, reason, &bytes),
+            Err(reason) => {
+                refused(parser, out);
+                out.reject(&location, reason, &bytes)
+            }
         },
         Work::Values {
             location,
@@ -242,6 +247,7 @@ fn parse_work(parser: &Arc<dyn Parser>, origin: &Origin, work: Work, out: &mut E
                         reason,
                     } => {
                         let raw = &bytes[range.clone()];
+                        refused(parser, out);
                         out.reject(
                             &format!("{location}:{}", first_line + line + 1),
                             reason,
@@ -252,10 +258,21 @@ fn parse_work(parser: &Arc<dyn Parser>, origin: &Origin, work: Work, out: &mut E
             }
             if let Some((range, line, reason)) = rest {
                 let at = format!("{location}:{}", first_line + line + 1);
+                refused(parser, out);
                 out.reject(&at, reason, &bytes[range]);
             }
         }
-        Work::Refuse { location, reason } => out.reject(&location, reason, b""),
+        Work::Refuse { location, reason } => {
+            refused(parser, out);
+            out.reject(&location, reason, b"")
+        }
+    }
+}
+
+/// An input (or a piece of one) refused unparsed: a snapshot source cannot tell which snapshot lost it.
+fn refused(parser: &Arc<dyn Parser>, out: &mut Emitter) {
+    if parser.snapshots() {
+        out.incomplete_snapshot(None);
     }
 }
 

@@ -59,6 +59,9 @@ pub struct IngestSummary {
     pub skipped: u64,
     /// Records sent to `_quarantine`.
     pub quarantined: u64,
+    /// Snapshots (per table) the run wrote but did not mark complete, because a record of
+    /// each was quarantined: questions do not read them as the source's state.
+    pub incomplete_snapshots: u64,
     /// Per table: rows added and duplicates.
     pub tables: BTreeMap<String, TableCounts>,
     /// Wall-clock seconds.
@@ -542,6 +545,7 @@ impl IngestRun {
                 accepted,
                 skipped,
                 rejected,
+                incomplete,
             } = parsed?;
             summary.records += accepted;
             summary.skipped += skipped;
@@ -556,6 +560,7 @@ impl IngestRun {
                 for (table, batch) in &batches {
                     snapshots.note(table, batch);
                 }
+                snapshots.lost(incomplete);
             }
             pending.extend(batches);
             for (key, value) in unit.cursors {
@@ -573,7 +578,8 @@ impl IngestRun {
             finish_commit(previous, summary).await?;
         }
         finish_commit(self.start_commit(pending), summary).await?;
-        if snapshots.0.is_empty() {
+        summary.incomplete_snapshots = snapshots.incomplete_count();
+        if snapshots.rows.is_empty() {
             return Ok(());
         }
         // Every row of the run's snapshots is committed: only now are they complete.
@@ -611,11 +617,15 @@ impl IngestRun {
 }
 
 /// The rows a snapshot source's run wrote to snapshot tables (`assets`, `people`), by table
-/// and snapshot instant (microseconds): what the run's `_snapshots` markers say it completed. A reader of a
-/// snapshot table takes a snapshot only once its marker is in, so a run larger than one
-/// commit, or one that died between commits, is never read as the whole of its catalog.
+/// and snapshot instant (microseconds): what the run's `_snapshots` markers say it completed.
+/// A reader of a snapshot table takes a snapshot only once its marker is in, so a run larger
+/// than one commit, one that died between commits, or one that quarantined a record of the
+/// snapshot is never read as the whole of its catalog.
 #[derive(Debug, Default)]
-struct SnapshotsWritten(BTreeMap<(&'static str, i64), u64>);
+struct SnapshotsWritten {
+    rows: BTreeMap<(&'static str, i64), u64>,
+    incomplete: crate::emit::Incomplete,
+}
 
 impl SnapshotsWritten {
     /// Counts `batch`'s rows if `table` is a snapshot table.
@@ -629,15 +639,37 @@ impl SnapshotsWritten {
         // A batch is one snapshot or a few, its rows in runs of one instant: count per run.
         let times = times.as_primitive::<TimestampMicrosecondType>().values();
         for run in times.chunk_by(|a, b| a == b) {
-            *self.0.entry((table, run[0])).or_default() += run.len() as u64;
+            *self.rows.entry((table, run[0])).or_default() += run.len() as u64;
         }
+    }
+
+    /// Notes the snapshots a unit's parse lost records from.
+    fn lost(&mut self, incomplete: crate::emit::Incomplete) {
+        self.incomplete.any |= incomplete.any;
+        self.incomplete.instants.extend(incomplete.instants);
+    }
+
+    /// Whether the snapshot at `micros` lost a record.
+    fn is_incomplete(&self, micros: i64) -> bool {
+        self.incomplete.any || self.incomplete.instants.contains(&micros)
+    }
+
+    /// How many of the run's snapshots (per table) are left unmarked because they lost a record.
+    fn incomplete_count(&self) -> u64 {
+        self.rows
+            .keys()
+            .filter(|(_, at)| self.is_incomplete(*at))
+            .count() as u64
     }
 
     /// One `_snapshots` row per table and instant, keyed by source name, table and instant
     /// (a re-run of the same snapshot adds none).
     fn markers(&self, origin: &Origin) -> Vec<(&'static str, RecordBatch)> {
         let mut out = Emitter::new(origin.kind, &origin.source_name, origin.now);
-        for ((table, micros), rows) in &self.0 {
+        for ((table, micros), rows) in &self.rows {
+            if self.is_incomplete(*micros) {
+                continue;
+            }
             let at = DateTime::from_timestamp_micros(*micros).expect("a lake instant");
             let instant = timestamp(at);
             let raw =

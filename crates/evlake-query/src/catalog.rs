@@ -38,6 +38,7 @@ pub const VIEWS: &[SqlFile] = &[
     sql_file!("views/exceptions_current.sql"),
     sql_file!("views/incident_alert_refs.sql"),
     sql_file!("views/incident_timeline.sql"),
+    sql_file!("views/inventory_activity.sql"),
     sql_file!("views/inventory_production.sql"),
     sql_file!("views/inventory_shadow_services.sql"),
     sql_file!("views/prod_deploy_attempts.sql"),

@@ -543,3 +543,146 @@ async fn delivery_files_under_a_prefix_in_the_s3_layout_are_read_once() {
         "{bad:?}"
     );
 }
+
+/// The instants of the `assets` snapshots marked complete.
+async fn marked(lake: &Lake) -> Vec<String> {
+    let tables = lake.existing_tables().await.unwrap();
+    if !tables.iter().any(|t| t.name == "_snapshots") {
+        return Vec::new();
+    }
+    rows(
+        lake,
+        "SELECT CAST(event_time AS VARCHAR) AS t FROM _snapshots WHERE table_name = 'assets'
+         ORDER BY 1",
+    )
+    .await
+    .iter()
+    .map(|r| r["t"].as_str().unwrap().to_string())
+    .collect()
+}
+
+#[tokio::test]
+async fn a_pull_that_lost_a_page_leaves_its_snapshot_unmarked() {
+    let path = "/api/catalog/entities/by-query";
+    let cursor = "eyJsaW1pdCI6Miwib2Zmc2V0IjoyfQ";
+    let mut routes = replay::Routes::default();
+    routes.add(path, "1", json_page("backstage/by-query-1.json"));
+    // An SSO proxy's login page, served with 200 in the place of page 2: the chain of cursors
+    // ends there, and the entities of pages 2 and 3 are not in this pull.
+    routes.add(
+        path,
+        cursor,
+        replay::Recorded {
+            status: 200,
+            headers: vec![("Content-Type".into(), "text/html".into())],
+            body: b"<!DOCTYPE html><html><body>Sign in to continue</body></html>".to_vec(),
+        },
+    );
+    routes.add(path, cursor, json_page("backstage/by-query-2.json"));
+    routes.add(
+        path,
+        "eyJsaW1pdCI6Miwib2Zmc2V0Ijo0fQ",
+        json_page("backstage/by-query-3.json"),
+    );
+    let server = replay::ReplayServer::start(routes).await;
+    let mut settings = Map::new();
+    settings.insert(
+        "api".into(),
+        json!({"url": server.base, "endpoint": "by-query", "page_size": 2}),
+    );
+    let clock = Arc::new(FixedClock::new("2026-11-10T06:00:00Z".parse().unwrap()));
+    let lake = Lake::open("memory://").unwrap().with_clock(clock.clone());
+    let pull = || async {
+        IngestRun::new(lake.clone(), "backstage", "catalog", &settings)
+            .unwrap()
+            .pull()
+            .await
+            .unwrap()
+    };
+    let lost = pull().await;
+    assert_eq!(
+        (
+            lost.pages,
+            lost.records,
+            lost.quarantined,
+            lost.incomplete_snapshots
+        ),
+        (2, 2, 1, 1),
+        "page 1's two entities kept, the HTML page quarantined, the assets snapshot unmarked"
+    );
+    assert_eq!(marked(&lake).await, Vec::<String>::new());
+    clock.advance(chrono::Duration::hours(1));
+    let whole = pull().await;
+    assert_eq!(
+        (whole.pages, whole.quarantined, whole.incomplete_snapshots),
+        (3, 0, 0)
+    );
+    assert_eq!(marked(&lake).await, ["2026-11-10T07:00:00Z"]);
+}
+
+#[tokio::test]
+async fn an_archived_snapshot_with_a_broken_page_is_not_marked_and_the_others_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let pages = ["backstage/by-query-1.json", "backstage/by-query-2.json"];
+    archive(dir.path(), "2026-11-01T06:00:00Z", &pages);
+    archive(dir.path(), "2026-11-02T06:00:00Z", &pages);
+    // The second day's second page was cut off while it was being copied.
+    let cut = dir.path().join("2026-11-02T06:00:00Z/page-2.json");
+    let text = std::fs::read(&cut).unwrap();
+    std::fs::write(&cut, &text[..text.len() / 2]).unwrap();
+    let lake = Lake::open("memory://").unwrap();
+    let summary = IngestRun::new(lake.clone(), "backstage", "catalog", &Map::new())
+        .unwrap()
+        .ingest_paths(&[dir.path().to_path_buf()])
+        .await
+        .unwrap();
+    // The cut page held the day's only person: that day has assets rows, none marked.
+    assert_eq!((summary.quarantined, summary.incomplete_snapshots), (1, 1));
+    assert_eq!(marked(&lake).await, ["2026-11-01T06:00:00Z"]);
+}
+
+#[tokio::test]
+async fn a_blank_owner_is_no_owner_and_a_blank_tag_gives_way_to_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("catalog-info.yaml"),
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: blank\nspec:\n  owner: ''\n  lifecycle: production\n---\n\
+         apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: spaces\nspec:\n  owner: '  '\n  lifecycle: production\n",
+    )
+    .unwrap();
+    let mut untagged = config_item("logs", "2026-11-02T01:00:00.000Z", 1, "ResourceDiscovered");
+    untagged["tags"] = json!({"Owner": "", "team": "payments", "environment": " "});
+    let mut blank = config_item("cache", "2026-11-02T01:00:00.000Z", 2, "ResourceDiscovered");
+    blank["tags"] = json!({"owner": "", "environment": "prod"});
+    delivery(
+        dir.path(),
+        "config/111122223333_Config_eu-west-1_ConfigHistory_AWS::S3::Bucket_20261102T000000Z_20261102T060000Z_1.json.gz",
+        json!([untagged, blank]),
+    );
+    let lake = Lake::open("memory://").unwrap();
+    for (kind, path) in [
+        ("backstage", dir.path().join("catalog-info.yaml")),
+        ("aws-config", dir.path().join("config")),
+    ] {
+        IngestRun::new(lake.clone(), kind, kind, &Map::new())
+            .unwrap()
+            .ingest_paths(&[path])
+            .await
+            .unwrap();
+    }
+    let owners = rows(
+        &lake,
+        "SELECT name, owner, environment FROM assets ORDER BY name",
+    )
+    .await;
+    assert_eq!(
+        owners,
+        [
+            json!({"name": "blank"}),
+            json!({"name": "cache", "environment": "prod"}),
+            json!({"name": "logs", "owner": "group:default/payments"}),
+            json!({"name": "spaces"}),
+        ]
+        .map(|v| v.as_object().unwrap().clone())
+    );
+}

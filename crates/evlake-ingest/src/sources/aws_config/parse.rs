@@ -164,10 +164,14 @@ impl AwsConfigParser {
         );
         let state = json::id(item, "/configurationStateId");
         let tags = tags(item.get("tags"));
+        // A tag left blank (templates often do) is no value: the next key is asked.
         let tag = |keys: &[String]| {
             keys.iter()
-                .find_map(|k| tags.iter().find(|(key, _)| key == k))
-                .map(|(_, v)| v.clone())
+                .find_map(|k| {
+                    tags.iter()
+                        .find(|(key, v)| key == k && !v.trim().is_empty())
+                })
+                .map(|(_, v)| v.trim().to_string())
         };
         let environment = tag(&self.config.environment_tags);
         let production = environment.as_deref().is_some_and(|e| {

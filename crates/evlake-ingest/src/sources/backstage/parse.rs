@@ -55,11 +55,17 @@ impl Parser for BackstageParser {
 
     fn parse(&self, doc: Document<'_>, out: &mut Emitter) {
         let at = snapshot_instant(doc.location).unwrap_or(doc.modified);
+        let rejected = out.rejected_count();
         let first = doc.bytes.iter().find(|b| !b.is_ascii_whitespace());
         if matches!(first, Some(b'{' | b'[')) {
-            return self.parse_json(doc, at, out);
+            self.parse_json(doc, at, out);
+        } else {
+            self.parse_yaml(doc, at, out);
         }
-        self.parse_yaml(doc, at, out);
+        // An entity (or a page of them) the catalog held at `at` is not in the lake.
+        if out.rejected_count() > rejected {
+            out.incomplete_snapshot(Some(at));
+        }
     }
 }
 
@@ -177,8 +183,11 @@ impl BackstageParser {
                     .collect::<Vec<_>>()
             )
         };
-        // The owner as written, else the catalog's own `ownedBy` relation (API responses).
+        // The owner as written (blank is none), else the catalog's own `ownedBy` relation
+        // (API responses).
         let owner = text(entity, "/spec/owner")
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
             .map(|o| entity_ref_of(o, "group", namespace))
             .or_else(|| relation(entity, "ownedBy"));
         let system = text(entity, "/spec/system").map(|s| entity_ref_of(s, "system", namespace));
