@@ -3,7 +3,7 @@
 //! snapshot was ingested), the decommissioned and the added service, and the services the
 //! inventory forgot.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -32,6 +32,8 @@ pub(crate) struct Expected {
     production: BTreeSet<String>,
     /// The production assets whose last review is a Jira issue.
     jira_reviewed: BTreeSet<String>,
+    /// Each production asset's last security review by $snapshot_at, if any.
+    reviews: BTreeMap<String, Option<DateTime<Utc>>>,
     findings: BTreeSet<(String, String)>,
 }
 
@@ -260,6 +262,10 @@ fn at_one_instant(
         level: levels.iter().take_while(|l| **l).count() as u8,
         metrics: metrics.as_object().unwrap().clone(),
         production: production.iter().map(|a| a.asset_id.clone()).collect(),
+        reviews: production
+            .iter()
+            .map(|a| (a.asset_id.clone(), review(a)))
+            .collect(),
         jira_reviewed: production
             .iter()
             .filter(|a| a.jira_reviews && review(a).is_some())
@@ -308,6 +314,17 @@ pub(crate) fn assert_matches(answer: &Answer, want: &Expected, what: &str) {
         jira_reviewed, want.jira_reviewed,
         "{what}: reviews from Jira"
     );
+    let reviews: BTreeMap<String, Option<DateTime<Utc>>> = answer
+        .evidence
+        .iter()
+        .filter_map(|r| {
+            let review = r["last_security_review"]
+                .as_str()
+                .map(|t| t.parse().unwrap());
+            Some((r["asset_id"].as_str()?.to_string(), review))
+        })
+        .collect();
+    assert_eq!(reviews, want.reviews, "{what}: last security reviews");
     let findings: BTreeSet<(String, String)> = answer
         .evidence
         .iter()

@@ -547,19 +547,35 @@ fn item(s: &Service, at: DateTime<Utc>, status: &str) -> Value {
     })
 }
 
+/// A Jira resolution: id, name, description.
+type Resolution = (&'static str, &'static str, &'static str);
+
 /// Writes the Jira security review issues to `out/jira/security-reviews.json`, a search
 /// result as Jira returns it: a resolved `Security Review` issue per review of each service
-/// reviewed in Jira, naming it as the issue's component, and one review of the service
-/// without reviews still open (no review until it is resolved). Returns the issues written.
+/// reviewed in Jira, naming it as the issue's component, one review of the service without
+/// reviews still open (no review until it is resolved), and, after the last review of each
+/// service reviewed in Jira, one closed as `Won't Do` (no review either). Returns the issues
+/// written.
 fn jira_reviews(out: &Path, catalog: &[Service], end: DateTime<Utc>) -> std::io::Result<u64> {
     let jira_time = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string();
-    let issue = |n: u64, service: &str, created: DateTime<Utc>, resolved: Option<DateTime<Utc>>| {
+    // Jira Software's resolutions (id, name, description), as `fields.resolution` carries them.
+    let done: Resolution = ("10000", "Done", "Work has been completed on this issue.");
+    let wont_do: Resolution = ("10001", "Won't Do", "This issue won't be actioned.");
+    let issue = |n: u64,
+                 service: &str,
+                 created: DateTime<Utc>,
+                 resolved: Option<(DateTime<Utc>, Resolution)>| {
         let id = 90_000 + n;
         let (status, category) = if resolved.is_some() {
             ("Done", "done")
         } else {
             ("In Progress", "indeterminate")
         };
+        let resolution = resolved.map(|(_, (id, name, description))| {
+            json!({"self": format!("https://acme.atlassian.net/rest/api/3/resolution/{id}"),
+                "id": id, "description": description, "name": name})
+        });
+        let resolved = resolved.map(|(at, _)| at);
         json!({
             "expand": "operations,changelog",
             "id": id.to_string(),
@@ -571,6 +587,7 @@ fn jira_reviews(out: &Path, catalog: &[Service], end: DateTime<Utc>) -> std::io:
                 "components": [{"name": service}],
                 "created": jira_time(created),
                 "updated": jira_time(resolved.unwrap_or(created)),
+                "resolution": resolution,
                 "resolutiondate": resolved.map(jira_time),
                 "status": {"name": status, "statusCategory": {"key": category}},
                 "labels": ["security-review"],
@@ -585,7 +602,12 @@ fn jira_reviews(out: &Path, catalog: &[Service], end: DateTime<Utc>) -> std::io:
             Some("reviewed_in_jira") => {
                 for r in &s.reviews {
                     let n = issues.len() as u64 + 1;
-                    issues.push(issue(n, &s.name, *r - Duration::days(9), Some(*r)));
+                    issues.push(issue(n, &s.name, *r - Duration::days(9), Some((*r, done))));
+                }
+                if let Some(last) = s.reviews.last() {
+                    let n = issues.len() as u64 + 1;
+                    let closed = *last + (end - *last) / 2;
+                    issues.push(issue(n, &s.name, *last, Some((closed, wont_do))));
                 }
             }
             Some("without_review") => {

@@ -686,3 +686,35 @@ async fn a_blank_owner_is_no_owner_and_a_blank_tag_gives_way_to_the_next() {
         .map(|v| v.as_object().unwrap().clone())
     );
 }
+
+#[tokio::test]
+async fn a_saved_response_that_names_no_instant_is_refused_saying_how_to_name_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let latest = dir.path().join("latest");
+    std::fs::create_dir_all(&latest).unwrap();
+    std::fs::copy(
+        data("backstage/by-query-1.json"),
+        latest.join("page-1.json"),
+    )
+    .unwrap();
+    let lake = Lake::open("memory://").unwrap();
+    let summary = IngestRun::new(lake.clone(), "backstage", "catalog", &Map::new())
+        .unwrap()
+        .ingest_paths(&[dir.path().to_path_buf()])
+        .await
+        .unwrap();
+    assert_eq!((summary.records, summary.quarantined), (0, 1));
+    let bad = rows(&lake, "SELECT location, reason FROM _quarantine").await;
+    assert_eq!(
+        bad[0]["location"],
+        json!(latest.join("page-1.json").display().to_string())
+    );
+    assert!(
+        bad[0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("a saved catalog response must name its snapshot instant in its path"),
+        "{bad:?}"
+    );
+    assert_eq!(marked(&lake).await, Vec::<String>::new());
+}

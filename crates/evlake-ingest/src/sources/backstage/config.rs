@@ -11,7 +11,8 @@ use serde::Deserialize;
 /// with the same instant form one snapshot, and an archived file is read once. YAML files
 /// whose path names no instant (a checkout of `catalog-info.yaml` files) are the catalog as it
 /// is now: every run reads all of them again, changed or not, as one snapshot at the instant
-/// the run began. Any other file naming no instant is a snapshot at its modification time. An
+/// the run began. A saved API response naming no instant is refused (quarantined, saying so):
+/// dated by its modification time, each page of one pull would be a snapshot of its own. An
 /// API pull is one snapshot at the instant it began.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

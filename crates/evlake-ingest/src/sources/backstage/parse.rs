@@ -54,7 +54,16 @@ impl Parser for BackstageParser {
     }
 
     fn parse(&self, doc: Document<'_>, out: &mut Emitter) {
-        let at = snapshot_instant(doc.location).unwrap_or(doc.modified);
+        // An API page, and a checkout, are dated by the run; an archived response by its path.
+        let stamped_by_run = is_url(doc.location) || self.current_state(doc.location);
+        let at = match snapshot_instant(doc.location) {
+            Some(at) => at,
+            None if stamped_by_run => doc.modified,
+            None => {
+                out.incomplete_snapshot(Some(doc.modified));
+                return out.reject(doc.location, UNSTAMPED, doc.bytes);
+            }
+        };
         let rejected = out.rejected_count();
         let first = doc.bytes.iter().find(|b| !b.is_ascii_whitespace());
         if matches!(first, Some(b'{' | b'[')) {
@@ -69,6 +78,16 @@ impl Parser for BackstageParser {
     }
 }
 
+/// Why a saved catalog response whose path names no instant is refused: dated by its
+/// modification time, the pages of one pull would each be a snapshot of its own, and an
+/// export copied today would read as today's catalog.
+const UNSTAMPED: &str = "a saved catalog response must name its snapshot instant in its path, \
+    as an RFC 3339 UTC timestamp (backstage/2026-11-01T06:00:00Z/page-1.json): not read";
+
+fn is_url(location: &str) -> bool {
+    location.starts_with("http://") || location.starts_with("https://")
+}
+
 /// The snapshot instant an archived file's path names: its last RFC 3339 UTC timestamp
 /// (`2026-11-01T06:00:00Z`, or the basic `20261101T060000Z`). URLs (API pages) name none.
 pub(crate) fn snapshot_instant(location: &str) -> Option<DateTime<Utc>> {
@@ -76,7 +95,7 @@ pub(crate) fn snapshot_instant(location: &str) -> Option<DateTime<Utc>> {
         Regex::new(r"(\d{4})-?(\d{2})-?(\d{2})T(\d{2}):?(\d{2}):?(\d{2})(\.\d+)?Z")
             .expect("a regex")
     });
-    if location.starts_with("http://") || location.starts_with("https://") {
+    if is_url(location) {
         return None;
     }
     let path = location.split('#').next().unwrap_or(location);

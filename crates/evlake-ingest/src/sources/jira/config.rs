@@ -25,7 +25,7 @@ pub struct JiraConfig {
 }
 
 /// Which Jira issues are security reviews, and what each one reviewed.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SecurityReviewIssues {
     /// Issue type names (any case), e.g. `Security Review`.
@@ -37,6 +37,17 @@ pub struct SecurityReviewIssues {
     /// The field naming the services reviewed: a custom field id (text, a list of texts, or
     /// options with a `value`). Default: the issue's Jira components.
     pub subject_field: Option<String>,
+    /// The resolutions (any case) that mean the review was done: an issue resolved otherwise
+    /// (`Won't Do`, `Duplicate`) is no review. An issue whose export leaves out
+    /// `fields.resolution` counts at its `resolutiondate`.
+    #[serde(default = "default_completed_resolutions")]
+    pub completed_resolutions: Vec<String>,
+}
+
+fn default_completed_resolutions() -> Vec<String> {
+    ["Done", "Fixed", "Complete", "Completed", "Resolved"]
+        .map(String::from)
+        .to_vec()
 }
 
 /// Where and what to pull from the Jira REST API.

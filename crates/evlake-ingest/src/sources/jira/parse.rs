@@ -35,6 +35,11 @@ impl JiraParser {
                     issue_types: r.issue_types.iter().map(|t| t.to_lowercase()).collect(),
                     labels: r.labels.iter().map(|l| l.to_lowercase()).collect(),
                     subject_field: r.subject_field,
+                    completed_resolutions: r
+                        .completed_resolutions
+                        .iter()
+                        .map(|c| c.to_lowercase())
+                        .collect(),
                 }),
         })
     }
@@ -55,7 +60,8 @@ impl JiraParser {
     }
 
     /// A security review issue: one `security_reviews` row per service it names, at its
-    /// resolution; one not yet resolved is no review yet (skipped, read again once resolved).
+    /// resolution; one not yet resolved is no review yet (skipped, read again once resolved),
+    /// and one resolved as not done is none (skipped).
     fn review(&self, issue: &Record<'_>, location: &str, url: Option<String>, out: &mut Emitter) {
         let fields = &issue["fields"];
         let subjects: Vec<String> = match self
@@ -77,6 +83,15 @@ impl JiraParser {
         let Some(resolved) = fields.get("resolutiondate").filter(|d| !d.is_null()) else {
             return out.skip();
         };
+        // Resolved as not done (`Won't Do`, `Duplicate`): no review was made.
+        if let Some(resolution) = text(fields, "/resolution/name")
+            && !self
+                .reviews
+                .as_ref()
+                .is_some_and(|r| r.completed_resolutions.contains(&resolution.to_lowercase()))
+        {
+            return out.skip();
+        }
         if subjects.is_empty() {
             return out.reject(
                 location,
