@@ -8,7 +8,9 @@
 -- in (`seen_in`) and the provenance of its last deployment or alert then. `finding` names what
 -- is wrong with a row, the first of: shadow_service, decommissioned_deploying, without_owner,
 -- owner_unresolvable, without_review, review_stale (older than $review_max_age_days days);
--- null when nothing is. Rows with a finding come first.
+-- null when nothing is. Rows with a finding come first. A row ingested more than a day after
+-- it was observed (a production asset's snapshot or item, a forgotten service's last record)
+-- is flagged `late`: backfilled evidence, such as an import of archived catalog exports.
 WITH rows_found AS (
   SELECT
     p.asset_id, p.name, p.environment, p.owner, p.last_security_review, p.observed_at,
@@ -22,7 +24,8 @@ WITH rows_found AS (
     p.asset_kind, p.asset_type, p.repo, p.workload, p.snapshot_time,
     CAST(NULL AS TIMESTAMP WITH TIME ZONE) AS first_seen,
     CAST(NULL AS TIMESTAMP WITH TIME ZONE) AS last_seen, CAST(NULL AS VARCHAR) AS seen_in,
-    p.source, p.source_name, p.source_id, p.source_ref, p.ingested_at, p.record_sha256
+    p.source, p.source_name, p.source_id, p.source_ref, p.ingested_at, p.record_sha256,
+    p.ingested_at > p.observed_at + INTERVAL '24 hours' AS late
   FROM inventory_production p
   UNION ALL
   SELECT
@@ -39,7 +42,8 @@ WITH rows_found AS (
       WHEN s.deployed THEN 'deployments'
       ELSE 'runtime_alerts'
     END AS seen_in,
-    s.source, s.source_name, s.source_id, s.source_ref, s.ingested_at, s.record_sha256
+    s.source, s.source_name, s.source_id, s.source_ref, s.ingested_at, s.record_sha256,
+    s.ingested_at > s.last_seen + INTERVAL '24 hours' AS late
   FROM inventory_shadow_services s
 )
 SELECT *

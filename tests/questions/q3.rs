@@ -511,6 +511,18 @@ async fn known_at_before_a_late_snapshot_was_ingested_reads_the_one_before() {
         "the snapshot before, a day older"
     );
     assert_eq!(fresh.metrics["snapshot_age_hours"], 6.0);
+    // The late snapshot's rows say they were backfilled; the one before, archived ten minutes
+    // after it was taken, does not.
+    let catalog_late = |answer: &Answer| -> BTreeSet<bool> {
+        answer
+            .evidence
+            .iter()
+            .filter(|r| r["source"] == "backstage")
+            .map(|r| r["late"].as_bool().unwrap())
+            .collect()
+    };
+    assert_eq!(catalog_late(&fresh), BTreeSet::from([true]));
+    assert_eq!(catalog_late(&stale), BTreeSet::from([false]));
     // Known at a date before $as_of, the lake knows no snapshot after it: the days from the
     // last one it knows to $as_of count as a gap (unknown is not evidence of a fresh catalog).
     assert_eq!(
