@@ -1,5 +1,10 @@
 //! What the benchmarks share: measuring a child process and finding DuckDB's Python.
 
+/// The allocator the `evlake` binary uses (src/main.rs), so the measuring children run as it does.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// This process's peak resident memory (`VmHWM`), in MiB.
 pub fn peak_rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();

@@ -24,10 +24,12 @@ use parquet::arrow::{ArrowWriter, ProjectionMask};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 use serde_json::{Map, Value, json};
 
 use crate::Result;
 use evlake_core::sha256_hex;
+use evlake_core::tables::{EVENT_TIME, RAW, SOURCE_ID};
 
 /// Longest string whose min/max go into the statistics; longer ones would need truncation
 /// rules, and the columns readers filter on (ids, names, kinds) are short.
@@ -63,6 +65,9 @@ pub(crate) fn attempt_of(path: &str) -> Option<&str> {
     rest.strip_suffix("-c000.zstd.parquet")
 }
 
+/// The provenance columns whose every value is its row's own.
+const UNIQUE_COLUMNS: &[&str] = &[RAW, SOURCE_ID, "record_sha256", "source_ref", EVENT_TIME];
+
 /// Writes the rows of one partition as one or more files named after `attempt` and returns them.
 pub(crate) async fn write_partition(
     store: &Arc<dyn ObjectStore>,
@@ -74,10 +79,15 @@ pub(crate) async fn write_partition(
     row_group_rows: usize,
 ) -> Result<Vec<WrittenFile>> {
     let sorted = sort_by_event_time(batch)?;
-    let props = WriterProperties::builder()
+    let mut props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
-        .set_max_row_group_row_count(Some(row_group_rows))
-        .build();
+        .set_max_row_group_row_count(Some(row_group_rows));
+    // Columns that differ in every row: a dictionary of them is built, then given up on once
+    // it is full, at the cost of hashing every value first.
+    for unique in UNIQUE_COLUMNS {
+        props = props.set_column_dictionary_enabled(ColumnPath::from(*unique), false);
+    }
+    let props = props.build();
     let partition_value = day.format("%Y-%m-%d").to_string();
     let mut out = Vec::new();
     let mut offset = 0;
