@@ -687,7 +687,7 @@ fn render_ingest(summary: &IngestSummary, format: Format) -> Result<String, Fail
     }
     if summary.incomplete_snapshots > 0 {
         out += &format!(
-            "  {} snapshots not marked complete: a record of each was quarantined, so questions keep using the last complete one\n",
+            "  {} snapshots not marked complete: a page or file of each was quarantined, so questions keep using the last complete one\n",
             summary.incomplete_snapshots
         );
     }

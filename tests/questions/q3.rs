@@ -650,6 +650,16 @@ async fn without_deployments_or_alerts_no_inventory_is_shown_to_miss_nothing() {
             answer.metrics
         );
     }
+    // Everything else level 3 asks of the inventory holds as it did with the activity in.
+    for metric in [
+        "max_snapshot_gap_hours",
+        "owner_unresolvable",
+        "without_review",
+        "review_stale",
+        "decommissioned_deploying",
+    ] {
+        assert_eq!(answer.metrics[metric], whole.metrics[metric], "{metric}");
+    }
     assert_eq!(
         (answer.verdict, answer.level),
         (Verdict::Evidenced, 2),

@@ -1,6 +1,6 @@
 //! What parsers hand back: rows for lake tables, and records they could not take.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Display;
 use std::sync::Arc;
 
@@ -35,17 +35,9 @@ pub struct Emitter {
     pub(crate) rejected: Vec<Rejected>,
     pub(crate) accepted: u64,
     pub(crate) skipped: u64,
-    pub(crate) incomplete: Incomplete,
-}
-
-/// The snapshots a record was lost from: they hold less than the source did at their instant.
-#[derive(Debug, Default)]
-pub(crate) struct Incomplete {
-    /// Snapshot instants, microseconds.
-    pub instants: std::collections::BTreeSet<i64>,
-    /// A whole input was refused before its snapshot instant could be told: the run's every
-    /// snapshot may lack its records.
-    pub any: bool,
+    /// The instants (microseconds) of snapshots that lost a document: they hold less than
+    /// the source did then.
+    pub(crate) incomplete: BTreeSet<i64>,
 }
 
 /// A record that could not be ingested.
@@ -79,7 +71,7 @@ impl Emitter {
             rejected: Vec::new(),
             accepted: 0,
             skipped: 0,
-            incomplete: Incomplete::default(),
+            incomplete: BTreeSet::new(),
         }
     }
 
@@ -136,20 +128,10 @@ impl Emitter {
         self.skipped += 1;
     }
 
-    /// Records that the snapshot taken at `at` lost a record (it was quarantined), or, with
-    /// `None`, that some snapshot of the run did: the run then does not mark it complete.
-    pub fn incomplete_snapshot(&mut self, at: Option<DateTime<Utc>>) {
-        match at {
-            Some(at) => {
-                self.incomplete.instants.insert(at.timestamp_micros());
-            }
-            None => self.incomplete.any = true,
-        }
-    }
-
-    /// How many records were sent to quarantine so far.
-    pub fn rejected_count(&self) -> usize {
-        self.rejected.len()
+    /// Records that the snapshot taken at `at` lost a document (a page, a file) to
+    /// quarantine: the run then does not mark it complete.
+    pub fn incomplete_snapshot(&mut self, at: DateTime<Utc>) {
+        self.incomplete.insert(at.timestamp_micros());
     }
 
     /// Sends a record to quarantine with the reason it could not be ingested.

@@ -37,6 +37,13 @@ pub trait Parser: Send + Sync {
         false
     }
 
+    /// The instant of the snapshot the input at `location` belongs to, for a snapshot source;
+    /// `modified` is what its document's would be (the run's start for the state now and for
+    /// API pages). `None`: no snapshot (the input is refused). Default: none.
+    fn snapshot_at(&self, _location: &str, _modified: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        None
+    }
+
     /// Whether the rows it writes to snapshot tables are snapshots — everything the source
     /// held at one instant, so that what a snapshot lacks is gone — rather than each
     /// resource's own changes (AWS Config's items). A run then marks each snapshot complete in

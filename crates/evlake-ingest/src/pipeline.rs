@@ -38,8 +38,12 @@ pub(crate) enum Work {
         modified: DateTime<Utc>,
         rest: Option<(Range<usize>, u64, String)>,
     },
-    /// Quarantine an input unread, with the reason.
-    Refuse { location: String, reason: String },
+    /// Quarantine an input unread, with the reason; `modified` as a document of it would have.
+    Refuse {
+        location: String,
+        reason: String,
+        modified: DateTime<Utc>,
+    },
 }
 
 /// One piece of a run's work, with what the run records once its rows are in: one input's
@@ -151,7 +155,7 @@ pub(crate) struct Parsed {
     pub accepted: u64,
     pub skipped: u64,
     pub rejected: u64,
-    pub incomplete: crate::emit::Incomplete,
+    pub incomplete: std::collections::BTreeSet<i64>,
 }
 
 /// Who the rows are from: what every worker's emitter stamps.
@@ -219,7 +223,7 @@ fn parse_work(parser: &Arc<dyn Parser>, origin: &Origin, work: Work, out: &mut E
                 out,
             ),
             Err(reason) => {
-                refused(parser, out);
+                refused(parser, out, &location, modified);
                 out.reject(&location, reason, &bytes)
             }
         },
@@ -247,7 +251,7 @@ fn parse_work(parser: &Arc<dyn Parser>, origin: &Origin, work: Work, out: &mut E
                         reason,
                     } => {
                         let raw = &bytes[range.clone()];
-                        refused(parser, out);
+                        refused(parser, out, &location, modified);
                         out.reject(
                             &format!("{location}:{}", first_line + line + 1),
                             reason,
@@ -258,21 +262,27 @@ fn parse_work(parser: &Arc<dyn Parser>, origin: &Origin, work: Work, out: &mut E
             }
             if let Some((range, line, reason)) = rest {
                 let at = format!("{location}:{}", first_line + line + 1);
-                refused(parser, out);
+                refused(parser, out, &location, modified);
                 out.reject(&at, reason, &bytes[range]);
             }
         }
-        Work::Refuse { location, reason } => {
-            refused(parser, out);
+        Work::Refuse {
+            location,
+            reason,
+            modified,
+        } => {
+            refused(parser, out, &location, modified);
             out.reject(&location, reason, b"")
         }
     }
 }
 
-/// An input (or a piece of one) refused unparsed: a snapshot source cannot tell which snapshot lost it.
-fn refused(parser: &Arc<dyn Parser>, out: &mut Emitter) {
-    if parser.snapshots() {
-        out.incomplete_snapshot(None);
+/// An input (or a piece of one) refused unparsed: the snapshot it belongs to lost it.
+fn refused(parser: &Arc<dyn Parser>, out: &mut Emitter, location: &str, modified: DateTime<Utc>) {
+    if parser.snapshots()
+        && let Some(at) = parser.snapshot_at(location, modified)
+    {
+        out.incomplete_snapshot(at);
     }
 }
 
@@ -285,6 +295,7 @@ mod tests {
         let mut unit = Unit::of(Work::Refuse {
             location: key.to_string(),
             reason: String::new(),
+            modified: DateTime::UNIX_EPOCH,
         });
         unit.bytes = bytes;
         unit.files = 1;

@@ -1,6 +1,6 @@
 //! Running one source over its inputs into the lake.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -59,8 +59,8 @@ pub struct IngestSummary {
     pub skipped: u64,
     /// Records sent to `_quarantine`.
     pub quarantined: u64,
-    /// Snapshots (per table) the run wrote but did not mark complete, because a record of
-    /// each was quarantined: questions do not read them as the source's state.
+    /// Snapshots the run read but did not mark complete, because a document of each (a page,
+    /// a file) was lost to quarantine: questions do not read them as the source's state.
     pub incomplete_snapshots: u64,
     /// Per table: rows added and duplicates.
     pub tables: BTreeMap<String, TableCounts>,
@@ -293,10 +293,19 @@ impl IngestRun {
         began_at: DateTime<Utc>,
         out: &mut Gatherer,
     ) -> Result<bool> {
+        // A document of the input would be dated so: by the run, if it is the state now.
+        let current = self.parser.current_state(&input.location);
+        let modified = if current { began_at } else { input.modified };
         if let Some(reason) = &input.refused {
             let location = input.location.clone();
             let reason = reason.clone();
-            return Ok(out.send(Unit::of(Work::Refuse { location, reason })).await);
+            return Ok(out
+                .send(Unit::of(Work::Refuse {
+                    location,
+                    reason,
+                    modified,
+                }))
+                .await);
         }
         if self.parser.framing() == Framing::JsonValues
             && let Some(key) = input.stream_key()?
@@ -325,7 +334,6 @@ impl IngestRun {
         }
         // An input is read again only when it changed (size, modification time, e-tag), or
         // when it stands for the state at the run's instant.
-        let current = self.parser.current_state(&input.location);
         if !current && known.get(&input.key) == Some(input.seen.as_str()) {
             let mut unit = Unit::nothing();
             unit.unchanged = 1;
@@ -340,10 +348,10 @@ impl IngestRun {
                      source's max_document_bytes to ingest it",
                     input.size, self.limits.max_document_bytes
                 ),
+                modified,
             })
         } else {
             let bytes = Bytes::from(input.read().await?);
-            let modified = if current { began_at } else { input.modified };
             let mut unit = self.whole_input(input.location.clone(), bytes, modified);
             unit.files = 1;
             unit
@@ -624,7 +632,8 @@ impl IngestRun {
 #[derive(Debug, Default)]
 struct SnapshotsWritten {
     rows: BTreeMap<(&'static str, i64), u64>,
-    incomplete: crate::emit::Incomplete,
+    /// Snapshot instants (microseconds) that lost a document.
+    incomplete: BTreeSet<i64>,
 }
 
 impl SnapshotsWritten {
@@ -643,23 +652,14 @@ impl SnapshotsWritten {
         }
     }
 
-    /// Notes the snapshots a unit's parse lost records from.
-    fn lost(&mut self, incomplete: crate::emit::Incomplete) {
-        self.incomplete.any |= incomplete.any;
-        self.incomplete.instants.extend(incomplete.instants);
+    /// Notes the snapshots a unit's parse lost documents from.
+    fn lost(&mut self, incomplete: BTreeSet<i64>) {
+        self.incomplete.extend(incomplete);
     }
 
-    /// Whether the snapshot at `micros` lost a record.
-    fn is_incomplete(&self, micros: i64) -> bool {
-        self.incomplete.any || self.incomplete.instants.contains(&micros)
-    }
-
-    /// How many of the run's snapshots (per table) are left unmarked because they lost a record.
+    /// How many of the run's snapshots are left unmarked because they lost a document.
     fn incomplete_count(&self) -> u64 {
-        self.rows
-            .keys()
-            .filter(|(_, at)| self.is_incomplete(*at))
-            .count() as u64
+        self.incomplete.len() as u64
     }
 
     /// One `_snapshots` row per table and instant, keyed by source name, table and instant
@@ -667,7 +667,7 @@ impl SnapshotsWritten {
     fn markers(&self, origin: &Origin) -> Vec<(&'static str, RecordBatch)> {
         let mut out = Emitter::new(origin.kind, &origin.source_name, origin.now);
         for ((table, micros), rows) in &self.rows {
-            if self.is_incomplete(*micros) {
+            if self.incomplete.contains(micros) {
                 continue;
             }
             let at = DateTime::from_timestamp_micros(*micros).expect("a lake instant");

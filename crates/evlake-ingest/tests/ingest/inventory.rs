@@ -718,3 +718,34 @@ async fn a_saved_response_that_names_no_instant_is_refused_saying_how_to_name_it
     );
     assert_eq!(marked(&lake).await, Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn a_lost_file_unmarks_only_its_own_snapshot_and_an_odd_entity_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let pages = ["backstage/by-query-1.json", "backstage/by-query-2.json"];
+    archive(dir.path(), "2026-11-01T06:00:00Z", &pages);
+    archive(dir.path(), "2026-11-02T06:00:00Z", &pages);
+    // The first day's third page is no gzip at all: refused unread, with that day's snapshot.
+    std::fs::write(
+        dir.path().join("2026-11-01T06:00:00Z/page-3.json.gz"),
+        b"not gzip",
+    )
+    .unwrap();
+    // The second day's third page holds an entity of a kind of the organisation's own: it is
+    // quarantined, and the page, and the snapshot, are whole.
+    std::fs::write(
+        dir.path().join("2026-11-02T06:00:00Z/page-3.json"),
+        json!({"items": [{"apiVersion": "acme.io/v1", "kind": "Pipeline",
+            "metadata": {"name": "nightly"}}]})
+        .to_string(),
+    )
+    .unwrap();
+    let lake = Lake::open("memory://").unwrap();
+    let summary = IngestRun::new(lake.clone(), "backstage", "catalog", &Map::new())
+        .unwrap()
+        .ingest_paths(&[dir.path().to_path_buf()])
+        .await
+        .unwrap();
+    assert_eq!((summary.quarantined, summary.incomplete_snapshots), (2, 1));
+    assert_eq!(marked(&lake).await, ["2026-11-02T06:00:00Z"]);
+}

@@ -53,27 +53,25 @@ impl Parser for BackstageParser {
         true
     }
 
+    /// A saved response by the instant its path names; an API page, and a checkout, by the
+    /// run (`modified` is its start); a saved response naming none belongs to no snapshot.
+    fn snapshot_at(&self, location: &str, modified: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match snapshot_instant(location) {
+            Some(at) => Some(at),
+            None if is_url(location) || self.current_state(location) => Some(modified),
+            None => None,
+        }
+    }
+
     fn parse(&self, doc: Document<'_>, out: &mut Emitter) {
-        // An API page, and a checkout, are dated by the run; an archived response by its path.
-        let stamped_by_run = is_url(doc.location) || self.current_state(doc.location);
-        let at = match snapshot_instant(doc.location) {
-            Some(at) => at,
-            None if stamped_by_run => doc.modified,
-            None => {
-                out.incomplete_snapshot(Some(doc.modified));
-                return out.reject(doc.location, UNSTAMPED, doc.bytes);
-            }
+        let Some(at) = self.snapshot_at(doc.location, doc.modified) else {
+            return out.reject(doc.location, UNSTAMPED, doc.bytes);
         };
-        let rejected = out.rejected_count();
         let first = doc.bytes.iter().find(|b| !b.is_ascii_whitespace());
         if matches!(first, Some(b'{' | b'[')) {
             self.parse_json(doc, at, out);
         } else {
             self.parse_yaml(doc, at, out);
-        }
-        // An entity (or a page of them) the catalog held at `at` is not in the lake.
-        if out.rejected_count() > rejected {
-            out.incomplete_snapshot(Some(at));
         }
     }
 }
@@ -119,7 +117,10 @@ impl BackstageParser {
     fn parse_json(&self, doc: Document<'_>, at: DateTime<Utc>, out: &mut Emitter) {
         let body = match json::document(doc.bytes) {
             Ok(body) => body,
-            Err(e) => return out.reject(doc.location, format!("not valid JSON: {e}"), doc.bytes),
+            Err(e) => {
+                out.incomplete_snapshot(at);
+                return out.reject(doc.location, format!("not valid JSON: {e}"), doc.bytes);
+            }
         };
         // `by-query` pages hold `items`; `/entities` returns the array; one entity alone too.
         let (items, pointer) = match (body.items(), body.at(&["items"]).and_then(Text::items)) {
@@ -127,6 +128,7 @@ impl BackstageParser {
             (None, Some(items)) => (items, "/items"),
             (None, None) if body.at(&["kind"]).is_some() => (vec![body], ""),
             (None, None) => {
+                out.incomplete_snapshot(at);
                 return out.reject(
                     doc.location,
                     "neither a catalog response (an `items` list or an array of entities) nor an entity",
@@ -147,6 +149,7 @@ impl BackstageParser {
 
     fn parse_yaml(&self, doc: Document<'_>, at: DateTime<Utc>, out: &mut Emitter) {
         let Ok(text) = std::str::from_utf8(doc.bytes) else {
+            out.incomplete_snapshot(at);
             return out.reject(doc.location, "the file is not UTF-8 text", doc.bytes);
         };
         for (line, part) in yaml_documents(text) {
@@ -154,8 +157,22 @@ impl BackstageParser {
             match serde_saphyr::from_str::<Value>(part) {
                 // A document of comments only.
                 Ok(Value::Null) => {}
-                Ok(entity) => self.entity(&entity, part.as_bytes(), &location, at, out),
-                Err(e) => out.reject(&location, format!("not valid YAML: {e}"), part.as_bytes()),
+                Ok(entity) if entity.is_object() => {
+                    self.entity(&entity, part.as_bytes(), &location, at, out)
+                }
+                // Not a mapping (a proxy's HTML page reads as one string): no entity document.
+                Ok(_) => {
+                    out.incomplete_snapshot(at);
+                    out.reject(
+                        &location,
+                        "not an entity: the document is not a mapping",
+                        part.as_bytes(),
+                    )
+                }
+                Err(e) => {
+                    out.incomplete_snapshot(at);
+                    out.reject(&location, format!("not valid YAML: {e}"), part.as_bytes())
+                }
             }
         }
     }
