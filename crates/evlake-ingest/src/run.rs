@@ -627,8 +627,8 @@ impl IngestRun {
 /// The rows a snapshot source's run wrote to snapshot tables (`assets`, `people`), by table
 /// and snapshot instant (microseconds): what the run's `_snapshots` markers say it completed.
 /// A reader of a snapshot table takes a snapshot only once its marker is in, so a run larger
-/// than one commit, one that died between commits, or one that quarantined a record of the
-/// snapshot is never read as the whole of its catalog.
+/// than one commit, one that died between commits, or one that lost a document (a page, a file)
+/// of the snapshot to quarantine is never read as the whole of its catalog.
 #[derive(Debug, Default)]
 struct SnapshotsWritten {
     rows: BTreeMap<(&'static str, i64), u64>,
