@@ -398,61 +398,110 @@ static TABLES: LazyLock<Vec<TableSpec>> = LazyLock::new(|| {
         ),
         TableSpec::new(
             "iam_events",
-            "identity and access events: grants, revokes, use (CloudTrail, Okta, GCP audit)",
+            "identity and access events (CloudTrail, Okta, GCP audit): every record, and what each \
+             permission-changing one granted or revoked",
             Event,
             vec![
+                // `aws`, `okta` or `gcp`.
                 required("provider"),
+                // The AWS account, Okta org or GCP project the record is about.
                 text("account"),
                 text("region"),
+                // Who acted, as the record names them, and the person that is when the record
+                // itself says (an e-mail login, an SSO session name that is an e-mail).
                 text("actor"),
                 text("actor_email"),
+                // `eventName`, `eventType`, `methodName`.
                 text("action"),
-                text("effect"),
-                text("target"),
-                text("target_email"),
-                text("permission"),
-                text("source_ip"),
+                // `success`, or the error or failure the record gives.
                 text("outcome"),
+                text("source_ip"),
+                // What the record changed, one row per change (a record without a change is one
+                // row with these empty): `grant`, `revoke`, `define` (a policy's document) or
+                // `use` (a role assumed).
+                text("effect"),
+                // Who holds the permission: `user`, `group`, `role`, `service_account`, and its
+                // name as the system knows it (IAM user name, Okta login, GCP member, Identity
+                // Center principal id), with the person it is when the record says.
+                text("principal_kind"),
+                text("principal"),
+                text("principal_email"),
+                // What is held: `policy`, `inline_policy`, `group` (a membership),
+                // `permission_set`, `admin_role`, `app`, `role`, `credential`, `account` (the
+                // principal's own account: created, deactivated).
+                text("permission_kind"),
+                text("permission"),
+                // Where it holds: an AWS account, a GCP project or resource, an Okta org.
+                text("scope"),
+                // The policy document the change carries (inline policies, policy versions).
+                text("document"),
+                // Privileged by the source's `privileged` names or by what its document allows
+                // (everything, or a privilege-escalation path: `escalation`).
+                flag("privileged"),
+                texts("escalation"),
             ],
             utf8(),
         ),
         TableSpec::new(
             "iam_state",
-            "snapshots of who holds which roles and policies",
+            "snapshots of who holds which roles and policies, and the policies' documents \
+             (AWS IAM authorization details)",
             Snapshot,
             vec![
                 required("provider"),
                 text("account"),
-                required("principal"),
-                text("principal_email"),
+                // `holds` (a principal holds a permission) or `policy` (a managed policy's
+                // default version: `permission` is its ARN, `document` its text).
+                required("record_kind"),
                 text("principal_kind"),
-                texts("permissions"),
+                text("principal"),
+                text("principal_email"),
+                text("permission_kind"),
+                text("permission"),
+                text("scope"),
+                text("document"),
                 flag("privileged"),
+                texts("escalation"),
             ],
             utf8(),
         ),
         TableSpec::new(
             "training",
-            "security training completions (LMS / HR exports)",
+            "training completions (LMS / HR exports), with whether each course is security training",
             Event,
             vec![
+                // The person's e-mail, lower-cased.
                 required("person"),
+                text("course_id"),
                 text("course"),
+                text("status"),
                 instant("completed_at"),
                 instant("expires_at"),
+                // The course counts as security training (the source's `security_courses`).
+                flag("security"),
             ],
             utf8(),
         ),
         TableSpec::new(
             "people",
-            "people, their teams and the identities that map to them",
+            "people, their teams and the identities that map to them (HR exports, Backstage users)",
             Snapshot,
             vec![
+                // The person's e-mail, lower-cased (a Backstage user without one: its ref).
                 required("person"),
                 text("display_name"),
                 text("team"),
                 texts("memberships"),
+                // Every other name the person has: logins, IAM user names, SSO session names,
+                // identity-store ids, lower-cased.
                 texts("aliases"),
+                // `active`, `leave`, `terminated`, …, as the export says.
+                text("status"),
+                instant("started_at"),
+                instant("left_at"),
+                // In the question's scope (the source's `engineering_teams`); empty when the
+                // source does not say.
+                flag("engineer"),
             ],
             utf8(),
         ),

@@ -158,7 +158,8 @@ impl Http {
 }
 
 /// How long to wait when a response says the rate limit is spent: a 403 or 429 with
-/// `Retry-After`, or with `X-RateLimit-Remaining: 0` until `X-RateLimit-Reset` (epoch seconds).
+/// `Retry-After`, or with `X-RateLimit-Remaining: 0` until `X-RateLimit-Reset` (epoch seconds;
+/// Okta's `X-Rate-Limit-*` alike, and a 429 with its reset alone).
 fn rate_limited(status: StatusCode, headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
     if status != StatusCode::FORBIDDEN && status != StatusCode::TOO_MANY_REQUESTS {
         return None;
@@ -167,20 +168,31 @@ fn rate_limited(status: StatusCode, headers: &HeaderMap, now: DateTime<Utc>) -> 
     if let Some(secs) = header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()) {
         return Some(Duration::from_secs(secs));
     }
-    if header("x-ratelimit-remaining").map(str::trim) == Some("0") {
-        let reset = header("x-ratelimit-reset").and_then(|v| v.trim().parse::<i64>().ok())?;
+    // GitHub writes `X-RateLimit-*`, Okta `X-Rate-Limit-*`.
+    let either = |a: &str, b: &str| header(a).or_else(|| header(b)).map(str::trim);
+    if either("x-ratelimit-remaining", "x-rate-limit-remaining") == Some("0")
+        || (status == StatusCode::TOO_MANY_REQUESTS && header("x-rate-limit-reset").is_some())
+    {
+        let reset = either("x-ratelimit-reset", "x-rate-limit-reset")
+            .and_then(|v| v.parse::<i64>().ok())?;
         let secs = (reset - now.timestamp()).max(0) as u64;
         return Some(Duration::from_secs(secs + 1));
     }
     (status == StatusCode::TOO_MANY_REQUESTS).then_some(Duration::from_secs(60))
 }
 
-/// The next page: the `rel="next"` target of a `Link` header (GitHub), or `url` with its
+/// The next page: the `rel="next"` target of the `Link` headers (GitHub, Okta), or `url` with its
 /// `page` parameter set to `X-Next-Page` (GitLab; empty on the last page).
 fn next_page(url: &str, headers: &HeaderMap) -> Option<String> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if let Some(link) = header("link") {
-        return link.split(',').find_map(|part| {
+    // One `Link` header listing every relation (GitHub), or one header per relation (Okta).
+    let links: Vec<&str> = headers
+        .get_all("link")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    if !links.is_empty() {
+        return links.iter().flat_map(|l| l.split(',')).find_map(|part| {
             let (target, params) = part.split_once(';')?;
             params
                 .split(';')
@@ -307,5 +319,31 @@ mod tests {
             None
         );
         assert_eq!(rate_limited(StatusCode::OK, &spent, now), None);
+        let okta = headers(&[("x-rate-limit-reset", "1800000010")]);
+        assert_eq!(
+            rate_limited(StatusCode::TOO_MANY_REQUESTS, &okta, now),
+            Some(Duration::from_secs(11))
+        );
+    }
+
+    #[test]
+    fn okta_writes_one_link_header_per_relation() {
+        let mut h = HeaderMap::new();
+        h.append(
+            "link",
+            "<https://acme.okta.com/api/v1/logs?since=x>; rel=\"self\""
+                .parse()
+                .unwrap(),
+        );
+        h.append(
+            "link",
+            "<https://acme.okta.com/api/v1/logs?after=abc>; rel=\"next\""
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(
+            next_page("https://acme.okta.com/api/v1/logs?since=x", &h).as_deref(),
+            Some("https://acme.okta.com/api/v1/logs?after=abc")
+        );
     }
 }

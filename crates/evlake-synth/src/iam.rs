@@ -3,7 +3,10 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, RecordBatch, StringBuilder, TimestampMicrosecondArray};
+use arrow::array::{
+    ArrayRef, RecordBatch, StringBuilder, TimestampMicrosecondArray, new_null_array,
+};
+use arrow::datatypes::DataType;
 use chrono::{DateTime, Utc};
 
 use crate::Rng;
@@ -96,35 +99,45 @@ impl Iterator for IamEvents {
                     .to_rfc3339()
             );
             let sha = evlake_core::sha256_hex(raw.as_bytes());
-            let values = [
-                provider.to_string(),
-                "synthetic".to_string(),
-                id,
-                format!("synthetic://iam_events/{}#{i}", self.seed),
-                sha,
-                provider.to_string(),
-                "111111111111".to_string(),
-                "eu-central-1".to_string(),
-                format!("AROA:{person}"),
-                person,
-                action.to_string(),
-                effect.to_string(),
-                target.clone(),
-                target,
-                permission.to_string(),
-                format!("10.{}.{}.{}", i % 256, (i / 256) % 256, (i / 65536) % 256),
-                "success".to_string(),
-                raw,
-            ];
-            for (b, v) in cols.iter_mut().zip(values) {
-                b.append_value(v);
+            let source_ref = format!("synthetic://iam_events/{}#{i}", self.seed);
+            let source_ip = format!("10.{}.{}.{}", i % 256, (i / 256) % 256, (i / 65536) % 256);
+            for (b, field) in cols.iter_mut().zip(&schema.fields()[1..]) {
+                let value = match field.name().as_str() {
+                    "source" | "provider" => Some(provider),
+                    "source_name" => Some("synthetic"),
+                    "source_id" => Some(id.as_str()),
+                    "source_ref" => Some(source_ref.as_str()),
+                    "record_sha256" => Some(sha.as_str()),
+                    "account" | "scope" => Some("111111111111"),
+                    "region" => Some("eu-central-1"),
+                    "actor" => Some(person.as_str()),
+                    "actor_email" => Some(person.as_str()),
+                    "action" => Some(action),
+                    "outcome" => Some("success"),
+                    "source_ip" => Some(source_ip.as_str()),
+                    "effect" => Some(effect),
+                    "principal_kind" => Some("user"),
+                    "principal" | "principal_email" => Some(target.as_str()),
+                    "permission_kind" => Some("policy"),
+                    "permission" => Some(permission),
+                    "raw" => Some(raw.as_str()),
+                    _ => None,
+                };
+                b.append_option(value);
             }
         }
         self.next = end;
         let mut columns: Vec<ArrayRef> = vec![Arc::new(
             TimestampMicrosecondArray::from(times).with_timezone("UTC"),
         )];
-        columns.extend(cols.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+        columns.extend(
+            cols.iter_mut()
+                .zip(&schema.fields()[1..])
+                .map(|(b, field)| match field.data_type() {
+                    DataType::Utf8 => Arc::new(b.finish()) as ArrayRef,
+                    other => new_null_array(other, n),
+                }),
+        );
         Some(RecordBatch::try_new(schema, columns).expect("synthetic rows match iam_events"))
     }
 }

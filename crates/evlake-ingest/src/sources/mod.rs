@@ -3,22 +3,29 @@
 
 mod api;
 pub mod aws_config;
+pub mod aws_iam_snapshot;
 pub mod backstage;
+pub mod cloudtrail;
 pub mod exceptions;
 pub mod falco;
 mod findings;
 mod gates;
+pub mod gcp_audit;
 pub mod github_actions;
 pub mod gitlab_ci;
+mod iam;
 mod incident;
 pub mod jira;
 mod json;
+pub mod okta;
 pub mod pagerduty;
+pub mod people;
 mod register;
 pub mod review_register;
 mod runtime;
 pub mod sarif;
 pub mod tetragon;
+pub mod training;
 
 use crate::kind::Kind;
 use crate::{Error, Result};
@@ -35,6 +42,12 @@ static KINDS: &[Kind] = &[
     backstage::KIND,
     aws_config::KIND,
     review_register::KIND,
+    training::KIND,
+    people::KIND,
+    aws_iam_snapshot::KIND,
+    cloudtrail::KIND,
+    okta::KIND,
+    gcp_audit::KIND,
 ];
 
 /// Every registered source kind.

@@ -5,6 +5,7 @@
 
 use std::ops::Range;
 
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use granit_parser::{Event, StructureStyle};
 use serde_json::{Map, Value};
 
@@ -259,6 +260,36 @@ impl EntryWalk {
             self.spans.push(self.entry.clone());
         }
     }
+}
+
+/// An instant as exports write it: RFC 3339 or the other forms sources use, an ISO date (its
+/// first instant, UTC), or one of the source's `formats` (`strftime`, a date and time or a
+/// date); the error says which forms were tried.
+pub(crate) fn export_instant(value: &str, formats: &[String]) -> Result<DateTime<Utc>, String> {
+    let text = value.trim();
+    if let Ok(t) = evlake_core::time::parse_timestamp(text) {
+        return Ok(t);
+    }
+    let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+    if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(midnight(d));
+    }
+    for format in formats {
+        if let Ok(t) = NaiveDateTime::parse_from_str(text, format) {
+            return Ok(t.and_utc());
+        }
+        if let Ok(d) = NaiveDate::parse_from_str(text, format) {
+            return Ok(midnight(d));
+        }
+    }
+    Err(format!(
+        "'{text}' is not RFC 3339, an ISO date (YYYY-MM-DD){}",
+        if formats.is_empty() {
+            String::new()
+        } else {
+            format!(" or one of date_formats ({})", formats.join(", "))
+        }
+    ))
 }
 
 #[cfg(test)]

@@ -55,7 +55,7 @@ pub fn iam_events(ids: impl IntoIterator<Item = u64>, start: DateTime<Utc>) -> R
                 name if !f.is_nullable() => {
                     Arc::new(StringArray::from(vec![format!("{name}-x"); ids.len()]))
                 }
-                _ => Arc::new(StringArray::from(vec![None::<&str>; ids.len()])),
+                _ => arrow::array::new_null_array(f.data_type(), ids.len()),
             }
         })
         .collect();

@@ -9,6 +9,7 @@ mod pull;
 
 pub use config::{BackstageApiConfig, BackstageConfig};
 pub use parse::BackstageParser;
+pub(crate) use parse::snapshot_instant;
 pub use pull::BackstagePuller;
 
 use crate::kind::{Kind, Source};
