@@ -1,5 +1,5 @@
 //! A loopback HTTP server replaying recorded API responses (VCR cassettes), with the
-//! recorded host in `Link` headers rewritten to its own address.
+//! recorded host (or `{base}`) in headers rewritten to its own address.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -93,8 +93,8 @@ impl Routes {
     }
 }
 
-/// The decoded path and page of a URL: its `page`, `offset`, `startAt`, `nextPageToken` or `cursor`
-/// parameter, else "1".
+/// The decoded path and page of a URL: its `page`, `offset`, `startAt`, `nextPageToken`, `cursor`
+/// or `after` parameter, else "1".
 fn reqwest_url(uri: &str) -> (String, String) {
     let (path, query) = match uri.split_once("://") {
         Some((_, rest)) => {
@@ -110,9 +110,16 @@ fn reqwest_url(uri: &str) -> (String, String) {
     let page = query
         .split('&')
         .find_map(|kv| {
-            ["page=", "offset=", "startAt=", "nextPageToken=", "cursor="]
-                .iter()
-                .find_map(|p| kv.strip_prefix(p))
+            [
+                "page=",
+                "offset=",
+                "startAt=",
+                "nextPageToken=",
+                "cursor=",
+                "after=",
+            ]
+            .iter()
+            .find_map(|p| kv.strip_prefix(p))
         })
         .unwrap_or("1")
         .to_string();
@@ -179,8 +186,11 @@ impl ReplayServer {
                                     {
                                         continue;
                                     }
-                                    builder = builder
-                                        .header(k, v.replace("https://api.github.com", &base));
+                                    builder = builder.header(
+                                        k,
+                                        v.replace("https://api.github.com", &base)
+                                            .replace("{base}", &base),
+                                    );
                                 }
                                 builder.body(Full::new(Bytes::from(r.body))).unwrap()
                             }

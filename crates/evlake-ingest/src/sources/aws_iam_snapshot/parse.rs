@@ -109,7 +109,8 @@ impl AwsIamSnapshotParser {
                 }
                 let version = default.and_then(|v| text(v, "/VersionId"));
                 let change = Change::new(Effect::Define, "policy", arn, "policy", arn)
-                    .with_document(document);
+                    .with_document(document)
+                    .scoped(account_of(arn));
                 self.row(
                     out,
                     at,
