@@ -575,12 +575,12 @@ async fn demo(
         maturity: Maturity::default(),
     };
     println!(
-        "1. Generating {services} services' evidence over {days} days (GitHub Actions API bodies, SARIF, an exceptions register, Falco alerts, PagerDuty webhook events, Jira issues, Backstage catalog snapshots, AWS Config history) into {} …",
+        "1. Generating {services} services' evidence over {days} days (GitHub Actions API bodies, SARIF, an exceptions register, Falco alerts, PagerDuty webhook events, Jira issues, Backstage catalog snapshots, AWS Config history, HR and LMS exports, IAM snapshots, CloudTrail, Okta and GCP audit logs) into {} …",
         evidence.display()
     );
     let truth = generate(&options)?;
     println!(
-        "   {} workflow runs, {} jobs, {} deployments, {} SARIF files, {} exceptions, {} Falco alerts, {} PagerDuty events, {} Jira issues, {} catalog snapshots, {} AWS Config items\n",
+        "   {} workflow runs, {} jobs, {} deployments, {} SARIF files, {} exceptions, {} Falco alerts, {} PagerDuty events, {} Jira issues, {} catalog snapshots, {} AWS Config items, {} training completions, {} CloudTrail records, {} Okta events, {} GCP audit entries\n",
         truth.files["workflow_runs"],
         truth.files["jobs"],
         truth.files["deployments"],
@@ -590,7 +590,11 @@ async fn demo(
         truth.runtime.files["pagerduty_events"],
         truth.runtime.files["jira_issues"],
         truth.inventory.snapshots.len(),
-        truth.inventory.files["aws_config_items"]
+        truth.inventory.files["aws_config_items"],
+        truth.access.files["training_completions"],
+        truth.access.files["cloudtrail_records"],
+        truth.access.files["okta_events"],
+        truth.access.files["gcp_entries"]
     );
     let lake_dir = dir.join("lake");
     let lake = Lake::open(&lake_dir.display().to_string())?;
@@ -619,6 +623,7 @@ async fn demo(
         (4, "q1", "The auditor's first question"),
         (5, "q2", "The second"),
         (6, "q3", "The third"),
+        (7, "q4", "The fourth"),
     ] {
         println!("{step}. {what}, as of now:\n");
         let answer = session.ask(question, None, None).await?;

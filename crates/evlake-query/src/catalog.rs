@@ -36,14 +36,18 @@ pub const VIEWS: &[SqlFile] = &[
     sql_file!("views/deployments_in_production.sql"),
     sql_file!("views/exception_states.sql"),
     sql_file!("views/exceptions_current.sql"),
+    sql_file!("views/iam_permissions_at.sql"),
     sql_file!("views/incident_alert_refs.sql"),
     sql_file!("views/incident_timeline.sql"),
     sql_file!("views/inventory_activity.sql"),
     sql_file!("views/inventory_production.sql"),
     sql_file!("views/inventory_shadow_services.sql"),
+    sql_file!("views/people_at.sql"),
+    sql_file!("views/person_permissions.sql"),
     sql_file!("views/prod_deploy_attempts.sql"),
     sql_file!("views/runtime_alert_incidents.sql"),
     sql_file!("views/source_coverage.sql"),
+    sql_file!("views/training_overdue.sql"),
 ];
 
 /// The questions' evidence and metrics queries, looked up by the names `rubric.toml` gives.
@@ -54,6 +58,8 @@ pub(crate) const QUESTIONS: &[SqlFile] = &[
     sql_file!("q2_alert_remediation.metrics.sql"),
     sql_file!("q3_inventory_as_of.sql"),
     sql_file!("q3_inventory_as_of.metrics.sql"),
+    sql_file!("q4_training_overdue_permissions.sql"),
+    sql_file!("q4_training_overdue_permissions.metrics.sql"),
 ];
 
 /// `queries/rubric.toml`: the questions, their ladders and the DSOMM activities they sample.

@@ -4,16 +4,20 @@
 //! also leaves, which must change no class (pull-request runs, check runs beside jobs,
 //! superseded deployments, Trivy SARIF, SARIF placed by path) and suppressed findings (which
 //! count as overrides), drawn from a stream of their own so a seed's organisation is the same
-//! with them — the asset inventory (Backstage catalog snapshots, AWS Config items) — and a
+//! with them — the asset inventory (Backstage catalog snapshots, AWS Config items), the people,
+//! their training and their access (HR and LMS exports, IAM snapshots, CloudTrail, Okta, GCP
+//! audit logs) — and a
 //! stream of IAM events as
 //! lake rows ([`IamEvents`]). Deterministic for a seed: one random number generator
 //! ([`Rng`]) and one time format for each source's own precision.
 
+mod access;
 mod iam;
 mod inventory;
 mod organisation;
 pub mod runtime;
 
+pub use access::{AccessExceptionTruth, AccessTruth, HeldTruth, PersonTruth, TrainingTruth};
 pub use iam::IamEvents;
 pub use inventory::{AssetTruth, InventoryTruth};
 pub use organisation::{

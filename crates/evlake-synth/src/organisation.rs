@@ -24,6 +24,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, SecondsFormat, Utc, Weekda
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::access::{self, AccessTruth};
 use crate::inventory::{self, InventoryTruth};
 use crate::runtime::{self, RuntimeTruth};
 use crate::{Maturity, Rng, ts as rfc3339};
@@ -127,6 +128,8 @@ pub struct Truth {
     pub runtime: RuntimeTruth,
     /// The catalog snapshots and configuration items, and what q3 must find (q3).
     pub inventory: InventoryTruth,
+    /// The people, their training and their access, and what q4 must find (q4).
+    pub access: AccessTruth,
 }
 
 impl Truth {
@@ -804,6 +807,7 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
             seen
         },
     )?;
+    let access = access::generate(out, start, options.days, options.seed, options.maturity)?;
     deployed_truth.sort_by_key(|d| d.event_time);
     sast_finished.sort();
     let truth = Truth {
@@ -845,6 +849,7 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
         ]),
         runtime,
         inventory,
+        access,
     };
     let file = BufWriter::new(File::create(out.join("truth.json"))?);
     serde_json::to_writer_pretty(file, &truth)?;
@@ -940,7 +945,7 @@ path_template = "{repo_owner}/{repo_name}/{commit}/{tool}.sarif"
 
 [sources.register]
 kind = "exceptions"
-paths = ["exceptions.yaml"]
+paths = ["exceptions.yaml", "access-exceptions.yaml"]
 
 [sources.falco]
 kind = "falco"
@@ -963,6 +968,36 @@ security_review_annotation = "acme.io/last-security-review"
 [sources.aws-config]
 kind = "aws-config"
 paths = ["aws-config"]
+
+[sources.hr]
+kind = "people"
+paths = ["hr"]
+engineering_teams = ["platform", "payments", "web"]
+# Names only an alias maps: an IAM Identity Center user's identity-store id, an SSO session name.
+aliases = { "94482488-3041-7026-18f3-7ef9a1b2c3d4" = "dave@acme.example", "dsmith" = "dave@acme.example" }
+
+[sources.lms]
+kind = "training"
+paths = ["lms"]
+security_courses = ["SEC-*"]
+
+[sources.aws-iam]
+kind = "aws-iam-snapshot"
+paths = ["aws-iam"]
+
+[sources.cloudtrail]
+kind = "cloudtrail"
+paths = ["cloudtrail"]
+privileged = ["AdministratorAccess", "IAMFullAccess", "PowerUserAccess", "arn:aws:sso:::permissionSet/*/ps-admin*"]
+
+[sources.okta]
+kind = "okta"
+paths = ["okta"]
+org = "acme.okta.com"
+
+[sources.gcp]
+kind = "gcp-audit"
+paths = ["gcp-audit"]
 "#;
 
 /// The path of the ingest config [`generate`] writes into `out`.
