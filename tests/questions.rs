@@ -23,6 +23,8 @@ mod q1_cases;
 mod q2;
 #[path = "questions/q3.rs"]
 mod q3;
+#[path = "questions/q4.rs"]
+mod q4;
 #[path = "questions/rungs.rs"]
 mod rungs;
 

@@ -251,7 +251,7 @@ async fn an_answers_sql_gives_the_same_rows_and_metrics_in_datafusion_and_duckdb
     // every planted inventory finding.
     let lake = lake_of_every_source(dir.path(), 8, 60).await;
     let session = QuerySession::builder(lake).build().await.unwrap();
-    for question in ["q1", "q2", "q3"] {
+    for question in ["q1", "q2", "q3", "q4"] {
         let answer = session
             .ask(question, Some(end_of("2026-11-20")), None)
             .await

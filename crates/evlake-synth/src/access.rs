@@ -80,20 +80,44 @@ pub struct HeldTruth {
     pub person: Option<String>,
     /// The principal holding it (`provider scope name`), for the unmapped count.
     pub principal: String,
-    /// As q4 lists it: `provider scope kind name [(via group …)]`.
-    pub permission: String,
+    /// The system (`aws`, `okta`, `gcp`).
+    pub provider: String,
+    /// Where it holds.
+    pub scope: String,
+    /// What kind of permission (`policy`, `group`, `role`, …).
+    pub kind: String,
+    /// Its name.
+    pub name: String,
+    /// `direct`, or `group <name>`.
+    pub via: String,
     /// Whether it is privileged.
     pub privileged: bool,
-    /// Held from (exclusive of earlier instants) …
+    /// Held from …
     pub from: DateTime<Utc>,
     /// … until, if it ended.
     pub until: Option<DateTime<Utc>>,
+    /// Whether only the IAM snapshots show it (it predates the trail): unknown before the
+    /// first snapshot.
+    pub snapshots_only: bool,
 }
 
 impl HeldTruth {
     /// Whether it was held at `t`.
     pub fn held_at(&self, t: DateTime<Utc>) -> bool {
         self.from <= t && self.until.is_none_or(|u| u > t)
+    }
+
+    /// As q4 lists it: `provider scope kind name [(via group …)]`.
+    pub fn shown(&self) -> String {
+        let base = format!(
+            "{} {} {} {}",
+            self.provider, self.scope, self.kind, self.name
+        );
+        if self.via == "direct" {
+            base
+        } else {
+            format!("{base} (via {})", self.via)
+        }
     }
 }
 
@@ -156,17 +180,6 @@ struct Edge {
 impl Edge {
     fn held_at(&self, t: DateTime<Utc>) -> bool {
         self.from <= t && self.until.is_none_or(|u| u > t)
-    }
-
-    fn shown(&self, via: Option<&str>) -> String {
-        let base = format!(
-            "{} {} {} {}",
-            self.provider, self.scope, self.kind, self.permission
-        );
-        match via {
-            Some(group) => format!("{base} (via group {group})"),
-            None => base,
-        }
     }
 }
 
@@ -502,14 +515,22 @@ pub(crate) fn generate(
             _ => edge.until,
         };
         let principal = format!("{} {} {}", edge.provider, edge.scope, edge.principal);
-        truth.held.push(HeldTruth {
+        let held = |g: &Edge, via: String, from, until| HeldTruth {
             person: person.clone(),
             principal: principal.clone(),
-            permission: edge.shown(None),
-            privileged: edge.privileged,
-            from: edge.from,
+            provider: g.provider.to_string(),
+            scope: g.scope.to_string(),
+            kind: g.kind.to_string(),
+            name: g.permission.clone(),
+            via,
+            privileged: g.privileged,
+            from,
             until,
-        });
+            snapshots_only: !g.granted_by_event || !edge.granted_by_event,
+        };
+        truth
+            .held
+            .push(held(edge, "direct".into(), edge.from, until));
         if edge.kind == "group" {
             for group in edges.iter().filter(|g| {
                 g.principal_kind == "group"
@@ -522,14 +543,12 @@ pub(crate) fn generate(
                     (Some(a), Some(b)) => Some(a.min(b)),
                     (a, b) => a.or(b),
                 };
-                truth.held.push(HeldTruth {
-                    person: person.clone(),
-                    principal: principal.clone(),
-                    permission: group.shown(Some(&edge.permission)),
-                    privileged: group.privileged,
+                truth.held.push(held(
+                    group,
+                    format!("group {}", edge.permission),
                     from,
                     until,
-                });
+                ));
             }
         }
         if let (Some(revoked), true) = (edge.until, edge.privileged)
