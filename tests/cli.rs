@@ -1026,6 +1026,113 @@ async fn aws_config_files_under_an_s3_prefix_are_ingested_and_not_read_twice() {
     );
 }
 
+/// CloudTrail delivers `.json.gz` log files and digests to an S3 bucket in its layout:
+/// `evlake ingest` reads the trail's prefix on an S3-compatible server on loopback, skips the
+/// digests, and a second run reads only the file delivered since.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cloudtrail_objects_under_an_s3_prefix_are_read_once_and_digests_skipped() {
+    use object_store::ObjectStoreExt;
+    let s3 = evlake_testkit::MotoServer::start();
+    let (bucket, _, _) =
+        evlake_store::object_store_at("s3://lake/", &evlake_testkit::s3_options(&s3.endpoint))
+            .unwrap();
+    let gzip = |body: serde_json::Value| {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&serde_json::to_vec(&body).unwrap()).unwrap();
+        gz.finish().unwrap()
+    };
+    let record = |id: &str, at: &str| {
+        serde_json::json!({"eventVersion": "1.09", "eventID": id, "eventTime": at,
+            "eventSource": "iam.amazonaws.com", "eventName": "AddUserToGroup", "awsRegion": "us-east-1",
+            "recipientAccountId": "111122223333",
+            "userIdentity": {"type": "AssumedRole", "accountId": "111122223333",
+                "arn": "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_0a1b/ops@acme.example"},
+            "requestParameters": {"groupName": "platform-admins", "userName": "alice"},
+            "responseElements": null, "eventType": "AwsApiCall"})
+    };
+    let day = |d: u32| format!("AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/{d:02}");
+    let put = |key: String, bytes: Vec<u8>| {
+        let bucket = bucket.clone();
+        async move {
+            bucket
+                .put(&object_store::path::Path::from(key), bytes.into())
+                .await
+                .unwrap();
+        }
+    };
+    put(
+        format!("{}/111122223333_CloudTrail_us-east-1_20261101T0005Z_a1.json.gz", day(1)),
+        gzip(serde_json::json!({"Records": [record("e-1", "2026-11-01T00:01:00Z"), record("e-2", "2026-11-01T00:02:00Z")]})),
+    )
+    .await;
+    put(
+        "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/11/01/111122223333_CloudTrail-Digest_us-east-1_trail_us-east-1_20261101T010000Z.json.gz".into(),
+        gzip(serde_json::json!({"awsAccountId": "111122223333", "logFiles": []})),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let ingest = || {
+        let (lake, endpoint) = (lake.clone(), s3.endpoint.clone());
+        tokio::task::spawn_blocking(move || {
+            let out = Command::new(env!("CARGO_BIN_EXE_evlake"))
+                .arg("--lake")
+                .arg(&lake)
+                .args(["ingest", "--source", "cloudtrail", "--format", "json"])
+                .arg("s3://lake/AWSLogs/")
+                .env("AWS_ENDPOINT", endpoint)
+                .env("AWS_ALLOW_HTTP", "true")
+                .env("AWS_REGION", "us-east-1")
+                .env("AWS_ACCESS_KEY_ID", evlake_testkit::ACCESS_KEY)
+                .env("AWS_SECRET_ACCESS_KEY", evlake_testkit::SECRET_KEY)
+                .env("AWS_VIRTUAL_HOSTED_STYLE_REQUEST", "false")
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", text(&out.stderr));
+            serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+        })
+    };
+    let first = ingest().await.unwrap();
+    assert_eq!(
+        (
+            first["files"].as_u64(),
+            first["records"].as_u64(),
+            first["skipped"].as_u64()
+        ),
+        (Some(2), Some(2), Some(1)),
+        "{first}"
+    );
+    put(
+        format!("{}/111122223333_CloudTrail_us-east-1_20261102T0005Z_b1.json.gz", day(2)),
+        gzip(serde_json::json!({"Records": [record("e-3", "2026-11-02T00:01:00Z"), record("e-2", "2026-11-01T00:02:00Z")]})),
+    )
+    .await;
+    let second = ingest().await.unwrap();
+    assert_eq!(
+        (
+            second["files"].as_u64(),
+            second["unchanged_files"].as_u64(),
+            second["records"].as_u64()
+        ),
+        (Some(1), Some(2), Some(2)),
+        "{second}"
+    );
+    let rows = sql_rows(
+        &lake,
+        "SELECT source_id, principal, permission FROM iam_events ORDER BY source_id",
+    );
+    assert_eq!(
+        rows.iter()
+            .map(|r| r["source_id"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["e-1", "e-2", "e-3"],
+        "a re-delivered event is one row"
+    );
+    assert_eq!(rows[0]["principal"], "alice");
+    assert_eq!(rows[0]["permission"], "platform-admins");
+}
+
 /// `SELECT` rows as JSON through `evlake sql`.
 fn sql_rows(lake: &Path, sql: &str) -> Vec<serde_json::Value> {
     let out = evlake(lake, &["sql", sql, "--format", "json"]);
