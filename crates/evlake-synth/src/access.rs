@@ -1039,3 +1039,108 @@ fn gcp_change(edge: &Edge, at: DateTime<Utc>, grant: bool, id: &str) -> Value {
         "logName": "projects/acme-prod/logs/cloudaudit.googleapis.com%2Factivity",
         "receiveTimestamp": rfc3339(at + Duration::seconds(1), SecondsFormat::Micros)})
 }
+
+/// CloudTrail at volume, for the ingest benchmark: `total` management-event records spread
+/// evenly over `days` days from `start`, in gzip log files of the S3 delivery layout under
+/// `out` (`AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/…json.gz`, up to 2,000 records
+/// each, as CloudTrail batches them): mostly read-only calls by engineers' SSO sessions, a
+/// share of role assumptions, and one in fifty an IAM policy attached or detached. Returns the
+/// bytes of JSON written before compression.
+pub fn cloudtrail_volume(
+    out: &Path,
+    total: u64,
+    start: NaiveDate,
+    days: u32,
+    seed: u64,
+) -> std::io::Result<u64> {
+    const PER_FILE: usize = 2_000;
+    const READS: &[(&str, &str)] = &[
+        ("ec2.amazonaws.com", "DescribeInstances"),
+        ("s3.amazonaws.com", "ListBuckets"),
+        ("ecs.amazonaws.com", "DescribeServices"),
+        ("logs.amazonaws.com", "DescribeLogGroups"),
+        ("iam.amazonaws.com", "GetRole"),
+        ("kms.amazonaws.com", "Decrypt"),
+    ];
+    let mut rng = Rng::new(seed ^ 0xC10D_7A11_0000_0005);
+    let begin = start.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+    let span = Duration::days(i64::from(days.max(1)))
+        .num_microseconds()
+        .expect("in range");
+    let step = (span / total.max(1) as i64).max(1);
+    let root = out
+        .join("AWSLogs")
+        .join(AWS_ACCOUNT)
+        .join("CloudTrail/us-east-1");
+    let (mut written, mut batch, mut day) = (0u64, Vec::with_capacity(PER_FILE), None);
+    let flush = |batch: &mut Vec<Value>, day: NaiveDate, rng: &mut Rng| -> std::io::Result<u64> {
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        let dir = root.join(day.format("%Y/%m/%d").to_string());
+        fs::create_dir_all(&dir)?;
+        let body = serde_json::to_vec(&json!({ "Records": batch }))?;
+        let name = format!(
+            "{AWS_ACCOUNT}_CloudTrail_us-east-1_{}T0005Z_{:016x}.json.gz",
+            day.format("%Y%m%d"),
+            rng.bits()
+        );
+        fs::write(dir.join(name), gzip(&body)?)?;
+        batch.clear();
+        Ok(body.len() as u64)
+    };
+    for k in 0..total {
+        let at = begin + Duration::microseconds(k as i64 * step);
+        let today = at.date_naive();
+        if day != Some(today) || batch.len() == PER_FILE {
+            if let Some(d) = day {
+                written += flush(&mut batch, d, &mut rng)?;
+            }
+            day = Some(today);
+        }
+        let id = format!(
+            "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+            (k >> 32) as u32 ^ seed as u32,
+            (k >> 16) & 0xffff,
+            k & 0xfff,
+            (k >> 12) & 0xf,
+            k ^ (rng.bits() & 0xffff_0000_0000)
+        );
+        let engineer = format!("eng{:04}", rng.below(2_000));
+        let record = match k % 50 {
+            0 | 1 => {
+                let edge = Edge {
+                    provider: "aws",
+                    scope: AWS_ACCOUNT,
+                    principal_kind: "user",
+                    principal: engineer,
+                    kind: "policy",
+                    permission: READ_ONLY.into(),
+                    privileged: false,
+                    document: None,
+                    from: at,
+                    until: None,
+                    granted_by_event: true,
+                };
+                cloudtrail_change(&edge, at, k % 50 == 0, &id)
+            }
+            2..=6 => assume_role_with_saml(&id, at, &engineer),
+            _ => {
+                let (source, name) = READS[(k % READS.len() as u64) as usize];
+                let identity = json!({"type": "AssumedRole", "principalId": format!("AROAEXAMPLEREADONLY:{engineer}@acme.example"),
+                    "arn": format!("arn:aws:sts::{AWS_ACCOUNT}:assumed-role/AWSReservedSSO_ReadOnly_1a2b/{engineer}@acme.example"),
+                    "accountId": AWS_ACCOUNT, "accessKeyId": format!("ASIA{:016X}", k),
+                    "sessionContext": {"attributes": {"creationDate": ts(at - Duration::hours(1)), "mfaAuthenticated": "false"}}});
+                let mut record =
+                    cloudtrail(&id, at, source, name, Value::Null, Value::Null, identity);
+                record["readOnly"] = json!(true);
+                record
+            }
+        };
+        batch.push(record);
+    }
+    if let Some(d) = day {
+        written += flush(&mut batch, d, &mut rng)?;
+    }
+    Ok(written)
+}

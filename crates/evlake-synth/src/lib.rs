@@ -17,7 +17,9 @@ mod inventory;
 mod organisation;
 pub mod runtime;
 
-pub use access::{AccessExceptionTruth, AccessTruth, HeldTruth, PersonTruth, TrainingTruth};
+pub use access::{
+    AccessExceptionTruth, AccessTruth, HeldTruth, PersonTruth, TrainingTruth, cloudtrail_volume,
+};
 pub use iam::IamEvents;
 pub use inventory::{AssetTruth, InventoryTruth};
 pub use organisation::{
