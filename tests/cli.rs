@@ -940,6 +940,33 @@ fn config_delivery(items: &[(&str, &str, u64, &str)]) -> Vec<u8> {
     gz.finish().unwrap()
 }
 
+/// `evlake ingest --source KIND s3://lake/AWSLogs/` against the S3-compatible server at
+/// `endpoint`, reached with the standard AWS variables; its JSON summary.
+fn ingest_under_s3_prefix(
+    lake: &Path,
+    endpoint: &str,
+    kind: &'static str,
+) -> tokio::task::JoinHandle<serde_json::Value> {
+    let (lake, endpoint) = (lake.to_path_buf(), endpoint.to_string());
+    tokio::task::spawn_blocking(move || {
+        let out = Command::new(env!("CARGO_BIN_EXE_evlake"))
+            .arg("--lake")
+            .arg(&lake)
+            .args(["ingest", "--source", kind, "--format", "json"])
+            .arg("s3://lake/AWSLogs/")
+            .env("AWS_ENDPOINT", endpoint)
+            .env("AWS_ALLOW_HTTP", "true")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", evlake_testkit::ACCESS_KEY)
+            .env("AWS_SECRET_ACCESS_KEY", evlake_testkit::SECRET_KEY)
+            .env("AWS_VIRTUAL_HOSTED_STYLE_REQUEST", "false")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    })
+}
+
 /// AWS Config delivers `.json.gz` files to an S3 bucket: `evlake ingest` reads them under an
 /// `s3://` prefix, reaching the bucket with the standard AWS variables (an S3-compatible
 /// server on loopback here), and a second run reads only the file delivered since.
@@ -971,26 +998,7 @@ async fn aws_config_files_under_an_s3_prefix_are_ingested_and_not_read_twice() {
     .await;
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
-    let ingest = || {
-        let (lake, endpoint) = (lake.clone(), s3.endpoint.clone());
-        tokio::task::spawn_blocking(move || {
-            let out = Command::new(env!("CARGO_BIN_EXE_evlake"))
-                .arg("--lake")
-                .arg(&lake)
-                .args(["ingest", "--source", "aws-config", "--format", "json"])
-                .arg("s3://lake/AWSLogs/")
-                .env("AWS_ENDPOINT", endpoint)
-                .env("AWS_ALLOW_HTTP", "true")
-                .env("AWS_REGION", "us-east-1")
-                .env("AWS_ACCESS_KEY_ID", evlake_testkit::ACCESS_KEY)
-                .env("AWS_SECRET_ACCESS_KEY", evlake_testkit::SECRET_KEY)
-                .env("AWS_VIRTUAL_HOSTED_STYLE_REQUEST", "false")
-                .output()
-                .unwrap();
-            assert!(out.status.success(), "{}", text(&out.stderr));
-            serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
-        })
-    };
+    let ingest = || ingest_under_s3_prefix(&lake, &s3.endpoint, "aws-config");
     let first = ingest().await.unwrap();
     assert_eq!(
         (first["files"].as_u64(), first["records"].as_u64()),
@@ -1073,26 +1081,7 @@ async fn cloudtrail_objects_under_an_s3_prefix_are_read_once_and_digests_skipped
     .await;
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
-    let ingest = || {
-        let (lake, endpoint) = (lake.clone(), s3.endpoint.clone());
-        tokio::task::spawn_blocking(move || {
-            let out = Command::new(env!("CARGO_BIN_EXE_evlake"))
-                .arg("--lake")
-                .arg(&lake)
-                .args(["ingest", "--source", "cloudtrail", "--format", "json"])
-                .arg("s3://lake/AWSLogs/")
-                .env("AWS_ENDPOINT", endpoint)
-                .env("AWS_ALLOW_HTTP", "true")
-                .env("AWS_REGION", "us-east-1")
-                .env("AWS_ACCESS_KEY_ID", evlake_testkit::ACCESS_KEY)
-                .env("AWS_SECRET_ACCESS_KEY", evlake_testkit::SECRET_KEY)
-                .env("AWS_VIRTUAL_HOSTED_STYLE_REQUEST", "false")
-                .output()
-                .unwrap();
-            assert!(out.status.success(), "{}", text(&out.stderr));
-            serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
-        })
-    };
+    let ingest = || ingest_under_s3_prefix(&lake, &s3.endpoint, "cloudtrail");
     let first = ingest().await.unwrap();
     assert_eq!(
         (

@@ -15,6 +15,8 @@ use evlake_synth::{GenerateOptions, Maturity, Truth, generate, ingest_config};
 mod bound;
 #[path = "support/duckdb.rs"]
 mod duckdb;
+#[path = "questions/permissions.rs"]
+mod permissions;
 #[path = "questions/q1.rs"]
 mod q1;
 #[path = "questions/q1_cases.rs"]

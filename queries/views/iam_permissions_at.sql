@@ -1,53 +1,62 @@
 -- Every permission each principal held at $as_of, as the lake knew it at $known_at: per
--- system and place, from the newest complete IAM snapshot at or before $as_of
--- (aws-iam-snapshot's `_snapshots` markers) replayed forward with every grant and revoke after
--- it up to $as_of; for what no snapshot covers (Okta, GCP, IAM Identity Center assignments, an
--- account never snapshotted), from the grants and revokes alone.
+-- system and place, from the newest complete IAM snapshot of that place at or before $as_of
+-- (aws-iam-snapshot's `_snapshots` markers: a whole account's state) replayed forward with
+-- every grant and revoke after it up to $as_of; for what no snapshot covers (Okta, GCP, IAM
+-- Identity Center assignments, access keys, an account never snapshotted), from the grants
+-- and revokes alone.
 --   provider, scope              the system and where the permission holds (AWS account, GCP
 --                                resource, Okta org)
 --   principal_kind, principal    who holds it, as the system names them (lower-cased), and
 --   principal_email              the person, when the name itself says
 --   permission_kind, permission  what is held (iam_events)
 --   privileged, escalation       by the source's names or its document; an attached managed
---                                policy also by its newest document at $as_of (a snapshot's
---                                policy version, a CreatePolicyVersion or CreatePolicy)
+--                                policy by its name and its newest document at $as_of (a
+--                                snapshot's default version, a CreatePolicyVersion or
+--                                CreatePolicy), so a harmless new version clears it
 --   held_by                      `snapshot` (held in the baseline, no change since) or `grant`
 --   granted_at                   the grant's instant; for a snapshot row, the snapshot's
 --   baseline                     `snapshot` when a snapshot covers it, else `unknown`: the
 --                                grants before the first record the lake has are not known
 --   source … record_sha256       the record that says it is held
 -- An edge's newest change wins: grant -> revoke -> grant holds from the second grant, and an
--- instant between them reads what was in force then. A principal whose own account was
+-- instant between them reads what was in force then. Names compare in any case (IAM's do).
+-- Two changes of one edge at the same instant (CloudTrail writes whole seconds) read as held:
+-- the reading that shows the access to the auditor. A principal whose own account was
 -- deactivated, suspended or deleted (its `account` permission revoked) holds nothing there.
 WITH marks AS (
-  SELECT source_name, MAX(event_time) AS snapshot_time
+  SELECT DISTINCT source_name, event_time
   FROM _snapshots
   WHERE table_name = 'iam_state' AND event_time <= $as_of AND ingested_at <= $known_at
-  GROUP BY source_name
 ),
-state AS (
+marked AS (
   SELECT s.*
   FROM iam_state s
-  JOIN marks m ON m.source_name = s.source_name AND m.snapshot_time = s.event_time
+  JOIN marks m ON m.source_name = s.source_name AND m.event_time = s.event_time
   WHERE s.event_time <= $as_of AND s.ingested_at <= $known_at
 ),
 covered AS (
-  -- What each snapshot is the baseline of: IAM's own users, groups, roles and policies in
-  -- its account, as of its instant.
+  -- The baseline of each place: its newest complete snapshot, whichever source took it.
   SELECT provider, scope, MAX(event_time) AS snapshot_time
-  FROM state
+  FROM marked
   WHERE record_kind = 'holds'
   GROUP BY provider, scope
+),
+state AS (
+  SELECT m.*
+  FROM marked m
+  JOIN covered c
+    ON c.provider = m.provider AND c.scope = m.scope AND c.snapshot_time = m.event_time
+  WHERE m.record_kind = 'holds'
 ),
 changes AS (
   SELECT
     e.provider, e.scope, e.principal_kind, e.principal, e.principal_email, e.permission_kind,
-    e.permission, e.effect, e.privileged, e.escalation, e.event_time, e.ingested_at, e.source,
-    e.source_name, e.source_id, e.record_sha256, c.snapshot_time
+    e.permission, e.effect, e.privileged, e.privileged_by_name, e.escalation, e.event_time,
+    e.ingested_at, e.source, e.source_name, e.source_id, e.record_sha256, c.snapshot_time
   FROM iam_events e
   LEFT JOIN covered c
     ON c.provider = e.provider AND c.scope = e.scope
-   AND e.permission_kind IN ('policy', 'inline_policy', 'group', 'account', 'credential')
+   AND e.permission_kind IN ('policy', 'inline_policy', 'group', 'account')
   WHERE e.effect IN ('grant', 'revoke') AND e.event_time <= $as_of
     AND e.ingested_at <= $known_at
     -- A snapshot holds what happened up to its instant.
@@ -57,8 +66,8 @@ newest AS (
   SELECT
     changes.*,
     ROW_NUMBER() OVER (
-      PARTITION BY provider, scope, principal_kind, principal, permission_kind, permission
-      ORDER BY event_time DESC, source_id DESC
+      PARTITION BY provider, scope, principal_kind, principal, permission_kind, lower(permission)
+      ORDER BY event_time DESC, CASE WHEN effect = 'grant' THEN 0 ELSE 1 END, source_id DESC
     ) AS n
   FROM changes
 ),
@@ -68,19 +77,19 @@ latest AS (
 edges AS (
   SELECT
     s.provider, s.scope, s.principal_kind, s.principal, s.principal_email, s.permission_kind,
-    s.permission, s.privileged, s.escalation, 'snapshot' AS held_by, s.event_time AS granted_at,
-    'snapshot' AS baseline, s.source, s.source_name, s.source_id, s.event_time,
-    s.ingested_at, s.record_sha256
+    s.permission, s.privileged, s.privileged_by_name, s.escalation, 'snapshot' AS held_by,
+    s.event_time AS granted_at, 'snapshot' AS baseline, s.source, s.source_name, s.source_id,
+    s.event_time, s.ingested_at, s.record_sha256
   FROM state s
   LEFT JOIN latest l
-    ON l.provider = s.provider AND l.scope = s.scope AND l.principal_kind = s.principal_kind
-   AND l.principal = s.principal AND l.permission_kind = s.permission_kind
-   AND l.permission = s.permission
-  WHERE s.record_kind = 'holds' AND l.effect IS NULL
+    ON l.provider = s.provider AND (l.scope IS NOT DISTINCT FROM s.scope)
+   AND l.principal_kind = s.principal_kind AND l.principal = s.principal
+   AND l.permission_kind = s.permission_kind AND lower(l.permission) = lower(s.permission)
+  WHERE l.effect IS NULL
   UNION ALL
   SELECT
     provider, scope, principal_kind, principal, principal_email, permission_kind, permission,
-    privileged, escalation, 'grant' AS held_by, event_time AS granted_at,
+    privileged, privileged_by_name, escalation, 'grant' AS held_by, event_time AS granted_at,
     CASE WHEN snapshot_time IS NULL THEN 'unknown' ELSE 'snapshot' END AS baseline, source,
     source_name, source_id, event_time, ingested_at, record_sha256
   FROM latest
@@ -89,14 +98,14 @@ edges AS (
 documents AS (
   -- Each managed policy's newest document at $as_of: a snapshot's default version, or a new
   -- default version or policy recorded since.
-  SELECT principal AS policy, privileged, escalation, event_time,
-    ROW_NUMBER() OVER (PARTITION BY principal ORDER BY event_time DESC, source_id DESC) AS n
+  SELECT policy, privileged, escalation,
+    ROW_NUMBER() OVER (PARTITION BY policy ORDER BY event_time DESC, source_id DESC) AS n
   FROM (
-    SELECT principal, privileged, escalation, event_time, source_id
-    FROM state
+    SELECT principal AS policy, privileged, escalation, event_time, source_id
+    FROM marked
     WHERE record_kind = 'policy'
     UNION ALL
-    SELECT principal, privileged, escalation, event_time, source_id
+    SELECT principal AS policy, privileged, escalation, event_time, source_id
     FROM iam_events
     WHERE effect = 'define' AND event_time <= $as_of AND ingested_at <= $known_at
   ) d
@@ -104,8 +113,11 @@ documents AS (
 SELECT
   e.provider, e.scope, e.principal_kind, e.principal, e.principal_email, e.permission_kind,
   e.permission,
-  COALESCE(e.privileged, FALSE) OR COALESCE(d.privileged, FALSE) AS privileged,
-  CASE WHEN d.privileged THEN d.escalation ELSE e.escalation END AS escalation,
+  CASE
+    WHEN d.policy IS NOT NULL THEN COALESCE(e.privileged_by_name, FALSE) OR COALESCE(d.privileged, FALSE)
+    ELSE COALESCE(e.privileged, FALSE)
+  END AS privileged,
+  CASE WHEN d.policy IS NOT NULL THEN d.escalation ELSE e.escalation END AS escalation,
   e.held_by, e.granted_at, e.baseline, e.source, e.source_name, e.source_id, e.event_time,
   e.ingested_at, e.record_sha256
 FROM edges e
@@ -115,6 +127,6 @@ WHERE e.permission_kind <> 'account'
   AND NOT EXISTS (
     SELECT 1 FROM latest a
     WHERE a.permission_kind = 'account' AND a.effect = 'revoke' AND a.provider = e.provider
-      AND a.scope = e.scope AND a.principal_kind = e.principal_kind
+      AND (a.scope IS NOT DISTINCT FROM e.scope) AND a.principal_kind = e.principal_kind
       AND a.principal = e.principal
   )

@@ -1,22 +1,18 @@
 -- Every permission each user principal held at $as_of (views/iam_permissions_at.sql), with the
--- person it is: the e-mail the principal's name carries, else the person one of whose names
--- (views/people_at.sql: aliases, logins, IAM user names, SSO session names, identity-store
--- ids) it is. A user holds what is granted to it directly, its group memberships themselves
--- (an Okta group can be what grants access), and what each of those groups holds in the same
--- system and place.
+-- person it is: the person one of whose names the principal's is (views/people_names.sql),
+-- else the e-mail the name itself carries. A user holds what is granted to it directly, its
+-- group memberships themselves (an Okta group can be what grants access), and what each of
+-- those groups holds in the same system and place.
 --   person       the person's e-mail; NULL when no name maps
 --   mapped       the person is in the people sources at $as_of
 --   via          `direct`, or `group <name>`
 --   granted_at   when it became held: the later of the membership and the group's grant
 --   source … record_sha256   the record of the permission (for one held through a group, the
 --                group's), and membership_source_id the membership's
-WITH names AS (
-  SELECT person, alias FROM (SELECT person, unnest(aliases) AS alias FROM people_at) a
-),
-users AS (
-  SELECT g.*, COALESCE(g.principal_email, n.person) AS person
+WITH users AS (
+  SELECT g.*, COALESCE(n.person, g.principal_email) AS person
   FROM iam_permissions_at g
-  LEFT JOIN names n ON g.principal_email IS NULL AND n.alias = g.principal
+  LEFT JOIN people_names n ON n.alias = g.principal
   WHERE g.principal_kind = 'user'
 ),
 held AS (
@@ -37,7 +33,7 @@ held AS (
   FROM users u
   JOIN iam_permissions_at g
     ON u.permission_kind = 'group' AND g.principal_kind = 'group' AND g.provider = u.provider
-   AND g.scope = u.scope AND g.principal = lower(u.permission)
+   AND (g.scope IS NOT DISTINCT FROM u.scope) AND g.principal = lower(u.permission)
 )
 SELECT h.*, p.person IS NOT NULL AS mapped, COALESCE(p.in_scope, FALSE) AS in_scope
 FROM held h

@@ -250,7 +250,14 @@ async fn an_answers_sql_gives_the_same_rows_and_metrics_in_datafusion_and_duckdb
     // Eight services and sixty days: q3's inventory at T - 30 d lies inside the history, with
     // every planted inventory finding.
     let lake = lake_of_every_source(dir.path(), 8, 60).await;
-    let session = QuerySession::builder(lake).build().await.unwrap();
+    // The self-contained statements compute each view at every mention (an answer computes a
+    // view read twice once): q4's metrics read the permission views five times, longer than
+    // the default minute in a debug build.
+    let session = QuerySession::builder(lake)
+        .with_timeout(std::time::Duration::from_secs(900))
+        .build()
+        .await
+        .unwrap();
     for question in ["q1", "q2", "q3", "q4"] {
         let answer = session
             .ask(question, Some(end_of("2026-11-20")), None)

@@ -24,6 +24,8 @@ fn access_source(name: &str) -> bool {
 const WINDOW_DAYS: i64 = 365;
 const LOOKBACK_DAYS: i64 = 90;
 const REVOKE_WITHIN_DAYS: i64 = 14;
+const STALE_AFTER_DAYS: i64 = 2;
+const PEOPLE_MAX_AGE_DAYS: f64 = 35.0;
 
 /// One overdue person as q4 must show them.
 #[derive(Debug, Clone, PartialEq)]
@@ -168,7 +170,8 @@ fn at_one_instant(truth: &Truth, t: DateTime<Utc>) -> Expected {
         .collect();
     let (mut revoked_in_time, mut revoked_late) = (0u64, 0u64);
     for (person, at) in &access.revocations {
-        if *at <= t - Duration::days(LOOKBACK_DAYS) || *at > t {
+        // Revocations from the engineers the people sources list at T.
+        if *at <= t - Duration::days(LOOKBACK_DAYS) || *at > t || hr.is_none() {
             continue;
         }
         match lapse(truth, person, *at) {
@@ -182,10 +185,11 @@ fn at_one_instant(truth: &Truth, t: DateTime<Utc>) -> Expected {
         .iter()
         .filter(|c| c.completed_at <= t)
         .count() as u64;
+    let in_lookback = |e: &DateTime<Utc>| *e > t - Duration::days(LOOKBACK_DAYS) && *e <= t;
     let iam_records = access
         .iam_event_times
         .iter()
-        .filter(|e| **e > t - Duration::days(LOOKBACK_DAYS) && **e <= t)
+        .filter(|(_, e)| in_lookback(e))
         .count() as u64
         + access
             .iam_snapshots
@@ -193,9 +197,38 @@ fn at_one_instant(truth: &Truth, t: DateTime<Utc>) -> Expected {
             .filter(|(s, _)| *s <= t)
             .map(|(_, n)| n)
             .sum::<u64>();
+    // A feed with records in the lookback, silent for more than two days before T.
+    let mut last: BTreeMap<&str, DateTime<Utc>> = BTreeMap::new();
+    for (source, e) in access
+        .iam_event_times
+        .iter()
+        .filter(|(_, e)| in_lookback(e))
+    {
+        last.insert(source, *e);
+    }
+    let iam_stale_sources = last
+        .values()
+        .filter(|e| t - **e > Duration::days(STALE_AFTER_DAYS))
+        .count() as u64;
+    let people_age = hr.map(|s| round((t - s).num_microseconds().unwrap() as f64 / 86_400e6, 1));
     let missing = u64::from(people_in_scope == 0)
         + u64::from(training_records == 0)
-        + u64::from(iam_records == 0);
+        + u64::from(iam_records == 0)
+        + iam_stale_sources
+        + u64::from(people_age.is_some_and(|a| a > PEOPLE_MAX_AGE_DAYS));
+    // The places whose permissions at T come from grants alone: what no snapshot covers.
+    let covered = |h: &evlake_synth::HeldTruth| {
+        snapshot
+            && h.provider == "aws"
+            && ["policy", "inline_policy", "group"].contains(&h.kind.as_str())
+    };
+    let without_baseline: BTreeSet<(String, String)> = access
+        .held
+        .iter()
+        .filter(visible)
+        .filter(|h| !covered(h))
+        .map(|h| (h.provider.clone(), h.scope.clone()))
+        .collect();
     let share = (people_in_scope > 0).then(|| round(trained as f64 / people_in_scope as f64, 4));
     let verdict = if missing > 0 {
         Verdict::NoData
@@ -211,6 +244,7 @@ fn at_one_instant(truth: &Truth, t: DateTime<Utc>) -> Expected {
         trained > 0,
         share.is_some_and(|s| s >= 0.9),
         privileged_unexcepted == 0
+            && count("excepted_late") == 0
             && unmapped_privileged == 0
             && revoked_late == 0
             && share.is_some_and(|s| s >= 0.95),
@@ -222,13 +256,17 @@ fn at_one_instant(truth: &Truth, t: DateTime<Utc>) -> Expected {
         "completion_share": share,
         "overdue_privileged": rows.values().filter(|r| r.privileged).count(),
         "excepted": count("excepted"),
+        "excepted_late": count("excepted_late"),
         "privileged_unexcepted": privileged_unexcepted,
         "past_deadline": past_deadline,
         "unmapped_privileged": unmapped_privileged,
+        "systems_without_baseline": without_baseline.len(),
         "revoked_in_time": revoked_in_time,
         "revoked_late": revoked_late,
         "training_records": training_records,
         "iam_records": iam_records,
+        "iam_stale_sources": iam_stale_sources,
+        "people_snapshot_age_days": people_age,
         "missing_sources": missing,
     });
     Expected {
@@ -291,6 +329,7 @@ fn assert_matches(answer: &Answer, want: &Expected, what: &str) {
                 class: match r["class"].as_str().unwrap() {
                     "privileged_unexcepted" => "privileged_unexcepted",
                     "excepted" => "excepted",
+                    "excepted_late" => "excepted_late",
                     "overdue" => "overdue",
                     other => panic!("{what}: class {other}"),
                 },
@@ -339,8 +378,9 @@ fn assert_matches(answer: &Answer, want: &Expected, what: &str) {
     let mut sorted = classes.clone();
     sorted.sort_by_key(|c| match *c {
         "privileged_unexcepted" => 0,
-        "excepted" => 1,
-        _ => 2,
+        "excepted_late" => 1,
+        "excepted" => 2,
+        _ => 3,
     });
     assert_eq!(classes, sorted, "{what}");
 }

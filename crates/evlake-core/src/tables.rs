@@ -436,8 +436,10 @@ static TABLES: LazyLock<Vec<TableSpec>> = LazyLock::new(|| {
                 // The policy document the change carries (inline policies, policy versions).
                 text("document"),
                 // Privileged by the source's `privileged` names or by what its document allows
-                // (everything, or a privilege-escalation path: `escalation`).
+                // (everything, or a privilege-escalation path: `escalation`), and by its name
+                // alone (a managed policy is judged again by its newest document).
                 flag("privileged"),
+                flag("privileged_by_name"),
                 texts("escalation"),
             ],
             utf8(),
@@ -461,6 +463,7 @@ static TABLES: LazyLock<Vec<TableSpec>> = LazyLock::new(|| {
                 text("scope"),
                 text("document"),
                 flag("privileged"),
+                flag("privileged_by_name"),
                 texts("escalation"),
             ],
             utf8(),

@@ -43,6 +43,7 @@ pub const VIEWS: &[SqlFile] = &[
     sql_file!("views/inventory_production.sql"),
     sql_file!("views/inventory_shadow_services.sql"),
     sql_file!("views/people_at.sql"),
+    sql_file!("views/people_names.sql"),
     sql_file!("views/person_permissions.sql"),
     sql_file!("views/prod_deploy_attempts.sql"),
     sql_file!("views/runtime_alert_incidents.sql"),

@@ -151,9 +151,10 @@ pub struct AccessTruth {
     pub revocations: Vec<(String, DateTime<Utc>)>,
     /// The access exceptions.
     pub exceptions: Vec<AccessExceptionTruth>,
-    /// When each IAM event record happened (one `iam_events` row each), in time order.
+    /// When each IAM event record happened (one `iam_events` row each), with the ingest
+    /// source that reads it (`cloudtrail`, `okta`, `gcp`), in time order.
     #[serde(skip)]
-    pub iam_event_times: Vec<DateTime<Utc>>,
+    pub iam_event_times: Vec<(String, DateTime<Utc>)>,
     /// The IAM snapshots: their instant and how many `iam_state` rows each holds.
     pub iam_snapshots: Vec<(DateTime<Utc>, u64)>,
     /// Records written per file family.
@@ -607,12 +608,21 @@ pub(crate) fn generate(
                 _ => gcp_change(edge, t, grant, &id(&mut rng)),
             };
             let day = t.date_naive();
-            match edge.provider {
-                "aws" => trail.entry(day).or_default().push(record),
-                "okta" => okta.entry(day).or_default().push(record),
-                _ => gcp.entry(day).or_default().push(record),
-            }
-            truth.iam_event_times.push(t);
+            let source = match edge.provider {
+                "aws" => {
+                    trail.entry(day).or_default().push(record);
+                    "cloudtrail"
+                }
+                "okta" => {
+                    okta.entry(day).or_default().push(record);
+                    "okta"
+                }
+                _ => {
+                    gcp.entry(day).or_default().push(record);
+                    "gcp"
+                }
+            };
+            truth.iam_event_times.push((source.into(), t));
         }
     }
     if let Some((who, at)) = deactivated {
@@ -625,9 +635,10 @@ pub(crate) fn generate(
             ],
             None,
         ));
-        truth.iam_event_times.push(at);
+        truth.iam_event_times.push(("okta".into(), at));
     }
-    // Daily use: an engineer's SSO sign-in to AWS, a sign-in to Okta.
+    // Daily use: an engineer's SSO sign-in to AWS, a sign-in to Okta, a change to a GCP
+    // instance (no IAM change).
     let mut day = start;
     while midnight(day) < end {
         let t = midnight(day) + Duration::hours(9) + Duration::minutes(rng.below(120) as i64);
@@ -636,7 +647,7 @@ pub(crate) fn generate(
             .entry(day)
             .or_default()
             .push(assume_role_with_saml(&id(&mut rng), t, session));
-        truth.iam_event_times.push(t);
+        truth.iam_event_times.push(("cloudtrail".into(), t));
         let t = t + Duration::minutes(3);
         okta.entry(day).or_default().push(okta_event(
             &id(&mut rng),
@@ -645,10 +656,15 @@ pub(crate) fn generate(
             vec![],
             Some("eng02@acme.example"),
         ));
-        truth.iam_event_times.push(t);
+        truth.iam_event_times.push(("okta".into(), t));
+        let t = t + Duration::minutes(3);
+        gcp.entry(day)
+            .or_default()
+            .push(gcp_activity(&id(&mut rng), t));
+        truth.iam_event_times.push(("gcp".into(), t));
         day += Duration::days(1);
     }
-    truth.iam_event_times.sort();
+    truth.iam_event_times.sort_by_key(|(_, t)| *t);
 
     let trail_root = out.join("cloudtrail").join("AWSLogs").join(AWS_ACCOUNT);
     let mut trail_records = 0;
@@ -1022,6 +1038,21 @@ fn okta_change(edge: &Edge, at: DateTime<Utc>, grant: bool, uuid: &str) -> Value
             None,
         ),
     }
+}
+
+/// An admin-activity entry that changes no IAM policy: an instance's metadata set.
+fn gcp_activity(id: &str, at: DateTime<Utc>) -> Value {
+    json!({"protoPayload": {"@type": "type.googleapis.com/google.cloud.audit.AuditLog", "status": {},
+            "authenticationInfo": {"principalEmail": "eng03@acme.example"},
+            "requestMetadata": {"callerIp": "203.0.113.30", "callerSuppliedUserAgent": "google-cloud-sdk gcloud/480.0.0"},
+            "serviceName": "compute.googleapis.com", "methodName": "v1.compute.instances.setMetadata",
+            "authorizationInfo": [{"resource": "projects/acme-prod/zones/europe-west1-b/instances/build-1",
+                "permission": "compute.instances.setMetadata", "granted": true}],
+            "resourceName": "projects/acme-prod/zones/europe-west1-b/instances/build-1"},
+        "insertId": id, "resource": {"type": "gce_instance", "labels": {"project_id": "acme-prod", "zone": "europe-west1-b"}},
+        "timestamp": rfc3339(at, SecondsFormat::Micros), "severity": "NOTICE",
+        "logName": "projects/acme-prod/logs/cloudaudit.googleapis.com%2Factivity",
+        "receiveTimestamp": rfc3339(at + Duration::seconds(1), SecondsFormat::Micros)})
 }
 
 fn gcp_change(edge: &Edge, at: DateTime<Utc>, grant: bool, id: &str) -> Value {

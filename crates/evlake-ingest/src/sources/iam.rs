@@ -173,10 +173,15 @@ impl Privilege {
         Ok(Self { names })
     }
 
+    /// Whether a permission is privileged by its name alone.
+    pub(crate) fn named(&self, permission: &str) -> bool {
+        let short = permission.rsplit('/').next().unwrap_or(permission);
+        self.names.is_match(permission) || self.names.is_match(short)
+    }
+
     /// Whether a permission is privileged, and the escalation paths its document opens.
     pub(crate) fn assess(&self, permission: &str, document: Option<&str>) -> (bool, Vec<String>) {
-        let short = permission.rsplit('/').next().unwrap_or(permission);
-        let named = self.names.is_match(permission) || self.names.is_match(short);
+        let named = self.named(permission);
         let assessed = document
             .and_then(policy_document)
             .map(|d| assess_document(&d));
@@ -510,10 +515,8 @@ pub(crate) fn emit(
         );
     }
     for (n, change) in changes.iter().enumerate() {
-        let (privileged, escalation) =
-            privilege.assess(&change.permission, change.document.as_deref());
         let mut row = base.clone();
-        row.extend(change_fields(change, privileged, escalation));
+        row.extend(change_fields(change, privilege));
         let source_id = if changes.len() == 1 {
             id.to_string()
         } else {
@@ -530,13 +533,14 @@ pub(crate) fn emit(
     }
 }
 
-/// The columns of a change, shared by `iam_events` and `iam_state`.
-pub(crate) fn change_fields(
-    change: &Change,
-    privileged: bool,
-    escalation: Vec<String>,
-) -> Map<String, Value> {
+/// The columns of a change, shared by `iam_events` and `iam_state`, with its privilege.
+pub(crate) fn change_fields(change: &Change, privilege: &Privilege) -> Map<String, Value> {
+    let (privileged, escalation) = privilege.assess(&change.permission, change.document.as_deref());
     Map::from_iter([
+        (
+            "privileged_by_name".to_string(),
+            json!(privilege.named(&change.permission)),
+        ),
         ("effect".to_string(), json!(change.effect.as_str())),
         ("principal_kind".to_string(), json!(change.principal_kind)),
         (

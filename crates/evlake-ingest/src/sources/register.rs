@@ -262,6 +262,38 @@ impl EntryWalk {
     }
 }
 
+/// An export's row read through a source's column mapping (header names, any case): the
+/// one reading of the people and training exports.
+pub(crate) struct ExportRow<'a> {
+    /// The row's fields, by lower-cased header.
+    pub fields: &'a Map<String, Value>,
+    /// The source's extra `strftime` formats.
+    pub date_formats: &'a [String],
+}
+
+impl ExportRow<'_> {
+    /// The text of `column`, if the row has one.
+    pub(crate) fn text(&self, column: &str) -> Option<String> {
+        text(self.fields, &column.to_ascii_lowercase())
+    }
+
+    /// The person `column` names, lower-cased; the error says the column is empty.
+    pub(crate) fn person(&self, column: &str) -> Result<String, String> {
+        self.text(column)
+            .map(|p| p.trim().to_ascii_lowercase())
+            .ok_or_else(|| format!("required column '{column}' (the person's e-mail) is empty"))
+    }
+
+    /// The instant in `column`, if any; the error names the column.
+    pub(crate) fn instant(&self, column: &str) -> Result<Option<DateTime<Utc>>, String> {
+        self.text(column)
+            .map(|t| {
+                export_instant(&t, self.date_formats).map_err(|e| format!("column '{column}': {e}"))
+            })
+            .transpose()
+    }
+}
+
 /// An instant as exports write it: RFC 3339 or the other forms sources use, an ISO date (its
 /// first instant, UTC), or one of the source's `formats` (`strftime`, a date and time or a
 /// date); the error says which forms were tried.

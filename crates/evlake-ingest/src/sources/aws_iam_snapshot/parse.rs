@@ -70,6 +70,19 @@ impl Parser for AwsIamSnapshotParser {
                     body.bytes(),
                 );
             }
+            // Only a whole account's state is a baseline to replay from: the CLI's output
+            // (it pages through every Marker itself), with every list in it. A raw API page
+            // that says more follow, or a capture filtered to some lists, is kept but leaves
+            // its snapshot unmarked.
+            let truncated = fields
+                .get("IsTruncated")
+                .is_some_and(|t| t.value() == Value::Bool(true));
+            let partial = PRINCIPALS
+                .iter()
+                .any(|(list, ..)| !fields.contains_key(*list));
+            if truncated || partial {
+                out.incomplete_snapshot(at);
+            }
             self.output(&fields, at, location, out);
         });
     }
@@ -211,17 +224,15 @@ impl AwsIamSnapshotParser {
         location: &str,
         raw: &[u8],
     ) {
-        let (privileged, escalation) = self
-            .privilege
-            .assess(&change.permission, change.document.as_deref());
-        let mut row: Map<String, Value> = iam::change_fields(change, privileged, escalation);
+        let mut row: Map<String, Value> = iam::change_fields(change, &self.privilege);
         row.remove("effect");
         row.insert("provider".into(), json!("aws"));
         row.insert("account".into(), json!(account));
         row.insert("record_kind".into(), json!(record_kind));
         let source_id = format!(
-            "{}|{}|{}|{}|{}{}",
+            "{}|{}|{}|{}|{}|{}{}",
             timestamp(at).as_str().unwrap_or_default(),
+            account.unwrap_or("aws"),
             change.principal_kind,
             change.principal,
             change.permission_kind,

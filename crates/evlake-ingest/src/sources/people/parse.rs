@@ -10,7 +10,7 @@ use super::PeopleConfig;
 use crate::emit::{Document, Emitter, timestamp};
 use crate::kind::Parser;
 use crate::sources::backstage::snapshot_instant;
-use crate::sources::register::{self, export_instant};
+use crate::sources::register::{self, ExportRow};
 
 const INACTIVE: &[&str] = &[
     "terminated",
@@ -136,27 +136,20 @@ impl PeopleParser {
         out: &mut Emitter,
     ) {
         let c = &self.config.columns;
-        let field = |column: &str| register::text(fields, &column.to_ascii_lowercase());
-        let Some(person) = field(&c.person).map(|p| p.trim().to_ascii_lowercase()) else {
-            return out.reject(
-                location,
-                format!(
-                    "required column '{}' (the person's e-mail) is empty",
-                    c.person
-                ),
-                raw,
-            );
+        let export = ExportRow {
+            fields,
+            date_formats: &self.config.date_formats,
         };
-        let when = |column: &str| match field(column) {
-            None => Ok(None),
-            Some(t) => export_instant(&t, &self.config.date_formats)
-                .map(Some)
-                .map_err(|e| format!("column '{column}': {e}")),
+        let field = |column: &str| export.text(column);
+        let person = match export.person(&c.person) {
+            Ok(p) => p,
+            Err(e) => return out.reject(location, e, raw),
         };
-        let (started_at, left_at) = match (when(&c.started_at), when(&c.left_at)) {
-            (Ok(a), Ok(b)) => (a, b),
-            (Err(e), _) | (_, Err(e)) => return out.reject(location, e, raw),
-        };
+        let (started_at, left_at) =
+            match (export.instant(&c.started_at), export.instant(&c.left_at)) {
+                (Ok(a), Ok(b)) => (a, b),
+                (Err(e), _) | (_, Err(e)) => return out.reject(location, e, raw),
+            };
         let team = field(&c.team);
         let status = field(&c.status).map(|s| {
             if self
@@ -201,10 +194,20 @@ impl PeopleParser {
             ),
             ("engineer".to_string(), json!(engineer)),
         ]);
+        // Per export file: two exports (or two HR sources) listing one person at one instant
+        // are two rows, neither dropped as the other's duplicate.
+        let file = location.trim_end_matches(|c: char| c.is_ascii_digit());
+        let file = file
+            .strip_suffix("#/")
+            .or_else(|| file.strip_suffix(':'))
+            .unwrap_or(file);
         out.row(
             "people",
             at,
-            format!("{}|{person}", timestamp(at).as_str().unwrap_or_default()),
+            format!(
+                "{}|{person}|{file}",
+                timestamp(at).as_str().unwrap_or_default()
+            ),
             location.to_string(),
             raw,
             row,

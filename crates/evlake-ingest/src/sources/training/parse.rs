@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use super::TrainingConfig;
 use crate::emit::{Document, Emitter, timestamp};
 use crate::kind::Parser;
-use crate::sources::register::{self, export_instant};
+use crate::sources::register::{self, ExportRow};
 
 /// The `training` parser.
 #[derive(Debug, Clone)]
@@ -44,16 +44,14 @@ impl Parser for TrainingParser {
 impl TrainingParser {
     fn entry(&self, fields: &Map<String, Value>, location: &str, raw: &[u8], out: &mut Emitter) {
         let c = &self.config.columns;
-        let field = |column: &str| register::text(fields, &column.to_ascii_lowercase());
-        let Some(person) = field(&c.person).map(|p| p.trim().to_ascii_lowercase()) else {
-            return out.reject(
-                location,
-                format!(
-                    "required column '{}' (the person's e-mail) is empty",
-                    c.person
-                ),
-                raw,
-            );
+        let export = ExportRow {
+            fields,
+            date_formats: &self.config.date_formats,
+        };
+        let field = |column: &str| export.text(column);
+        let person = match export.person(&c.person) {
+            Ok(p) => p,
+            Err(e) => return out.reject(location, e, raw),
         };
         let status = field(&c.status);
         let completed = status.as_deref().is_none_or(|s| {
@@ -62,13 +60,10 @@ impl TrainingParser {
                 .iter()
                 .any(|c| c.eq_ignore_ascii_case(s.trim()))
         });
-        let when = |column: &str| match field(column) {
-            None => Ok(None),
-            Some(t) => export_instant(&t, &self.config.date_formats)
-                .map(Some)
-                .map_err(|e| format!("column '{column}': {e}")),
-        };
-        let (completed_at, expires_at) = match (when(&c.completed_at), when(&c.expires_at)) {
+        let (completed_at, expires_at) = match (
+            export.instant(&c.completed_at),
+            export.instant(&c.expires_at),
+        ) {
             (Ok(a), Ok(b)) => (a, b),
             (Err(e), _) | (_, Err(e)) => return out.reject(location, e, raw),
         };
