@@ -383,16 +383,31 @@ static TABLES: LazyLock<Vec<TableSpec>> = LazyLock::new(|| {
             Event,
             vec![
                 text("artifact_name"),
+                // `sha256:<hex>`, one row per subject of the statement.
                 required("artifact_digest"),
+                text("statement_type"),
                 text("predicate_type"),
                 text("builder_id"),
+                text("build_type"),
+                // The source repository URI (without `git+` and the ref) and commit.
                 text("source_repo"),
                 text("source_commit"),
                 text("invocation_id"),
+                // The CI run the invocation names (q1's `ci_jobs.run_id`).
+                text("run_id"),
+                instant("built_at"),
+                // The verdict reached at ingest, and what it rests on.
                 flag("signature_verified"),
-                text("signer_identity"),
                 text("verification_error"),
+                // The certificate's identity and OIDC issuer, or the configured key's name.
+                text("signer_identity"),
+                text("signer_issuer"),
+                // `sha256:` of the signing key or certificate.
+                text("signing_key"),
                 int("log_index"),
+                instant("integrated_time"),
+                text("verifier"),
+                text("trust_root_sha256"),
             ],
             utf8(),
         ),

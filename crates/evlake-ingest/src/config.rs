@@ -100,10 +100,13 @@ impl IngestConfig {
             ] {
                 table.remove(key);
             }
-            let settings = match serde_json::to_value(&table) {
+            let mut settings = match serde_json::to_value(&table) {
                 Ok(Value::Object(m)) => m,
                 _ => return Err(bad(&name, "settings must be a table".into())),
             };
+            for value in settings.values_mut() {
+                resolve_files(value, base);
+            }
             let kind = kind(&common.kind).map_err(|e| bad(&name, e.to_string()))?;
             let pulls = (kind.build)(&settings)
                 .map_err(|e| bad(&name, e.to_string()))?
@@ -152,6 +155,28 @@ impl IngestConfig {
             path: path.to_path_buf(),
             sources,
         })
+    }
+}
+
+/// Makes the settings that name a file (`file`, `…_file`, at any depth) relative to the
+/// config file's folder, as `paths` are.
+fn resolve_files(value: &mut Value, base: &Path) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                match v {
+                    Value::String(s) if key == "file" || key.ends_with("_file") => {
+                        let p = PathBuf::from(s.as_str());
+                        if !is_url(&p) && p.is_relative() {
+                            *s = base.join(p).display().to_string();
+                        }
+                    }
+                    other => resolve_files(other, base),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| resolve_files(v, base)),
+        _ => {}
     }
 }
 

@@ -7,6 +7,8 @@ mod iam;
 mod incidents;
 #[path = "ingest/inventory.rs"]
 mod inventory;
+#[path = "ingest/provenance.rs"]
+mod provenance;
 mod replay;
 #[path = "ingest/runtime.rs"]
 mod runtime;

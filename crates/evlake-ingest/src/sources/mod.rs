@@ -14,6 +14,7 @@ pub mod gcp_audit;
 pub mod github_actions;
 pub mod gitlab_ci;
 mod iam;
+pub mod in_toto;
 mod incident;
 pub mod jira;
 mod json;
@@ -48,6 +49,7 @@ static KINDS: &[Kind] = &[
     cloudtrail::KIND,
     okta::KIND,
     gcp_audit::KIND,
+    in_toto::KIND,
 ];
 
 /// Every registered source kind.

@@ -1,0 +1,300 @@
+//! Attestations verified at ingest: the Sigstore conformance cases
+//! (`../shared/fixtures/provenance/conformance`, from sigstore/sigstore-conformance) each with
+//! its expected verdict and reason, and the real SLSA provenance fixtures ingested with their
+//! provenance and verdicts against the public-good trusted root (`tests/data/sigstore`).
+
+use std::path::Path;
+
+use evlake_ingest::IngestRun;
+use evlake_ingest::sources::in_toto::{Identity, Matcher, PublicKey, TrustedRoot, Verifier};
+use evlake_store::Lake;
+use serde_json::{Map, Value, json};
+
+use super::{data, fixtures, rows};
+
+const DEFAULT_IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
+
+fn prod_root() -> TrustedRoot {
+    TrustedRoot::from_json(&std::fs::read(data("sigstore/trusted_root.prod.json")).unwrap())
+        .unwrap()
+}
+
+fn read_or(dir: &Path, name: &str, default: &str) -> String {
+    std::fs::read_to_string(dir.join(name)).map_or(default.to_string(), |s| s.trim().to_string())
+}
+
+/// How the conformance suite runs a case: its artifact, identity, issuer, key and root, or
+/// the suite's defaults.
+fn verify_case(dir: &Path) -> evlake_ingest::sources::in_toto::Verdict {
+    let bundle: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("bundle.sigstore.json")).unwrap()).unwrap();
+    let artifact = std::fs::read(dir.join("artifact"))
+        .unwrap_or_else(|_| std::fs::read(dir.parent().unwrap().join("a.txt")).unwrap());
+    let root = match std::fs::read(dir.join("trusted_root.json")) {
+        Ok(bytes) => TrustedRoot::from_json(&bytes).unwrap(),
+        Err(_) => prod_root(),
+    };
+    let mut verifier = Verifier {
+        root: Some(root),
+        ..Verifier::default()
+    };
+    match std::fs::read_to_string(dir.join("key.pub")) {
+        Ok(pem) => verifier
+            .keys
+            .push(("key.pub".into(), PublicKey::from_pem(&pem).unwrap())),
+        Err(_) => verifier.identities.push(Identity {
+            subject: Matcher::Exact(read_or(dir, "identity", DEFAULT_IDENTITY)),
+            issuer: Matcher::Exact(read_or(dir, "issuer", GITHUB_ISSUER)),
+        }),
+    }
+    verifier.bundle(&bundle, Some(&artifact))
+}
+
+#[test]
+fn every_sigstore_conformance_case_gets_its_verdict_for_its_reason() {
+    let expected: &[(&str, Option<&str>)] = &[
+        (
+            "bundle-from-wrong-instance_fail",
+            Some("a transparency log the trusted root does not know"),
+        ),
+        (
+            "bundle-unknown-version_fail",
+            Some("unsupported Sigstore bundle version"),
+        ),
+        (
+            "dsse-invalid-sig_fail",
+            Some("the envelope's signature does not verify"),
+        ),
+        ("happy-path-intoto-in-dsse-v3", None),
+        ("happy-path-v0.1", None),
+        ("happy-path-v0.3", None),
+        ("managed-key-happy-path", None),
+        (
+            "signature-mismatch_fail",
+            Some("the message signature does not verify"),
+        ),
+    ];
+    let suite = fixtures("provenance/conformance");
+    let mut cases: Vec<String> = std::fs::read_dir(&suite)
+        .unwrap()
+        .filter_map(|e| e.ok().filter(|e| e.path().is_dir()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    cases.sort();
+    assert_eq!(
+        cases,
+        expected
+            .iter()
+            .map(|(c, _)| c.to_string())
+            .collect::<Vec<_>>(),
+        "every case of the suite is listed"
+    );
+    for (case, reason) in expected {
+        let verdict = verify_case(&suite.join(case));
+        assert_eq!(
+            verdict.verified,
+            !case.ends_with("_fail"),
+            "{case}: {:?}",
+            verdict.error
+        );
+        match reason {
+            Some(r) => assert!(
+                verdict.error.as_deref().is_some_and(|e| e.contains(r)),
+                "{case}: {:?}",
+                verdict.error
+            ),
+            None => assert_eq!(verdict.error, None, "{case}"),
+        }
+    }
+    // What a verified keyless verdict rests on.
+    let v = verify_case(&suite.join("happy-path-v0.3"));
+    assert_eq!(v.signer_identity.as_deref(), Some(DEFAULT_IDENTITY));
+    assert_eq!(v.signer_issuer.as_deref(), Some(GITHUB_ISSUER));
+    assert!(v.integrated_time.is_some() && v.log_index.is_some());
+    assert_eq!(v.trust_root_sha256, Some(prod_root().sha256));
+    let keyed = verify_case(&suite.join("managed-key-happy-path"));
+    assert_eq!(keyed.signer_identity.as_deref(), Some("key.pub"));
+    assert_eq!(keyed.signer_issuer, None);
+}
+
+#[test]
+fn a_happy_case_fails_when_anything_it_rests_on_changes() {
+    let suite = fixtures("provenance/conformance");
+    let dir = suite.join("happy-path-intoto-in-dsse-v3");
+    let bundle: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("bundle.sigstore.json")).unwrap()).unwrap();
+    let verifier = |subject: &str| Verifier {
+        root: Some(prod_root()),
+        identities: vec![Identity {
+            subject: Matcher::pattern(subject).unwrap(),
+            issuer: Matcher::Exact(GITHUB_ISSUER.into()),
+        }],
+        ..Verifier::default()
+    };
+    let ok = verifier("https://github.com/sigstore-conformance/.*");
+    assert!(ok.bundle(&bundle, None).verified);
+    let other = verifier("https://github.com/acme/.*").bundle(&bundle, None);
+    assert!(
+        !other.verified
+            && other
+                .error
+                .as_deref()
+                .unwrap()
+                .contains("not a configured identity"),
+        "{other:?}"
+    );
+    // Each of these edits must break it, each for its own reason.
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "/dsseEnvelope/payloadType",
+            "text/plain",
+            "signature does not verify",
+        ),
+        (
+            "/verificationMaterial/tlogEntries/0/integratedTime",
+            "1700000000",
+            "signed entry timestamp does not verify",
+        ),
+        (
+            "/verificationMaterial/tlogEntries/0/inclusionProof/logIndex",
+            "1",
+            "inclusion proof does not lead to its root hash",
+        ),
+    ];
+    for (pointer, value, reason) in cases {
+        let mut b = bundle.clone();
+        *b.pointer_mut(pointer).unwrap() = json!(value);
+        let v = ok.bundle(&b, None);
+        assert!(
+            !v.verified && v.error.as_deref().unwrap().contains(reason),
+            "{pointer}: {v:?}"
+        );
+    }
+    // A log entry that records another payload: replace the body with one of another case.
+    let other: Value = serde_json::from_slice(
+        &std::fs::read(suite.join("dsse-invalid-sig_fail/bundle.sigstore.json")).unwrap(),
+    )
+    .unwrap();
+    let mut b = bundle.clone();
+    b["verificationMaterial"]["tlogEntries"] = other["verificationMaterial"]["tlogEntries"].clone();
+    let v = ok.bundle(&b, None);
+    assert!(!v.verified, "{v:?}");
+    // Without a trusted root a keyless signature is never verified.
+    let v = Verifier {
+        root: None,
+        ..ok.clone()
+    }
+    .bundle(&bundle, None);
+    assert!(!v.verified && v.error.unwrap().contains("needs a trusted root"));
+}
+
+fn in_toto_settings() -> Map<String, Value> {
+    let Value::Object(m) = json!({
+        "trusted_root_file": data("sigstore/trusted_root.prod.json").display().to_string(),
+        "identities": [
+            {"subject_regex": "https://github.com/(slsa-framework|bazel-contrib)/.*", "issuer": GITHUB_ISSUER},
+        ],
+    }) else {
+        unreachable!()
+    };
+    m
+}
+
+#[tokio::test]
+async fn every_provenance_fixture_ingests_with_its_provenance_and_verdict() {
+    let lake = Lake::open("memory://").unwrap();
+    let run = IngestRun::new(lake.clone(), "in-toto", "provenance", &in_toto_settings()).unwrap();
+    let dir = fixtures("provenance");
+    let paths: Vec<_> = [
+        "slsa-v0.2_gha_go_dsse.intoto.jsonl",
+        "slsa-v1_bcr_sigstore-bundle-v0.3.json",
+        "slsa-v1_gha_container-based_sigstore-bundle-v0.2.json",
+    ]
+    .iter()
+    .map(|f| dir.join(f))
+    .collect();
+    let summary = run.ingest_paths(&paths).await.unwrap();
+    assert_eq!(
+        (summary.files, summary.records, summary.quarantined),
+        (3, 3, 0)
+    );
+    let got = rows(
+        &lake,
+        "SELECT artifact_name, artifact_digest, predicate_type, builder_id, source_repo, \
+         source_commit, run_id, signature_verified, signer_identity, signer_issuer, log_index, \
+         CAST(integrated_time AS VARCHAR) AS integrated_time, verification_error \
+         FROM attestations ORDER BY artifact_name",
+    )
+    .await;
+    let s = |r: &Map<String, Value>, k: &str| r.get(k).cloned().unwrap_or(Value::Null);
+    let table: Vec<Vec<Value>> = got
+        .iter()
+        .map(|r| {
+            [
+                "artifact_name",
+                "source_repo",
+                "source_commit",
+                "run_id",
+                "signature_verified",
+                "signer_identity",
+                "log_index",
+                "integrated_time",
+            ]
+            .iter()
+            .map(|k| s(r, k))
+            .collect()
+        })
+        .collect();
+    assert_eq!(
+        table,
+        vec![
+            vec![
+                json!("MODULE.bazel"),
+                json!("https://github.com/aspect-build/rules_lint"),
+                json!("8f70009fde0c94ade6ce2a054b94718c819126ec"),
+                json!("14095611671"),
+                json!(true),
+                json!(
+                    "https://github.com/bazel-contrib/publish-to-bcr/.github/workflows/publish.yaml@refs/tags/v0.0.1"
+                ),
+                json!(188622862),
+                json!("2025-03-26T23:47:30Z"),
+            ],
+            vec![
+                json!("gha_container-based-binary-linux-amd64-v14.2"),
+                json!("https://github.com/slsa-framework/example-package"),
+                json!("4d329c75e7ec1725f7c9ce917a8799d408d06be3"),
+                json!("13530999644"),
+                json!(true),
+                json!(
+                    "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/builder_container-based_slsa3.yml@refs/tags/v2.1.0"
+                ),
+                json!(174298097),
+                json!("2025-02-25T21:11:45Z"),
+            ],
+            vec![
+                json!("gha_go-binary-linux-amd64-v14.2"),
+                json!("https://github.com/slsa-framework/example-package"),
+                json!("693130cb6cb840a7bc9cb18c6510d536a95dc7e6"),
+                // The generator's buildInvocationID, `<run>-<attempt>`.
+                json!("8791219514"),
+                json!(false),
+                json!(
+                    "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/builder_go_slsa3.yml@refs/tags/v2.0.0"
+                ),
+                Value::Null,
+                Value::Null,
+            ],
+        ],
+        "{got:#?}"
+    );
+    // The bare envelope's signature and chain hold; only a log entry could prove its time.
+    assert!(
+        s(&got[2], "verification_error")
+            .as_str()
+            .unwrap()
+            .contains("no transparency-log entry proves")
+    );
+    assert_eq!(s(&got[0], "signer_issuer"), json!(GITHUB_ISSUER));
+}
