@@ -347,19 +347,36 @@ static TABLES: LazyLock<Vec<TableSpec>> = LazyLock::new(|| {
             "Kubernetes admission decisions (audit events, policy reports)",
             Event,
             vec![
-                text("cluster"),
+                // `admission` (an API server's audit event) or `report` (a policy report's
+                // result).
+                required("record_kind"),
+                // The cluster (`cluster` is a word SQL reserves).
+                text("cluster_name"),
                 text("namespace"),
                 text("resource_kind"),
                 text("resource_name"),
+                // The audit event's verb: `create`, `update`, `patch`, `delete`.
                 text("operation"),
                 text("user"),
+                // The person the user is, when the name carries an e-mail.
+                text("person"),
                 flag("allowed"),
                 int("status_code"),
+                // A report result (`pass`, `fail`, `warn`, `error`, `skip`), or `allowed` /
+                // `denied`.
+                text("result"),
+                // The policy and rule that denied (or the report names), and their message.
                 text("policy"),
                 text("policy_version"),
                 text("rule"),
                 text("message"),
+                // The audit event's annotations (authorization, Pod Security, validating
+                // admission policies, webhooks), as JSON.
+                text("annotations"),
+                text("audit_id"),
                 texts("images"),
+                // `sha256:<hex>` of each image pinned by digest, in the order of `images`
+                // (NULL-free: images without a digest are left out).
                 texts("image_digests"),
             ],
             utf8(),
@@ -369,10 +386,25 @@ static TABLES: LazyLock<Vec<TableSpec>> = LazyLock::new(|| {
             "snapshots of admission policies and their versions",
             Snapshot,
             vec![
+                // `name`, or `namespace/name` for a namespaced policy.
                 required("policy"),
                 text("policy_kind"),
+                text("api_version"),
+                // The cluster (`cluster` is a word SQL reserves).
+                text("cluster_name"),
+                text("namespace"),
+                // `metadata.generation`, else `sha256:` and the spec hash's first 12 digits.
                 text("policy_version"),
+                int("generation"),
+                text("resource_version"),
+                // `enforce` when every rule that decides enforces, else `audit`.
                 text("mode"),
+                flag("verifies_images"),
+                texts("image_references"),
+                // The image-verification attestors (keys, keyless subject/issuer, Rekor), as
+                // canonical JSON.
+                text("attestors"),
+                // SHA-256 of the spec's canonical JSON: one row per distinct content.
                 text("spec_sha256"),
             ],
             utf8(),

@@ -1,6 +1,8 @@
 //! Integration tests of the ingest framework over the real fixtures in `../shared/fixtures`
 //! (origin and licence of each file in `../shared/fixtures/SOURCES.md`).
 
+#[path = "ingest/admission.rs"]
+mod admission;
 #[path = "ingest/iam.rs"]
 mod iam;
 #[path = "ingest/incidents.rs"]

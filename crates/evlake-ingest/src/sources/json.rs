@@ -178,3 +178,22 @@ pub(crate) fn ci_identity(key: String, status: Option<&str>, finished: bool) -> 
         _ => key,
     }
 }
+
+/// The `---`-separated documents of a YAML stream, each with the line it starts on.
+pub(crate) fn yaml_documents(text: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let (mut start, mut start_line, mut offset) = (0, 1, 0);
+    for (n, line) in text.split_inclusive('\n').enumerate() {
+        let bare = line.trim_end();
+        let marker = bare == "---" || bare.starts_with("--- ") || bare == "...";
+        if marker {
+            out.push((start_line, &text[start..offset]));
+            start = offset + line.len();
+            start_line = n + 2;
+        }
+        offset += line.len();
+    }
+    out.push((start_line, &text[start..]));
+    out.retain(|(_, part)| !part.trim().is_empty());
+    out
+}

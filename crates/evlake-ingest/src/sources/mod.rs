@@ -18,6 +18,8 @@ pub mod in_toto;
 mod incident;
 pub mod jira;
 mod json;
+pub mod k8s_audit;
+pub mod kyverno;
 pub mod okta;
 pub mod pagerduty;
 pub mod people;
@@ -50,6 +52,8 @@ static KINDS: &[Kind] = &[
     okta::KIND,
     gcp_audit::KIND,
     in_toto::KIND,
+    k8s_audit::KIND,
+    kyverno::KIND,
 ];
 
 /// Every registered source kind.

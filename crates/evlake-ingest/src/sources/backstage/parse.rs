@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use super::BackstageConfig;
 use crate::emit::{Document, Emitter, timestamp};
 use crate::kind::Parser;
-use crate::sources::json::{self, Text, text};
+use crate::sources::json::{self, Text, text, yaml_documents};
 
 /// The entity kinds of the catalog model that are assets (Location and Template are the
 /// catalog's own plumbing: read and skipped).
@@ -343,25 +343,6 @@ fn relation(entity: &Value, kind: &str) -> Option<String> {
         .find(|r| r["type"] == kind)
         .and_then(|r| r["targetRef"].as_str())
         .map(str::to_ascii_lowercase)
-}
-
-/// The `---`-separated documents of a YAML stream, each with the line it starts on.
-fn yaml_documents(text: &str) -> Vec<(usize, &str)> {
-    let mut out = Vec::new();
-    let (mut start, mut start_line, mut offset) = (0, 1, 0);
-    for (n, line) in text.split_inclusive('\n').enumerate() {
-        let bare = line.trim_end();
-        let marker = bare == "---" || bare.starts_with("--- ") || bare == "...";
-        if marker {
-            out.push((start_line, &text[start..offset]));
-            start = offset + line.len();
-            start_line = n + 2;
-        }
-        offset += line.len();
-    }
-    out.push((start_line, &text[start..]));
-    out.retain(|(_, part)| !part.trim().is_empty());
-    out
 }
 
 #[cfg(test)]
