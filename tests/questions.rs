@@ -27,6 +27,8 @@ mod q2;
 mod q3;
 #[path = "questions/q4.rs"]
 mod q4;
+#[path = "questions/q5.rs"]
+mod q5;
 #[path = "questions/rungs.rs"]
 mod rungs;
 

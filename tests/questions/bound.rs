@@ -161,7 +161,7 @@ async fn known_at_is_an_ingested_at_filter_and_survives_a_copy_of_the_lake() {
 /// The statements of an answer's `sql`: evidence, metrics, and the metrics of each earlier
 /// period a rung held over periods asked (one per period asked: as many as held, at most all
 /// but the current one).
-fn statements(answer: &Answer) -> Vec<String> {
+pub(crate) fn statements(answer: &Answer) -> Vec<String> {
     let parts: Vec<String> = answer
         .sql
         .split("\n;\n")
@@ -183,7 +183,7 @@ fn statements(answer: &Answer) -> Vec<String> {
 }
 
 /// The rows of `sql` in DuckDB over the lake's Parquet files, each as JSON.
-fn duckdb_rows(lake: &Path, sql: &str) -> Vec<Map<String, Value>> {
+pub(crate) fn duckdb_rows(lake: &Path, sql: &str) -> Vec<Map<String, Value>> {
     const SCRIPT: &str = r#"
 import duckdb, glob, json, os, sys
 lake, sql = sys.argv[1], sys.stdin.read()
@@ -225,7 +225,11 @@ fn same(evlake: &Value, duck: &Value) -> bool {
     }
 }
 
-fn assert_same_rows(what: &str, evlake: &[Map<String, Value>], duck: &[Map<String, Value>]) {
+pub(crate) fn assert_same_rows(
+    what: &str,
+    evlake: &[Map<String, Value>],
+    duck: &[Map<String, Value>],
+) {
     assert_eq!(evlake.len(), duck.len(), "{what}: row count");
     for (i, (e, d)) in evlake.iter().zip(duck).enumerate() {
         let columns = |row: &Map<String, Value>| {

@@ -353,11 +353,14 @@ static TABLES: LazyLock<Vec<TableSpec>> = LazyLock::new(|| {
                 // The cluster (`cluster` is a word SQL reserves).
                 text("cluster_name"),
                 text("namespace"),
+                // In a production namespace (the source's `production_namespaces`).
+                flag("production"),
                 text("resource_kind"),
                 text("resource_name"),
                 // The audit event's verb: `create`, `update`, `patch`, `delete`.
                 text("operation"),
-                text("user"),
+                // The user as the API server names them (`user.username`).
+                text("username"),
                 // The person the user is, when the name carries an e-mail.
                 text("person"),
                 flag("allowed"),

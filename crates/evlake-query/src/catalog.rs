@@ -46,6 +46,7 @@ pub const VIEWS: &[SqlFile] = &[
     sql_file!("views/people_names.sql"),
     sql_file!("views/person_permissions.sql"),
     sql_file!("views/prod_deploy_attempts.sql"),
+    sql_file!("views/production_admissions.sql"),
     sql_file!("views/runtime_alert_incidents.sql"),
     sql_file!("views/source_coverage.sql"),
     sql_file!("views/training_overdue.sql"),
@@ -61,6 +62,8 @@ pub(crate) const QUESTIONS: &[SqlFile] = &[
     sql_file!("q3_inventory_as_of.metrics.sql"),
     sql_file!("q4_training_overdue_permissions.sql"),
     sql_file!("q4_training_overdue_permissions.metrics.sql"),
+    sql_file!("q5_signed_provenance.sql"),
+    sql_file!("q5_signed_provenance.metrics.sql"),
 ];
 
 /// `queries/rubric.toml`: the questions, their ladders and the DSOMM activities they sample.

@@ -431,7 +431,7 @@ mod tests {
                 .iter()
                 .any(|a| a.uuid == "ac8730a2-ccc0-465c-9550-d91edae9d5ee")
         );
-        for id in ["q1", "q2", "q3", "q4"] {
+        for id in ["q1", "q2", "q3", "q4", "q5"] {
             let q = rubric.question(id).unwrap();
             assert!(!q.activities.is_empty(), "{id} cites DSOMM activities");
             let sql = crate::catalog::question_file(&q.metrics_sql).unwrap().text;

@@ -412,7 +412,14 @@ async fn a_policy_is_versioned_once_per_content_from_the_change_the_audit_log_sa
         "responseObject": kyverno_policy("Enforce", 2)});
     std::fs::write(log.join("audit.log"), format!("{update}\n")).unwrap();
     let audit = IngestRun::new(lake.clone(), "k8s-audit", "audit", &Map::new()).unwrap();
-    assert_eq!(audit.ingest_paths(std::slice::from_ref(&log)).await.unwrap().records, 1);
+    assert_eq!(
+        audit
+            .ingest_paths(std::slice::from_ref(&log))
+            .await
+            .unwrap()
+            .records,
+        1
+    );
     // Later exports hold the content the audit log saw change: no new version; exported
     // twice it is one row of the export's source.
     for day in ["2026-11-15T06:00:00Z", "2026-11-16T06:00:00Z"] {

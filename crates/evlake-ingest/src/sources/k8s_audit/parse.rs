@@ -3,6 +3,7 @@
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
+use globset::GlobSet;
 use regex::Regex;
 use serde_json::{Map, Value, json};
 
@@ -10,7 +11,7 @@ use super::K8sAuditConfig;
 use crate::emit::{Document, Emitter};
 use crate::kind::{Framing, Parser};
 use crate::sources::iam::{self, Change, Effect, IamRecord, Privilege};
-use crate::sources::json::{text, time};
+use crate::sources::json::{globs, text, time};
 use crate::sources::kyverno::policy::policy_row;
 
 /// The roles whose binding is privileged by default.
@@ -20,6 +21,7 @@ const PRIVILEGED: &[&str] = &["cluster-admin", "admin"];
 #[derive(Debug, Clone)]
 pub struct K8sAuditParser {
     cluster: String,
+    production: GlobSet,
     privilege: Privilege,
 }
 
@@ -28,6 +30,7 @@ impl K8sAuditParser {
     pub fn new(config: K8sAuditConfig) -> crate::Result<Self> {
         Ok(Self {
             cluster: config.cluster.unwrap_or_else(|| "default".into()),
+            production: globs(&config.production_namespaces, "production_namespaces")?,
             privilege: Privilege::new(config.privileged.as_deref(), PRIVILEGED)?,
         })
     }
@@ -150,14 +153,16 @@ impl K8sAuditParser {
         let images = images(kind, object);
         let digests: Vec<String> = images.iter().filter_map(|i| digest_of(i)).collect();
         let user = text(e, "/user/username");
+        let namespace = text(e, "/objectRef/namespace");
         let fields = json!({
             "record_kind": "admission",
             "cluster_name": self.cluster,
-            "namespace": text(e, "/objectRef/namespace"),
+            "namespace": namespace,
+            "production": namespace.is_some_and(|ns| self.production.is_match(ns)),
             "resource_kind": kind,
             "resource_name": text(e, "/objectRef/name").or(text(object, "/metadata/name")),
             "operation": text(e, "/verb"),
-            "user": user,
+            "username": user,
             "person": user.and_then(iam::person_of),
             "allowed": succeeded,
             "status_code": code,

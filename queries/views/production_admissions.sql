@@ -1,0 +1,111 @@
+-- Every container image admitted into (or denied from) a production namespace in
+-- ($lookback_start, $as_of] that the lake had ingested by $known_at (k8s-audit's
+-- `admission_decisions`, `production` by the source's `production_namespaces`), one row per
+-- image of the workload, with:
+--   artifact_digest   the `sha256:` the image reference pins (NULL: not pinned by digest, so
+--                     no provenance can be tied to what ran)
+--   policy, policy_version, policy_mode, policy_valid_from
+--                     the image-verification policy whose image references match the image,
+--                     in the version in force at the admission: the newest version first seen
+--                     at or before it (views of `policies`, any age); an enforcing one before an
+--                     auditing one, then by name. NULL: no such policy covered the image
+--   attestation_*, builder_id … signature_verified, signer_identity
+--                     the image's provenance (`attestations` by subject digest) signed at or
+--                     before the admission: a verified one before an unverified one, then the
+--                     newest
+--   ci_run_id, sast_gate the CI run the provenance names, and whether the SAST gate of its
+--                     commit passed (`passed`), failed (`failed`) or is not on record (NULL)
+--                     (views/ci_gates.sql)
+WITH admitted AS (
+  SELECT
+    a.event_time AS deployed_at, a.cluster_name, a.namespace, a.resource_kind,
+    a.resource_name, a.operation, a.username, a.person, a.allowed, a.status_code,
+    a.policy AS decided_by, a.rule, a.message, a.audit_id, a.image,
+    CASE WHEN strpos(a.image, '@sha256:') > 0
+      THEN 'sha256:' || lower(split_part(a.image, '@sha256:', 2)) END AS artifact_digest,
+    split_part(a.image, '@', 1) AS artifact_name,
+    a.source, a.source_name, a.source_id, a.source_ref, a.event_time, a.ingested_at,
+    a.record_sha256
+  FROM (
+    SELECT
+      event_time, cluster_name, namespace, resource_kind, resource_name, operation, username,
+      person, allowed, status_code, policy, rule, message, audit_id, unnest(images) AS image,
+      source, source_name, source_id, source_ref, ingested_at, record_sha256
+    FROM admission_decisions
+    WHERE record_kind = 'admission' AND production
+      AND event_time > $lookback_start AND event_time <= $as_of AND ingested_at <= $known_at
+  ) a
+),
+policy_refs AS (
+  SELECT policy, policy_version, mode, valid_from, spec_sha256, replace(ref, '*', '%') AS pattern
+  FROM (
+    SELECT policy, policy_version, mode, event_time AS valid_from, spec_sha256,
+      unnest(image_references) AS ref
+    FROM policies
+    WHERE verifies_images AND event_time <= $as_of AND ingested_at <= $known_at
+  ) p
+),
+in_force AS (
+  -- Per admitted image and policy, the version in force: the newest first seen by then.
+  SELECT
+    d.audit_id, d.source_id, d.image, r.policy, r.policy_version, r.mode, r.valid_from,
+    ROW_NUMBER() OVER (
+      PARTITION BY d.source_id, d.image, r.policy ORDER BY r.valid_from DESC, r.spec_sha256
+    ) AS newest
+  FROM admitted d
+  JOIN policy_refs r ON d.image LIKE r.pattern AND r.valid_from <= d.deployed_at
+),
+chosen_policy AS (
+  SELECT source_id, image, policy, policy_version, mode, valid_from
+  FROM (
+    SELECT
+      source_id, image, policy, policy_version, mode, valid_from,
+      ROW_NUMBER() OVER (
+        PARTITION BY source_id, image
+        ORDER BY CASE WHEN mode = 'enforce' THEN 0 ELSE 1 END, policy
+      ) AS pick
+    FROM in_force
+    WHERE newest = 1
+  ) c
+  WHERE pick = 1
+),
+provenance AS (
+  SELECT
+    d.source_id, d.image, t.builder_id, t.source_repo, t.source_commit, t.run_id,
+    t.signature_verified, t.signer_identity, t.verification_error, t.event_time AS signed_at,
+    t.source_id AS attestation_source_id, t.record_sha256 AS attestation_sha256,
+    t.ingested_at AS attestation_ingested_at,
+    ROW_NUMBER() OVER (
+      PARTITION BY d.source_id, d.image
+      ORDER BY CASE WHEN t.signature_verified THEN 0 ELSE 1 END, t.event_time DESC, t.source_id
+    ) AS pick
+  FROM admitted d
+  JOIN attestations t
+    ON t.artifact_digest = d.artifact_digest AND t.event_time <= d.deployed_at
+   AND t.ingested_at <= $known_at
+),
+sast AS (
+  SELECT
+    commit_sha,
+    MAX(CASE WHEN failed AND NOT allow_failure THEN 1 ELSE 0 END) AS any_failed,
+    MAX(CASE WHEN succeeded THEN 1 ELSE 0 END) AS any_passed
+  FROM ci_gates
+  WHERE gate = 'sast' AND ran
+  GROUP BY commit_sha
+)
+SELECT
+  d.artifact_digest, d.artifact_name, d.image, d.deployed_at, d.cluster_name, d.namespace,
+  d.resource_kind, d.resource_name, d.operation, d.username, d.person,
+  d.allowed AS admission_allowed, d.status_code, d.decided_by, d.rule, d.message, d.audit_id,
+  p.builder_id, p.source_repo, p.source_commit, p.run_id AS ci_run_id,
+  COALESCE(p.signature_verified, FALSE) AS signature_verified, p.signer_identity,
+  p.verification_error, p.signed_at, p.attestation_source_id, p.attestation_sha256,
+  p.attestation_ingested_at,
+  c.policy, c.policy_version, c.mode AS policy_mode, c.valid_from AS policy_valid_from,
+  CASE WHEN s.any_failed = 1 THEN 'failed' WHEN s.any_passed = 1 THEN 'passed' END AS sast_gate,
+  d.source, d.source_name, d.source_id, d.source_ref, d.event_time, d.ingested_at,
+  d.record_sha256
+FROM admitted d
+LEFT JOIN provenance p ON p.source_id = d.source_id AND p.image = d.image AND p.pick = 1
+LEFT JOIN chosen_policy c ON c.source_id = d.source_id AND c.image = d.image
+LEFT JOIN sast s ON s.commit_sha = p.source_commit

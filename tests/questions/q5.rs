@@ -1,0 +1,463 @@
+//! q5 against hand-written evidence in the tools' own formats: API-server audit events of a
+//! production namespace, a Kyverno policy exported in `Audit` and switched to `Enforce` (the
+//! change seen in the audit log), and DSSE provenance signed with a generated ECDSA P-256 key —
+//! verified, tampered, missing, and ingested late. Asked just before and after the mode
+//! change, at several known-at instants, and checked against DuckDB on the same SQL.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use chrono::{DateTime, Utc};
+use evlake_core::FixedClock;
+use evlake_ingest::IngestRun;
+use evlake_query::{Answer, QuerySession, Verdict, batches_to_rows};
+use evlake_store::Lake;
+use ring::rand::SystemRandom;
+use ring::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair};
+use serde_json::{Map, Value, json};
+
+use super::bound::{assert_same_rows, duckdb_rows, statements};
+
+fn at(text: &str) -> DateTime<Utc> {
+    text.parse().unwrap()
+}
+
+fn digest(c: char) -> String {
+    format!("sha256:{}", c.to_string().repeat(64))
+}
+
+/// A release key: signs DSSE envelopes; its public key as a PEM SubjectPublicKeyInfo.
+struct Key(EcdsaKeyPair);
+
+impl Key {
+    fn new() -> Self {
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
+        Self(
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng)
+                .unwrap(),
+        )
+    }
+
+    fn pem(&self) -> String {
+        // The DER SubjectPublicKeyInfo of a P-256 key is this prefix and the point.
+        let mut der = hex_decode("3059301306072a8648ce3d020106082a8648ce3d030107034200");
+        der.extend_from_slice(self.0.public_key().as_ref());
+        let b64 = STANDARD.encode(der);
+        let lines: Vec<&str> = (0..b64.len())
+            .step_by(64)
+            .map(|i| &b64[i..(i + 64).min(b64.len())])
+            .collect();
+        format!(
+            "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+            lines.join("\n")
+        )
+    }
+
+    /// A DSSE envelope over an in-toto Statement v1 with a SLSA v1 predicate for `subject`.
+    fn envelope(&self, subject: &str, commit: &str, run: &str, built: &str) -> Value {
+        let statement = json!({"_type": "https://in-toto.io/Statement/v1",
+            "subject": [{"name": "ghcr.io/acme/web", "digest": {"sha256": subject.trim_start_matches("sha256:")}}],
+            "predicateType": "https://slsa.dev/provenance/v1",
+            "predicate": {"buildDefinition": {"buildType": "https://actions.github.io/buildtypes/workflow/v1",
+                "externalParameters": {"workflow": {"repository": "https://github.com/acme/web", "path": ".github/workflows/release.yml", "ref": "refs/heads/main"}},
+                "resolvedDependencies": [{"uri": "git+https://github.com/acme/web@refs/heads/main", "digest": {"gitCommit": commit}}]},
+              "runDetails": {"builder": {"id": "https://github.com/actions/runner/github-hosted"},
+                "metadata": {"invocationId": format!("https://github.com/acme/web/actions/runs/{run}/attempts/1"), "finishedOn": built}}}});
+        let payload = serde_json::to_vec(&statement).unwrap();
+        let pae = evlake_ingest::sources::in_toto::pae("application/vnd.in-toto+json", &payload);
+        let sig = self.0.sign(&SystemRandom::new(), &pae).unwrap();
+        json!({"payloadType": "application/vnd.in-toto+json", "payload": STANDARD.encode(&payload),
+            "signatures": [{"keyid": "", "sig": STANDARD.encode(sig.as_ref())}]})
+    }
+}
+
+fn hex_decode(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+fn admission(id: &str, time: &str, name: &str, image: &str, denial: Option<&str>) -> Value {
+    let object = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": "prod"},
+        "spec": {"template": {"spec": {"containers": [{"name": "app", "image": image}]}}}});
+    let mut e = json!({"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "RequestResponse",
+        "auditID": id, "stage": "ResponseComplete", "verb": "create",
+        "user": {"username": "deployer@acme.example"},
+        "objectRef": {"resource": "deployments", "namespace": "prod", "name": name, "apiGroup": "apps", "apiVersion": "v1"},
+        "requestObject": object, "requestReceivedTimestamp": time, "stageTimestamp": time,
+        "annotations": {"authorization.k8s.io/decision": "allow"}});
+    match denial {
+        Some(message) => {
+            e["responseStatus"] = json!({"code": 400, "status": "Failure", "message": message})
+        }
+        None => {
+            e["responseStatus"] = json!({"code": 201});
+            e["responseObject"] = e["requestObject"].clone();
+        }
+    }
+    e
+}
+
+fn policy(action: &str, generation: u32) -> Value {
+    json!({"apiVersion": "kyverno.io/v1", "kind": "ClusterPolicy",
+        "metadata": {"name": "verify-images", "generation": generation},
+        "spec": {"validationFailureAction": action, "rules": [{"name": "check-signature",
+            "match": {"any": [{"resources": {"kinds": ["Pod"]}}]},
+            "verifyImages": [{"imageReferences": ["ghcr.io/acme/*"], "attestors": [{"entries": [{"keys": {"publicKeys": "…"}}]}]}]}]}})
+}
+
+const DENIAL: &str = "admission webhook \"validate.kyverno.svc-fail\" denied the request: \n\nresource Deployment/prod/api was blocked due to the following policies \n\nverify-images:\n  check-signature: 'image verification failed for ghcr.io/acme/api: invalid signature'\n";
+
+const SWITCH: &str = "2026-11-20T12:00:00Z";
+
+/// The planted history (all in namespace `prod`):
+/// - verify-images v1 `Audit` exported 11-01; switched to `Enforce` (v2) at 12:00 on 11-20;
+/// - 11-10 web@A (verified provenance); 11-15 api@B (no provenance, admitted in audit mode);
+/// - 11-20 11:59 web@A under v1, 12:01 web@A under v2;
+/// - 11-22 api@C denied by verify-images (its provenance tampered);
+/// - 11-25 web@D (verified provenance, ingested late: on 11-28).
+async fn lake(dir: &Path) -> Lake {
+    let key = Key::new();
+    std::fs::write(dir.join("release.pub"), key.pem()).unwrap();
+    let audit = dir.join("audit");
+    std::fs::create_dir_all(&audit).unwrap();
+    let image = |c: char, repo: &str| format!("ghcr.io/acme/{repo}@{}", digest(c));
+    let mut switch = json!({"kind": "Event", "apiVersion": "audit.k8s.io/v1", "auditID": "p2", "stage": "ResponseComplete",
+        "verb": "update", "user": {"username": "admin@acme.example"},
+        "objectRef": {"resource": "clusterpolicies", "name": "verify-images", "apiGroup": "kyverno.io", "apiVersion": "v1"},
+        "responseStatus": {"code": 200}, "stageTimestamp": SWITCH});
+    switch["responseObject"] = policy("Enforce", 2);
+    let events = [
+        admission(
+            "a1",
+            "2026-11-10T10:00:00Z",
+            "web",
+            &image('a', "web"),
+            None,
+        ),
+        admission(
+            "a2",
+            "2026-11-15T10:00:00Z",
+            "api",
+            &image('b', "api"),
+            None,
+        ),
+        admission(
+            "a3",
+            "2026-11-20T11:59:00Z",
+            "web",
+            &image('a', "web"),
+            None,
+        ),
+        switch,
+        admission(
+            "a4",
+            "2026-11-20T12:01:00Z",
+            "web",
+            &image('a', "web"),
+            None,
+        ),
+        admission(
+            "a5",
+            "2026-11-22T10:00:00Z",
+            "api",
+            &image('c', "api"),
+            Some(DENIAL),
+        ),
+        admission(
+            "a6",
+            "2026-11-25T10:00:00Z",
+            "web",
+            &image('d', "web"),
+            None,
+        ),
+    ];
+    let lines: String = events.iter().map(|e| format!("{e}\n")).collect();
+    std::fs::write(audit.join("audit.log"), lines).unwrap();
+    let exports = dir.join("kyverno/2026-11-01T06:00:00Z");
+    std::fs::create_dir_all(&exports).unwrap();
+    std::fs::write(
+        exports.join("policies.json"),
+        policy("Audit", 1).to_string(),
+    )
+    .unwrap();
+    let provenance = dir.join("provenance");
+    std::fs::create_dir_all(&provenance).unwrap();
+    let mut tampered = key.envelope(&digest('c'), "c0ffee", "103", "2026-11-21T09:00:00Z");
+    let other = key.envelope(&digest('e'), "c0ffee", "103", "2026-11-21T09:00:00Z");
+    tampered["signatures"] = other["signatures"].clone();
+    let lines = [
+        key.envelope(&digest('a'), "aaaa111", "101", "2026-11-05T09:00:00Z"),
+        tampered,
+    ];
+    std::fs::write(
+        provenance.join("attestations.intoto.jsonl"),
+        lines.iter().map(|l| format!("{l}\n")).collect::<String>(),
+    )
+    .unwrap();
+    let late = dir.join("provenance-late");
+    std::fs::create_dir_all(&late).unwrap();
+    std::fs::write(
+        late.join("web-d.intoto.jsonl"),
+        format!(
+            "{}\n",
+            key.envelope(&digest('d'), "dddd444", "104", "2026-11-24T09:00:00Z")
+        ),
+    )
+    .unwrap();
+
+    // The release workflow's SAST job, as `GET /repos/acme/web/actions/runs/{id}/jobs` lists
+    // it: failed for web@A's commit, passed for web@D's.
+    let ci = dir.join("ci");
+    std::fs::create_dir_all(&ci).unwrap();
+    let job = |id: u64, run: u64, sha: &str, conclusion: &str, t: &str| {
+        json!({"id": id, "run_id": run, "run_attempt": 1, "workflow_name": "release", "name": "CodeQL",
+            "head_sha": sha, "head_branch": "main", "status": "completed", "conclusion": conclusion,
+            "created_at": t, "started_at": t, "completed_at": t,
+            "html_url": format!("https://github.com/acme/web/actions/runs/{run}/job/{id}")})
+    };
+    std::fs::write(
+        ci.join("jobs.json"),
+        json!({"total_count": 2, "jobs": [
+            job(9001, 101, "aaaa111", "failure", "2026-11-05T08:50:00Z"),
+            job(9004, 104, "dddd444", "success", "2026-11-24T08:50:00Z"),
+        ]})
+        .to_string(),
+    )
+    .unwrap();
+    let mut github = Map::new();
+    github.insert("repo".into(), json!("acme/web"));
+    github.insert("gates".into(), json!({"sast": ["CodeQL*"]}));
+
+    let lake = Lake::open(&dir.join("lake").display().to_string()).unwrap();
+    let mut in_toto = Map::new();
+    in_toto.insert(
+        "keys".into(),
+        json!([{"name": "release-2026", "file": dir.join("release.pub").display().to_string()}]),
+    );
+    for (clock, kind, settings, path) in [
+        ("2026-11-26T00:00:00Z", "github-actions", github, "ci"),
+        ("2026-11-26T00:00:00Z", "k8s-audit", Map::new(), "audit"),
+        ("2026-11-26T00:00:00Z", "kyverno", Map::new(), "kyverno"),
+        (
+            "2026-11-26T00:00:00Z",
+            "in-toto",
+            in_toto.clone(),
+            "provenance",
+        ),
+        (
+            "2026-11-28T00:00:00Z",
+            "in-toto",
+            in_toto.clone(),
+            "provenance-late",
+        ),
+    ] {
+        let lake = lake
+            .clone()
+            .with_clock(Arc::new(FixedClock::new(at(clock))));
+        let summary = IngestRun::new(lake, kind, kind, &settings)
+            .unwrap()
+            .ingest_paths(&[dir.join(path)])
+            .await
+            .unwrap();
+        assert_eq!(summary.quarantined, 0, "{kind}: {summary:?}");
+    }
+    lake
+}
+
+async fn ask(lake: &Lake, as_of: &str, known_at: Option<&str>) -> Answer {
+    QuerySession::builder(
+        lake.clone()
+            .with_clock(Arc::new(FixedClock::new(at("2026-12-01T00:00:00Z")))),
+    )
+    .build()
+    .await
+    .unwrap()
+    .ask("q5", Some(at(as_of)), known_at.map(at))
+    .await
+    .unwrap()
+}
+
+fn evidence(answer: &Answer, keys: &[&str]) -> Vec<Vec<Value>> {
+    answer
+        .evidence
+        .iter()
+        .map(|r| {
+            keys.iter()
+                .map(|k| r.get(*k).cloned().unwrap_or(Value::Null))
+                .collect()
+        })
+        .collect()
+}
+
+fn metrics(answer: &Answer, keys: &[&str]) -> Vec<Value> {
+    keys.iter().map(|k| answer.metrics[*k].clone()).collect()
+}
+
+const ROW: &[&str] = &[
+    "artifact_digest",
+    "signature_verified",
+    "signer_identity",
+    "policy",
+    "policy_version",
+    "policy_mode",
+    "admission_allowed",
+    "finding",
+];
+
+#[tokio::test]
+async fn q5_names_the_policy_version_in_force_and_refutes_what_audit_mode_let_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = lake(dir.path()).await;
+
+    let answer = ask(&lake, "2026-11-30T00:00:00Z", None).await;
+    assert_eq!(
+        evidence(&answer, ROW),
+        vec![vec![
+            json!(digest('d')),
+            json!(true),
+            json!("release-2026"),
+            json!("verify-images"),
+            json!("2"),
+            json!("enforce"),
+            json!(true),
+            // Its commit passed its SAST gate: nothing is wrong with it.
+            Value::Null,
+        ]]
+    );
+    let row = &answer.evidence[0];
+    assert_eq!(row["sast_gate"], json!("passed"));
+    assert_eq!(
+        (
+            row["artifact_name"].clone(),
+            row["source_commit"].clone(),
+            row["ci_run_id"].clone(),
+            row["source_repo"].clone()
+        ),
+        (
+            json!("ghcr.io/acme/web"),
+            json!("dddd444"),
+            json!("104"),
+            json!("https://github.com/acme/web")
+        )
+    );
+    let counts = [
+        "admission_records",
+        "attestation_records",
+        "missing_sources",
+        "latest_signed",
+        "latest_verified",
+        "production_admissions",
+        "admitted_images",
+        "admitted_unpinned",
+        "admitted_verified",
+        "admitted_unverified",
+        "admitted_enforced",
+        "admitted_unenforced",
+        "admitted_unverified_unenforced",
+        "signature_denials",
+        "policy_mode_changes",
+        "ungated_verified",
+    ];
+    assert_eq!(
+        metrics(&answer, &counts),
+        [6, 3, 0, 1, 1, 5, 5, 0, 4, 1, 2, 3, 1, 1, 1, 3]
+            .map(|n| json!(n))
+            .to_vec()
+    );
+    // api@B went in unsigned while the policy audited: the control did not hold.
+    assert_eq!((answer.verdict, answer.level), (Verdict::Contradicted, 1));
+
+    // Just before and just after the switch, the latest admission cites the version then.
+    let before = ask(&lake, "2026-11-20T12:00:30Z", None).await;
+    assert_eq!(
+        evidence(&before, ROW),
+        vec![vec![
+            json!(digest('a')),
+            json!(true),
+            json!("release-2026"),
+            json!("verify-images"),
+            json!("1"),
+            json!("audit"),
+            json!(true),
+            json!("not_enforced")
+        ]]
+    );
+    let after = ask(&lake, "2026-11-21T00:00:00Z", None).await;
+    assert_eq!(
+        evidence(&after, ROW),
+        vec![vec![
+            json!(digest('a')),
+            json!(true),
+            json!("release-2026"),
+            json!("verify-images"),
+            json!("2"),
+            json!("enforce"),
+            json!(true),
+            json!("ungated")
+        ]]
+    );
+    // web@A's commit failed its SAST gate.
+    assert_eq!(after.evidence[0]["sast_gate"], json!("failed"));
+
+    // Known at 11-27 the lake had not yet taken in web@D's provenance: the latest artefact is
+    // unsigned as far as the lake knew then.
+    let early = ask(&lake, "2026-11-30T00:00:00Z", Some("2026-11-27T00:00:00Z")).await;
+    assert_eq!(
+        evidence(
+            &early,
+            &["artifact_digest", "signature_verified", "finding"]
+        ),
+        vec![vec![json!(digest('d')), json!(false), json!("unsigned")]]
+    );
+    assert_eq!(
+        metrics(
+            &early,
+            &["latest_signed", "admitted_verified", "attestation_records"]
+        ),
+        vec![json!(0), json!(3), json!(2)]
+    );
+    assert_eq!((early.verdict, early.level), (Verdict::Contradicted, 0));
+
+    // Before any admission was ingested nothing is known.
+    let nothing = ask(&lake, "2026-11-30T00:00:00Z", Some("2026-11-25T00:00:00Z")).await;
+    assert_eq!(
+        (nothing.verdict, nothing.metrics["missing_sources"].clone()),
+        (Verdict::NoData, json!(2))
+    );
+
+    // The tampered envelope is kept, not verified, with the reason.
+    let session = QuerySession::builder(lake.clone()).build().await.unwrap();
+    let tampered = batches_to_rows(
+        &session
+            .user_query(&format!("SELECT signature_verified, verification_error FROM attestations WHERE artifact_digest = '{}'", digest('c')))
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(tampered[0]["signature_verified"], json!(false));
+    assert_eq!(
+        tampered[0]["verification_error"],
+        json!("no configured key verifies the envelope's signature")
+    );
+
+    // DuckDB, over the lake's Parquet files, gives the same rows and metrics.
+    let parts = statements(&answer);
+    let lake_dir = dir.path().join("lake");
+    assert_same_rows("q5", &answer.evidence, &duckdb_rows(&lake_dir, &parts[0]));
+    let metric_row: Map<String, Value> = answer
+        .metrics
+        .clone()
+        .into_iter()
+        .filter(|(name, _)| name != "periods_held")
+        .collect();
+    assert_same_rows(
+        "q5 metrics",
+        &[metric_row],
+        &duckdb_rows(&lake_dir, &parts[1]),
+    );
+}
