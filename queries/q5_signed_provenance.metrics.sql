@@ -8,8 +8,9 @@
 --                           that nothing was signed
 --   missing_sources         how many of the two are missing
 --   latest_images … latest_verified   the images of the latest production artefact (the
---                           evidence): pinned by digest, with an attestation, verified; 1 in
---                           latest_signed / latest_verified when every pinned image is
+--                           evidence): pinned by digest, with an attestation, verified, and
+--                           not pinned (latest_unpinned); 1 in latest_signed / latest_verified
+--                           when every pinned image is
 --   production_admissions   allowed production admissions in the window ($window_start, $as_of]
 --   admitted_images         their images; admitted_unpinned those without a digest
 --   admitted_verified       images with provenance whose signature verified at ingest, signed
@@ -19,10 +20,10 @@
 --   admitted_unenforced     images no enforcing one covered
 --   admitted_unverified_unenforced   admitted without verified provenance and without an
 --                           enforcing policy: signature checks in audit mode in practice
---   signature_denials       production admissions in the window denied by the
---                           image-verification policy covering the image
---   policy_mode_changes     versions of image-verification policies first seen in the window
---                           whose mode differs from the version before
+--   signature_denials       production admissions in the window denied by an
+--                           image-verification policy
+--   policy_mode_changes     sightings of image-verification policies in the window whose mode
+--                           differs from the one seen before it (per cluster and policy)
 --   ungated_verified        verified images whose commit's SAST gate did not pass or is not
 --                           on record (views/ci_gates.sql)
 WITH admissions AS (
@@ -68,23 +69,28 @@ window_rows AS (
     SUM(CASE WHEN admission_allowed AND NOT signature_verified
       AND (policy_mode IS NULL OR policy_mode <> 'enforce') THEN 1 ELSE 0 END)
       AS admitted_unverified_unenforced,
-    COUNT(DISTINCT CASE WHEN NOT admission_allowed AND decided_by IS NOT NULL
-      AND decided_by = policy THEN source_id END) AS signature_denials,
     SUM(CASE WHEN admission_allowed AND signature_verified
       AND (sast_gate IS NULL OR sast_gate <> 'passed') THEN 1 ELSE 0 END) AS ungated_verified
   FROM production_admissions
   WHERE deployed_at > $window_start
 ),
+denials AS (
+  SELECT COUNT(DISTINCT a.source_id) AS signature_denials
+  FROM production_admissions a
+  JOIN (
+    SELECT DISTINCT policy FROM policies WHERE verifies_images AND ingested_at <= $known_at
+  ) v ON a.decided_by = v.policy
+  WHERE NOT a.admission_allowed AND a.deployed_at > $window_start
+),
 versions AS (
+  -- Every sighting of a policy in order: a revert to an earlier version is a change too.
   SELECT
-    policy, mode, event_time,
-    LAG(mode) OVER (PARTITION BY policy ORDER BY event_time, spec_sha256) AS previous_mode
-  FROM (
-    SELECT policy, mode, spec_sha256, MIN(event_time) AS event_time
-    FROM policies
-    WHERE verifies_images AND event_time <= $as_of AND ingested_at <= $known_at
-    GROUP BY policy, mode, spec_sha256
-  ) v
+    mode, event_time,
+    LAG(mode) OVER (
+      PARTITION BY cluster_name, policy ORDER BY event_time, generation, spec_sha256
+    ) AS previous_mode
+  FROM policies
+  WHERE verifies_images AND event_time <= $as_of AND ingested_at <= $known_at
 ),
 changes AS (
   SELECT COUNT(*) AS policy_mode_changes
@@ -97,6 +103,7 @@ SELECT
     + CASE WHEN attested.attestation_records = 0 THEN 1 ELSE 0 END AS missing_sources,
   latest_rows.latest_images, latest_rows.latest_pinned, latest_rows.latest_attested,
   latest_rows.latest_pinned_verified,
+  latest_rows.latest_images - latest_rows.latest_pinned AS latest_unpinned,
   CASE WHEN latest_rows.latest_pinned > 0
     AND latest_rows.latest_attested = latest_rows.latest_pinned THEN 1 ELSE 0 END AS latest_signed,
   CASE WHEN latest_rows.latest_pinned > 0
@@ -109,6 +116,6 @@ SELECT
   COALESCE(window_rows.admitted_enforced, 0) AS admitted_enforced,
   COALESCE(window_rows.admitted_unenforced, 0) AS admitted_unenforced,
   COALESCE(window_rows.admitted_unverified_unenforced, 0) AS admitted_unverified_unenforced,
-  window_rows.signature_denials, changes.policy_mode_changes,
+  denials.signature_denials, changes.policy_mode_changes,
   COALESCE(window_rows.ungated_verified, 0) AS ungated_verified
-FROM admissions, attested, latest_rows, window_rows, changes
+FROM admissions, attested, latest_rows, window_rows, denials, changes

@@ -6,22 +6,25 @@
 --                     no provenance can be tied to what ran)
 --   policy, policy_version, policy_mode, policy_valid_from
 --                     the image-verification policy whose image references match the image,
---                     in the version in force at the admission: the newest version first seen
---                     at or before it (views of `policies`, any age); an enforcing one before an
---                     auditing one, then by name. NULL: no such policy covered the image
+--                     in the version in force at the admission: the newest version seen at or
+--                     before it (`policies`, any age), of the admission's cluster and, for a
+--                     namespaced policy, its namespace; an enforcing one before an auditing one,
+--                     then by name. NULL: no such policy covered the image
 --   attestation_*, builder_id … signature_verified, signer_identity
---                     the image's provenance (`attestations` by subject digest) signed at or
---                     before the admission: a verified one before an unverified one, then the
---                     newest
+--                     the image's SLSA provenance (`attestations` by subject digest) signed at
+--                     or before the admission (`signed_at`: the transparency log's integrated
+--                     time, else the signed predicate's own; `signed_at_logged` says which): a
+--                     verified one before an unverified one, then the newest
 --   ci_run_id, sast_gate the CI run the provenance names, and whether the SAST gate of its
---                     commit passed (`passed`), failed (`failed`) or is not on record (NULL)
+--                     commit had passed (`passed`), failed (`failed`: any failed run) or is not
+--                     on record (NULL) by the admission
 --                     (views/ci_gates.sql)
 WITH admitted AS (
   SELECT
     a.event_time AS deployed_at, a.cluster_name, a.namespace, a.resource_kind,
     a.resource_name, a.operation, a.username, a.person, a.allowed, a.status_code,
     a.policy AS decided_by, a.rule, a.message, a.audit_id, a.image,
-    CASE WHEN strpos(a.image, '@sha256:') > 0
+    CASE WHEN length(split_part(a.image, '@sha256:', 2)) = 64
       THEN 'sha256:' || lower(split_part(a.image, '@sha256:', 2)) END AS artifact_digest,
     split_part(a.image, '@', 1) AS artifact_name,
     a.source, a.source_name, a.source_id, a.source_ref, a.event_time, a.ingested_at,
@@ -37,10 +40,15 @@ WITH admitted AS (
   ) a
 ),
 policy_refs AS (
-  SELECT policy, policy_version, mode, valid_from, spec_sha256, replace(ref, '*', '%') AS pattern
+  -- A glob as a LIKE pattern: LIKE's own wildcards escaped (a backslash: the one escape
+  -- DataFusion takes), then `*` any run, `?` one character.
+  SELECT
+    cluster_name, namespace, policy, policy_version, mode, valid_from, spec_sha256,
+    replace(replace(replace(replace(replace(ref, '\', '\\'), '%', '\%'), '_', '\_'), '*', '%'),
+      '?', '_') AS pattern
   FROM (
-    SELECT policy, policy_version, mode, event_time AS valid_from, spec_sha256,
-      unnest(image_references) AS ref
+    SELECT cluster_name, namespace, policy, policy_version, mode, event_time AS valid_from,
+      spec_sha256, unnest(image_references) AS ref
     FROM policies
     WHERE verifies_images AND event_time <= $as_of AND ingested_at <= $known_at
   ) p
@@ -53,7 +61,11 @@ in_force AS (
       PARTITION BY d.source_id, d.image, r.policy ORDER BY r.valid_from DESC, r.spec_sha256
     ) AS newest
   FROM admitted d
-  JOIN policy_refs r ON d.image LIKE r.pattern AND r.valid_from <= d.deployed_at
+  -- A policy of the admission's cluster; a namespaced one only in its namespace.
+  JOIN policy_refs r
+    ON (d.image LIKE r.pattern ESCAPE '\') AND r.valid_from <= d.deployed_at
+   AND (r.cluster_name IS NOT DISTINCT FROM d.cluster_name)
+   AND (r.namespace IS NULL OR r.namespace = d.namespace)
 ),
 chosen_policy AS (
   SELECT source_id, image, policy, policy_version, mode, valid_from
@@ -71,8 +83,10 @@ chosen_policy AS (
 ),
 provenance AS (
   SELECT
-    d.source_id, d.image, t.builder_id, t.source_repo, t.source_commit, t.run_id,
-    t.signature_verified, t.signer_identity, t.verification_error, t.event_time AS signed_at,
+    d.source_id, d.image, d.deployed_at, t.builder_id, t.source_repo, t.source_commit, t.run_id,
+    t.signature_verified, t.signer_identity, t.signer_issuer, t.verification_error,
+    COALESCE(t.integrated_time, t.event_time) AS signed_at,
+    t.integrated_time IS NOT NULL AS signed_at_logged,
     t.source_id AS attestation_source_id, t.record_sha256 AS attestation_sha256,
     t.ingested_at AS attestation_ingested_at,
     ROW_NUMBER() OVER (
@@ -80,18 +94,26 @@ provenance AS (
       ORDER BY CASE WHEN t.signature_verified THEN 0 ELSE 1 END, t.event_time DESC, t.source_id
     ) AS pick
   FROM admitted d
+  -- SLSA provenance only (not an SBOM or a scan), signed by the admission: at the time the
+  -- transparency log vouches for, else the time its signed predicate gives.
   JOIN attestations t
-    ON t.artifact_digest = d.artifact_digest AND t.event_time <= d.deployed_at
+    ON t.artifact_digest = d.artifact_digest
+   AND COALESCE(t.integrated_time, t.event_time) <= d.deployed_at
+   AND t.predicate_type LIKE 'https://slsa.dev/provenance/%'
    AND t.ingested_at <= $known_at
 ),
 sast AS (
+  -- The SAST gate of the provenance's commit, as it had concluded by the admission.
   SELECT
-    commit_sha,
-    MAX(CASE WHEN failed AND NOT allow_failure THEN 1 ELSE 0 END) AS any_failed,
-    MAX(CASE WHEN succeeded THEN 1 ELSE 0 END) AS any_passed
-  FROM ci_gates
-  WHERE gate = 'sast' AND ran
-  GROUP BY commit_sha
+    p.source_id, p.image,
+    MAX(CASE WHEN g.failed AND NOT g.allow_failure THEN 1 ELSE 0 END) AS any_failed,
+    MAX(CASE WHEN g.succeeded THEN 1 ELSE 0 END) AS any_passed
+  FROM provenance p
+  JOIN ci_gates g
+    ON g.commit_sha = p.source_commit AND g.gate = 'sast' AND g.ran
+   AND g.finished_at <= p.deployed_at
+  WHERE p.pick = 1
+  GROUP BY p.source_id, p.image
 )
 SELECT
   d.artifact_digest, d.artifact_name, d.image, d.deployed_at, d.cluster_name, d.namespace,
@@ -99,7 +121,7 @@ SELECT
   d.allowed AS admission_allowed, d.status_code, d.decided_by, d.rule, d.message, d.audit_id,
   p.builder_id, p.source_repo, p.source_commit, p.run_id AS ci_run_id,
   COALESCE(p.signature_verified, FALSE) AS signature_verified, p.signer_identity,
-  p.verification_error, p.signed_at, p.attestation_source_id, p.attestation_sha256,
+  p.signer_issuer, p.verification_error, p.signed_at, p.signed_at_logged, p.attestation_source_id, p.attestation_sha256,
   p.attestation_ingested_at,
   c.policy, c.policy_version, c.mode AS policy_mode, c.valid_from AS policy_valid_from,
   CASE WHEN s.any_failed = 1 THEN 'failed' WHEN s.any_passed = 1 THEN 'passed' END AS sast_gate,
@@ -108,4 +130,4 @@ SELECT
 FROM admitted d
 LEFT JOIN provenance p ON p.source_id = d.source_id AND p.image = d.image AND p.pick = 1
 LEFT JOIN chosen_policy c ON c.source_id = d.source_id AND c.image = d.image
-LEFT JOIN sast s ON s.commit_sha = p.source_commit
+LEFT JOIN sast s ON s.source_id = d.source_id AND s.image = d.image
