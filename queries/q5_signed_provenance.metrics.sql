@@ -44,11 +44,12 @@ latest AS (
 latest_rows AS (
   SELECT
     COUNT(*) AS latest_images,
-    SUM(CASE WHEN a.artifact_digest IS NOT NULL THEN 1 ELSE 0 END) AS latest_pinned,
-    SUM(CASE WHEN a.artifact_digest IS NOT NULL AND a.attestation_source_id IS NOT NULL
-      THEN 1 ELSE 0 END) AS latest_attested,
-    SUM(CASE WHEN a.artifact_digest IS NOT NULL AND a.signature_verified THEN 1 ELSE 0 END)
-      AS latest_pinned_verified
+    -- No latest artefact: zeros, not NULLs.
+    COALESCE(SUM(CASE WHEN a.artifact_digest IS NOT NULL THEN 1 ELSE 0 END), 0) AS latest_pinned,
+    COALESCE(SUM(CASE WHEN a.artifact_digest IS NOT NULL AND a.attestation_source_id IS NOT NULL
+      THEN 1 ELSE 0 END), 0) AS latest_attested,
+    COALESCE(SUM(CASE WHEN a.artifact_digest IS NOT NULL AND a.signature_verified THEN 1 ELSE 0
+      END), 0) AS latest_pinned_verified
   FROM production_admissions a
   JOIN latest l ON a.source_id = l.source_id
 ),

@@ -31,8 +31,8 @@ SELECT
     WHEN a.sast_gate IS NULL OR a.sast_gate <> 'passed' THEN 'ungated'
   END AS finding,
   a.verification_error, a.signer_issuer, a.signed_at_logged, a.ci_run_id, a.sast_gate, a.policy_valid_from, a.image,
-  a.cluster_name, a.namespace, a.resource_kind, a.resource_name, a.operation, a.username,
-  a.person, a.signed_at, a.attestation_source_id, a.attestation_sha256,
+  a.audit_id, a.cluster_name, a.namespace, a.resource_kind, a.resource_name, a.operation,
+  a.username, a.person, a.signed_at, a.attestation_source_id, a.attestation_sha256,
   a.attestation_ingested_at, a.source, a.source_name, a.source_id, a.source_ref,
   a.event_time, a.ingested_at, a.record_sha256
 FROM production_admissions a

@@ -575,12 +575,12 @@ async fn demo(
         maturity: Maturity::default(),
     };
     println!(
-        "1. Generating {services} services' evidence over {days} days (GitHub Actions API bodies, SARIF, an exceptions register, Falco alerts, PagerDuty webhook events, Jira issues, Backstage catalog snapshots, AWS Config history, HR and LMS exports, IAM snapshots, CloudTrail, Okta and GCP audit logs) into {} …",
+        "1. Generating {services} services' evidence over {days} days (GitHub Actions API bodies, SARIF, an exceptions register, Falco alerts, PagerDuty webhook events, Jira issues, Backstage catalog snapshots, AWS Config history, HR and LMS exports, IAM snapshots, CloudTrail, Okta and GCP audit logs, Kubernetes audit events, Kyverno policies and reports, signed SLSA provenance with its trusted root) into {} …",
         evidence.display()
     );
     let truth = generate(&options)?;
     println!(
-        "   {} workflow runs, {} jobs, {} deployments, {} SARIF files, {} exceptions, {} Falco alerts, {} PagerDuty events, {} Jira issues, {} catalog snapshots, {} AWS Config items, {} training completions, {} CloudTrail records, {} Okta events, {} GCP audit entries\n",
+        "   {} workflow runs, {} jobs, {} deployments, {} SARIF files, {} exceptions, {} Falco alerts, {} PagerDuty events, {} Jira issues, {} catalog snapshots, {} AWS Config items, {} training completions, {} CloudTrail records, {} Okta events, {} GCP audit entries, {} Kubernetes audit events, {} Kyverno records, {} signed attestations\n",
         truth.files["workflow_runs"],
         truth.files["jobs"],
         truth.files["deployments"],
@@ -594,7 +594,10 @@ async fn demo(
         truth.access.files["training_completions"],
         truth.access.files["cloudtrail_records"],
         truth.access.files["okta_events"],
-        truth.access.files["gcp_entries"]
+        truth.access.files["gcp_entries"],
+        truth.supply_chain.files["audit_events"],
+        truth.supply_chain.files["kyverno_records"],
+        truth.supply_chain.files["attestations"]
     );
     let lake_dir = dir.join("lake");
     let lake = Lake::open(&lake_dir.display().to_string())?;
@@ -624,6 +627,7 @@ async fn demo(
         (5, "q2", "The second"),
         (6, "q3", "The third"),
         (7, "q4", "The fourth"),
+        (8, "q5", "The fifth"),
     ] {
         println!("{step}. {what}, as of now:\n");
         let answer = session.ask(question, None, None).await?;

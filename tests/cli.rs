@@ -865,8 +865,9 @@ fn results_stream_out_and_are_capped() {
     assert_eq!(err.lines().count(), 1, "one line, no backtrace: {err}");
 }
 
-/// The README's first command, smaller: it generates, ingests, verifies and answers the three
-/// questions built so far, in order, and q3 names the shadow service the generator planted.
+/// The README's first command, smaller: it generates, ingests, verifies and answers the five
+/// questions in order; q3 names the shadow service the generator planted, q5 what audit mode
+/// let in.
 #[test]
 fn the_demo_generates_ingests_verifies_and_answers_each_question() {
     let dir = tempfile::tempdir().unwrap();
@@ -893,14 +894,37 @@ fn the_demo_generates_ingests_verifies_and_answers_each_question() {
         serde_json::json!(["svc-0005"])
     );
     let mut at = 0;
-    for (step, question) in [("4.", "q1 — "), ("5.", "q2 — "), ("6.", "q3 — ")] {
+    let mut starts = Vec::new();
+    for (step, question) in [
+        ("4.", "q1 — "),
+        ("5.", "q2 — "),
+        ("6.", "q3 — "),
+        ("7.", "q4 — "),
+        ("8.", "q5 — "),
+    ] {
         let heading = stdout[at..].find(&format!("\n{step} ")).expect(step) + at;
         at = stdout[heading..]
             .find(&format!("\n{question}"))
             .expect(question)
             + heading;
+        starts.push(at);
     }
-    let q3 = &stdout[at..];
+    // q5: an image let in while the policy audited; the switch to Enforce counted.
+    let q5 = &stdout[starts[4]..];
+    assert!(
+        q5.lines()
+            .nth(2)
+            .unwrap()
+            .starts_with("verdict: contradicted · "),
+        "{q5}"
+    );
+    assert!(
+        q5.lines()
+            .any(|l| l.trim_start().starts_with("policy_mode_changes ")
+                && l.trim_end().ends_with(" 1")),
+        "{q5}"
+    );
+    let q3 = &stdout[starts[2]..starts[3]];
     assert!(
         q3.lines()
             .nth(2)

@@ -16,8 +16,8 @@
 --                     time, else the signed predicate's own; `signed_at_logged` says which): a
 --                     verified one before an unverified one, then the newest
 --   ci_run_id, sast_gate the CI run the provenance names, and whether the SAST gate of its
---                     commit had passed (`passed`), failed (`failed`: any failed run) or is not
---                     on record (NULL) by the admission
+--                     commit had passed (`passed`), failed (`failed`: any failed run, allowed to
+--                     fail or not) or is not on record (NULL) by the admission
 --                     (views/ci_gates.sql)
 WITH admitted AS (
   SELECT
@@ -106,7 +106,9 @@ sast AS (
   -- The SAST gate of the provenance's commit, as it had concluded by the admission.
   SELECT
     p.source_id, p.image,
-    MAX(CASE WHEN g.failed AND NOT g.allow_failure THEN 1 ELSE 0 END) AS any_failed,
+    -- A failure the pipeline was allowed to survive (continue-on-error, GitLab's
+    -- allow_failure) is a failed gate all the same: the code went on past it.
+    MAX(CASE WHEN g.failed THEN 1 ELSE 0 END) AS any_failed,
     MAX(CASE WHEN g.succeeded THEN 1 ELSE 0 END) AS any_passed
   FROM provenance p
   JOIN ci_gates g

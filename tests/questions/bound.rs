@@ -262,7 +262,7 @@ async fn an_answers_sql_gives_the_same_rows_and_metrics_in_datafusion_and_duckdb
         .build()
         .await
         .unwrap();
-    for question in ["q1", "q2", "q3", "q4"] {
+    for question in ["q1", "q2", "q3", "q4", "q5"] {
         let answer = session
             .ask(question, Some(end_of("2026-11-20")), None)
             .await

@@ -14,11 +14,13 @@ use evlake_core::FixedClock;
 use evlake_ingest::IngestRun;
 use evlake_query::{Answer, QuerySession, Verdict, batches_to_rows};
 use evlake_store::Lake;
+use evlake_synth::{AdmissionTruth, Maturity};
 use ring::rand::SystemRandom;
 use ring::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair};
 use serde_json::{Map, Value, json};
 
 use super::bound::{assert_same_rows, duckdb_rows, statements};
+use super::{end_of, ingest, organisation_of};
 
 fn at(text: &str) -> DateTime<Utc> {
     text.parse().unwrap()
@@ -67,7 +69,7 @@ impl Key {
               "runDetails": {"builder": {"id": "https://github.com/actions/runner/github-hosted"},
                 "metadata": {"invocationId": format!("https://github.com/acme/web/actions/runs/{run}/attempts/1"), "finishedOn": built}}}});
         let payload = serde_json::to_vec(&statement).unwrap();
-        let pae = evlake_ingest::sources::in_toto::pae("application/vnd.in-toto+json", &payload);
+        let pae = evlake_core::dsse_pae("application/vnd.in-toto+json", &payload);
         let sig = self.0.sign(&SystemRandom::new(), &pae).unwrap();
         json!({"payloadType": "application/vnd.in-toto+json", "payload": STANDARD.encode(&payload),
             "signatures": [{"keyid": "", "sig": STANDARD.encode(sig.as_ref())}]})
@@ -460,4 +462,267 @@ async fn q5_names_the_policy_version_in_force_and_refutes_what_audit_mode_let_in
         &[metric_row],
         &duckdb_rows(&lake_dir, &parts[1]),
     );
+}
+
+/// The sources q5 reads from a generated organisation (CI for the SAST gates).
+fn supply_chain_source(name: &str) -> bool {
+    matches!(name, "github" | "k8s-audit" | "kyverno" | "provenance")
+}
+
+/// What q5 must answer as of `t`, from what the generator planted: the metrics, the verdict,
+/// the level (before any rung held over periods) and the latest admitted artefact.
+fn planted_answer(
+    truth: &evlake_synth::Truth,
+    t: DateTime<Utc>,
+) -> (Map<String, Value>, Verdict, u8, Option<AdmissionTruth>) {
+    let sc = &truth.supply_chain;
+    let day = chrono::Duration::days(1);
+    let (lookback, window) = (t - day * 90, t - day * 30);
+    let seen: Vec<&AdmissionTruth> = sc
+        .admissions
+        .iter()
+        .filter(|a| a.at > lookback && a.at <= t)
+        .collect();
+    let latest = seen.iter().rev().find(|a| a.allowed).map(|a| (*a).clone());
+    let admitted: Vec<&&AdmissionTruth> =
+        seen.iter().filter(|a| a.allowed && a.at > window).collect();
+    let count = |f: &dyn Fn(&AdmissionTruth) -> bool| admitted.iter().filter(|a| f(a)).count();
+    let enforced = |a: &AdmissionTruth| a.policy_mode.as_deref() == Some("enforce");
+    let admission_records = seen.len();
+    let attestation_records = sc.attestations_signed.iter().filter(|s| **s <= t).count();
+    let missing = usize::from(admission_records == 0) + usize::from(attestation_records == 0);
+    let (pinned, attested, verified) = latest.as_ref().map_or((0, 0, 0), |a| {
+        (1, usize::from(a.attested), usize::from(a.verified))
+    });
+    let changes = sc
+        .policy_versions
+        .windows(2)
+        .filter(|w| w[1].valid_from > window && w[1].valid_from <= t && w[1].mode != w[0].mode)
+        .count();
+    let metrics = json!({
+        "admission_records": admission_records,
+        "attestation_records": attestation_records,
+        "missing_sources": missing,
+        "latest_images": pinned,
+        "latest_pinned": pinned,
+        "latest_attested": attested,
+        "latest_pinned_verified": verified,
+        "latest_unpinned": 0,
+        "latest_signed": usize::from(pinned > 0 && attested == pinned),
+        "latest_verified": usize::from(pinned > 0 && verified == pinned),
+        "production_admissions": admitted.len(),
+        "admitted_images": admitted.len(),
+        "admitted_unpinned": 0,
+        "admitted_verified": count(&|a| a.verified),
+        "admitted_unverified": count(&|a| !a.verified),
+        "admitted_enforced": count(&|a| enforced(a)),
+        "admitted_unenforced": count(&|a| !enforced(a)),
+        "admitted_unverified_unenforced": count(&|a| !a.verified && !enforced(a)),
+        "signature_denials": seen.iter().filter(|a| !a.allowed && a.at > window).count(),
+        "policy_mode_changes": changes,
+        "ungated_verified": count(&|a| a.verified && a.sast.as_deref() != Some("passed")),
+    });
+    let m = metrics.as_object().unwrap().clone();
+    let n = |k: &str| m[k].as_u64().unwrap();
+    let verdict = if n("missing_sources") > 0 {
+        Verdict::NoData
+    } else if n("admitted_unverified_unenforced") > 0 {
+        Verdict::Contradicted
+    } else if n("latest_verified") == 1 {
+        Verdict::Evidenced
+    } else {
+        Verdict::NotEvidenced
+    };
+    let rungs = [
+        n("latest_verified") == 1,
+        n("production_admissions") > 0 && n("admitted_unverified") == 0,
+        n("admitted_unenforced") == 0,
+    ];
+    let level = rungs.iter().take_while(|r| **r).count() as u8;
+    (m, verdict, level, latest)
+}
+
+/// Asks q5 as of `t` and checks it against the truth exactly: every metric, the verdict, the
+/// level (4 when level 3 held at T, T − 30 d and T − 60 d and every verified artefact is
+/// gated), and the latest artefact's row.
+async fn assert_planted(
+    session: &QuerySession,
+    truth: &evlake_synth::Truth,
+    t: DateTime<Utc>,
+    what: &str,
+) -> Answer {
+    let answer = session.ask("q5", Some(t), None).await.unwrap();
+    let (mut metrics, verdict, mut level, latest) = planted_answer(truth, t);
+    let periods = if level < 3 {
+        0
+    } else {
+        1 + (1..3)
+            .take_while(|k| planted_answer(truth, t - chrono::Duration::days(30 * k)).2 >= 3)
+            .count()
+    };
+    metrics.insert("periods_held".into(), json!(periods));
+    if periods == 3 && metrics["ungated_verified"] == 0 {
+        level = 4;
+    }
+    let got: Map<String, Value> = metrics
+        .keys()
+        .map(|k| {
+            (
+                k.clone(),
+                answer.metrics.get(k).cloned().unwrap_or(Value::Null),
+            )
+        })
+        .collect();
+    assert_eq!(got, metrics, "{what}: metrics");
+    assert_eq!((answer.verdict, answer.level), (verdict, level), "{what}");
+    let Some(a) = latest else {
+        assert!(answer.evidence.is_empty(), "{what}: no artefact");
+        return answer;
+    };
+    let finding = if !a.attested {
+        Some("unsigned")
+    } else if !a.verified {
+        Some("verification_failed")
+    } else if a.policy_mode.as_deref() != Some("enforce") {
+        Some("not_enforced")
+    } else if a.sast.as_deref() != Some("passed") {
+        Some("ungated")
+    } else {
+        None
+    };
+    let keys = [
+        "audit_id",
+        "artifact_digest",
+        "signature_verified",
+        "policy",
+        "policy_version",
+        "policy_mode",
+        "admission_allowed",
+        "finding",
+        "ci_run_id",
+        "sast_gate",
+    ];
+    let want = vec![vec![
+        json!(a.audit_id),
+        json!(a.digest),
+        json!(a.verified),
+        json!(a.policy_version.as_ref().map(|_| "verify-images")),
+        json!(a.policy_version),
+        json!(a.policy_mode),
+        json!(true),
+        json!(finding),
+        json!(a.run_id),
+        json!(if a.attested { a.sast.clone() } else { None }),
+    ]];
+    assert_eq!(
+        evidence(&answer, &keys),
+        want,
+        "{what}: the latest artefact"
+    );
+    let deployed = answer.evidence[0]["deployed_at"].as_str().unwrap();
+    assert_eq!(end_of(deployed), a.at, "{what}: deployed_at");
+    answer
+}
+
+#[tokio::test]
+async fn q5_equals_the_planted_truth_for_several_seeds_and_dates() {
+    for (seed, instants) in [(5u64, 9), (2026, 3)] {
+        let dir = tempfile::tempdir().unwrap();
+        let truth = organisation_of(dir.path(), seed, 6, 120, Maturity::Advisory);
+        let lake = Lake::open("memory://").unwrap();
+        ingest(&lake, dir.path(), |name, _| supply_chain_source(name)).await;
+        let session = QuerySession::builder(lake).build().await.unwrap();
+        let sc = &truth.supply_chain;
+        let switch = sc.policy_versions[1].valid_from;
+        let plant = |class: &str| {
+            sc.planted
+                .iter()
+                .find(|a| a.class == class)
+                .unwrap_or_else(|| panic!("seed {seed} plants {class}"))
+                .clone()
+        };
+        let before = sc.admissions.iter().rev().find(|a| a.at < switch).unwrap();
+        let after = sc.admissions.iter().find(|a| a.at > switch).unwrap();
+        let second = chrono::Duration::seconds(1);
+        for (what, t) in [
+            ("the end", end_of("2026-11-20")),
+            ("the last admission before the switch", before.at),
+            ("the first admission after the switch", after.at),
+            (
+                "the unsigned image admitted in audit mode",
+                plant("unsigned_audit").at,
+            ),
+            ("the unexpected signer", plant("unexpected_signer").at),
+            (
+                "the tampered hotfix denied",
+                plant("tampered_denied").at + second,
+            ),
+            ("the unsigned image denied", plant("unsigned_denied").at),
+            ("mid-history", end_of("2026-09-15")),
+            ("before the history", end_of("2026-07-01")),
+        ]
+        .into_iter()
+        .take(instants)
+        {
+            assert_planted(&session, &truth, t, &format!("seed {seed}, {what} ({t})")).await;
+        }
+        // Each plant where the auditor would look for it.
+        let answer = session
+            .ask("q5", Some(plant("unexpected_signer").at), None)
+            .await
+            .unwrap();
+        let error = answer.evidence[0]["verification_error"].as_str().unwrap();
+        assert!(
+            error.contains("acme-forks") && error.contains("not a configured identity"),
+            "{error}"
+        );
+        assert_eq!(
+            (
+                before.policy_version.as_deref(),
+                after.policy_version.as_deref()
+            ),
+            (Some("1"), Some("2")),
+            "decisions before and after the switch cite different versions"
+        );
+        let end = session
+            .ask("q5", Some(end_of("2026-11-20")), None)
+            .await
+            .unwrap();
+        assert_eq!(
+            end.verdict,
+            Verdict::Contradicted,
+            "audit mode let an unsigned image in"
+        );
+        assert_eq!(
+            (
+                end.metrics["signature_denials"].clone(),
+                end.metrics["policy_mode_changes"].clone()
+            ),
+            (json!(2), json!(1))
+        );
+    }
+}
+
+#[tokio::test]
+async fn q5_of_an_enforcing_organisation_reaches_level_4_and_of_one_that_signs_nothing_no_data() {
+    let as_of = end_of("2026-11-20");
+    for (maturity, verdict, level) in [
+        (Maturity::Enforced, Verdict::Evidenced, 4),
+        // Only the key-signing services sign, the policy audits: the newest release (of a
+        // key-signing service, for this seed) is signed, unsigned ones were let in.
+        (Maturity::Scanning, Verdict::Contradicted, 1),
+        (Maturity::None, Verdict::NoData, 0),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let truth = organisation_of(dir.path(), 11, 4, 100, maturity);
+        let lake = Lake::open("memory://").unwrap();
+        ingest(&lake, dir.path(), |name, _| supply_chain_source(name)).await;
+        let session = QuerySession::builder(lake).build().await.unwrap();
+        let answer = assert_planted(&session, &truth, as_of, &format!("{maturity:?}")).await;
+        assert_eq!(
+            (answer.verdict, answer.level),
+            (verdict, level),
+            "{maturity:?}"
+        );
+    }
 }

@@ -100,13 +100,12 @@ impl IngestConfig {
             ] {
                 table.remove(key);
             }
-            let mut settings = match serde_json::to_value(&table) {
-                Ok(Value::Object(m)) => m,
-                _ => return Err(bad(&name, "settings must be a table".into())),
+            let mut settings = serde_json::to_value(&table).unwrap_or(Value::Null);
+            // The top-level settings too (`trusted_root_file`), not only nested ones.
+            resolve_files(&mut settings, base);
+            let Value::Object(settings) = settings else {
+                return Err(bad(&name, "settings must be a table".into()));
             };
-            for value in settings.values_mut() {
-                resolve_files(value, base);
-            }
             let kind = kind(&common.kind).map_err(|e| bad(&name, e.to_string()))?;
             let pulls = (kind.build)(&settings)
                 .map_err(|e| bad(&name, e.to_string()))?
@@ -202,6 +201,41 @@ mod tests {
         assert!(scans.paths[0].ends_with("sarif") && scans.paths[0].is_absolute());
         assert_eq!(scans.max_quarantine_share, 0.05);
         assert_eq!(scans.settings["repo"], "acme/web");
+    }
+
+    #[test]
+    fn files_a_source_names_are_relative_to_the_config_at_any_depth() {
+        let dir = tempfile::tempdir().unwrap();
+        let trust = dir.path().join("sigstore");
+        std::fs::create_dir_all(&trust).unwrap();
+        let root = std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/data/sigstore/trusted_root.prod.json"),
+        )
+        .unwrap();
+        std::fs::write(trust.join("trusted_root.json"), root).unwrap();
+        let path = dir.path().join("site.toml");
+        std::fs::write(
+            &path,
+            "[sources.p]\nkind = \"in-toto\"\npaths = [\"p\"]\ntrusted_root_file = \"sigstore/trusted_root.json\"\nkeys = [{ name = \"k\", file = \"sigstore/k.pub\" }]\n",
+        )
+        .unwrap();
+        // The key is missing: the error names where it was looked for, beside the config.
+        let err = IngestConfig::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains(&trust.join("k.pub").display().to_string()),
+            "{err}"
+        );
+        std::fs::write(
+            &path,
+            "[sources.p]\nkind = \"in-toto\"\npaths = [\"p\"]\ntrusted_root_file = \"sigstore/trusted_root.json\"\n",
+        )
+        .unwrap();
+        let config = IngestConfig::load(&path).unwrap();
+        assert_eq!(
+            config.sources["p"].settings["trusted_root_file"],
+            trust.join("trusted_root.json").display().to_string()
+        );
     }
 
     #[test]

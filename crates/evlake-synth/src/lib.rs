@@ -6,7 +6,9 @@
 //! count as overrides), drawn from a stream of their own so a seed's organisation is the same
 //! with them — the asset inventory (Backstage catalog snapshots, AWS Config items), the people,
 //! their training and their access (HR and LMS exports, IAM snapshots, CloudTrail, Okta, GCP
-//! audit logs) — and a
+//! audit logs), the path from build to production cluster (Kubernetes audit events, Kyverno
+//! policies and reports, provenance signed with keys and keyless through a test Sigstore) —
+//! and a
 //! stream of IAM events as
 //! lake rows ([`IamEvents`]). Deterministic for a seed: one random number generator
 //! ([`Rng`]) and one time format for each source's own precision.
@@ -16,6 +18,8 @@ mod iam;
 mod inventory;
 mod organisation;
 pub mod runtime;
+mod sigstore;
+mod supply_chain;
 
 pub use access::{
     AccessExceptionTruth, AccessTruth, HeldTruth, PersonTruth, TrainingTruth, cloudtrail_volume,
@@ -26,6 +30,9 @@ pub use organisation::{
     DeployedTruth, GenerateOptions, PlantedDeploy, RegisterTruth, Truth, generate, ingest_config,
 };
 pub use runtime::{PlantedAlert, RuntimeTruth};
+pub use supply_chain::{
+    AdmissionTruth, PolicyVersionTruth, SupplyChainTruth, attestation_volume, k8s_audit_volume,
+};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 

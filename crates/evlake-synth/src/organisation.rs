@@ -27,6 +27,7 @@ use serde_json::{Value, json};
 use crate::access::{self, AccessTruth};
 use crate::inventory::{self, InventoryTruth};
 use crate::runtime::{self, RuntimeTruth};
+use crate::supply_chain::{self, Release, SupplyChainTruth};
 use crate::{Maturity, Rng, ts as rfc3339};
 
 /// What to generate.
@@ -130,6 +131,9 @@ pub struct Truth {
     pub inventory: InventoryTruth,
     /// The people, their training and their access, and what q4 must find (q4).
     pub access: AccessTruth,
+    /// The releases' admissions into production, their signed provenance and the policy
+    /// that verified them, and what q5 must find (q5).
+    pub supply_chain: SupplyChainTruth,
 }
 
 impl Truth {
@@ -338,6 +342,8 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
     let mut deployed_truth = Vec::new();
     // When each repository's deployments went out, at their `success` (q3's activity).
     let mut deploy_activity: BTreeMap<String, Vec<DateTime<Utc>>> = BTreeMap::new();
+    // The deploys that went out, for the cluster that admitted them (q5).
+    let mut releases = Vec::new();
     let (mut run_id, mut job_id, mut deploy_id, mut status_id) = (
         9_000_000_000u64,
         30_000_000_000u64,
@@ -672,6 +678,16 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
                 };
                 *by_class.entry(class.to_string()).or_default() += 1;
                 if deployed {
+                    releases.push(Release {
+                        repo: repo.name.clone(),
+                        commit: commit.clone(),
+                        run_id,
+                        built_at: build_end,
+                        // `kubectl apply` early in the deploy job, which then waits for
+                        // the rollout.
+                        applied_at: deploy_start + Duration::seconds(20),
+                        sast: scanned.then_some(if sast_failed { "failed" } else { "passed" }),
+                    });
                     deployed_truth.push(DeployedTruth {
                         event_time: deploy_end,
                         after_sast: scanned,
@@ -808,6 +824,15 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
         },
     )?;
     let access = access::generate(out, start, options.days, options.seed, options.maturity)?;
+    releases.sort_by_key(|r| r.applied_at);
+    let supply_chain = supply_chain::generate(
+        out,
+        &releases,
+        start,
+        options.days,
+        options.seed,
+        options.maturity,
+    )?;
     deployed_truth.sort_by_key(|d| d.event_time);
     sast_finished.sort();
     let truth = Truth {
@@ -850,6 +875,7 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
         runtime,
         inventory,
         access,
+        supply_chain,
     };
     let file = BufWriter::new(File::create(out.join("truth.json"))?);
     serde_json::to_writer_pretty(file, &truth)?;
@@ -998,6 +1024,23 @@ org = "acme.okta.com"
 [sources.gcp]
 kind = "gcp-audit"
 paths = ["gcp-audit"]
+
+[sources.k8s-audit]
+kind = "k8s-audit"
+paths = ["k8s-audit"]
+cluster = "prod-eu1"
+
+[sources.kyverno]
+kind = "kyverno"
+paths = ["kyverno"]
+cluster = "prod-eu1"
+
+[sources.provenance]
+kind = "in-toto"
+paths = ["provenance"]
+trusted_root_file = "sigstore/trusted_root.json"
+keys = [{ name = "release-2026", file = "sigstore/release.pub" }]
+identities = [{ subject_regex = 'https://github\.com/acme/svc-[0-9]+/\.github/workflows/release\.yml@refs/heads/main', issuer = "https://token.actions.githubusercontent.com" }]
 "#;
 
 /// The path of the ingest config [`generate`] writes into `out`.

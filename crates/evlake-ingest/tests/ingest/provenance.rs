@@ -10,7 +10,7 @@ use evlake_ingest::sources::in_toto::{Identity, Matcher, PublicKey, TrustedRoot,
 use evlake_store::Lake;
 use serde_json::{Map, Value, json};
 
-use super::{data, fixtures, rows};
+use super::{data, fixtures, replay, rows};
 
 const DEFAULT_IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
 const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
@@ -297,4 +297,125 @@ async fn every_provenance_fixture_ingests_with_its_provenance_and_verdict() {
             .contains("no transparency-log entry proves")
     );
     assert_eq!(s(&got[0], "signer_issuer"), json!(GITHUB_ISSUER));
+}
+
+/// A page of `GET /repos/{repo}/attestations/{digest}` listing `bundles`, with GitHub's
+/// cursor link to the next page when there is one.
+fn attestations_page(bundles: &[Value], path: &str, next: Option<&str>) -> replay::Recorded {
+    let mut headers = vec![(
+        "Content-Type".to_string(),
+        "application/json; charset=utf-8".to_string(),
+    )];
+    if let Some(after) = next {
+        headers.push((
+            "Link".into(),
+            format!("<{{base}}{path}?per_page=100&after={after}>; rel=\"next\""),
+        ));
+    }
+    let attestations: Vec<Value> = bundles
+        .iter()
+        .map(|b| json!({"bundle": b, "repository_id": 600_000_001, "bundle_url": null}))
+        .collect();
+    replay::Recorded {
+        status: 200,
+        headers,
+        body: serde_json::to_vec(&json!({"attestations": attestations})).unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn the_attestations_api_is_paged_by_cursor_and_a_pull_again_adds_nothing() {
+    let dir = fixtures("provenance");
+    let bundle = |f: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join(f)).unwrap()).unwrap()
+    };
+    let v02 = bundle("slsa-v1_gha_container-based_sigstore-bundle-v0.2.json");
+    let v03 = bundle("slsa-v1_bcr_sigstore-bundle-v0.3.json");
+    let digest = "sha256:0000000000000000000000000000000000000000000000000000000000000001";
+    let path = format!("/repos/slsa-framework/example-package/attestations/{digest}");
+    let mut routes = replay::Routes::default();
+    // A rate limit first, as GitHub answers a burst: the request is made again after it.
+    let reset = chrono::Utc::now().timestamp() + 1;
+    routes.add(
+        &path,
+        "1",
+        replay::Recorded {
+            status: 403,
+            headers: vec![
+                ("x-ratelimit-remaining".into(), "0".into()),
+                ("x-ratelimit-reset".into(), reset.to_string()),
+            ],
+            body: br#"{"message":"API rate limit exceeded"}"#.to_vec(),
+        },
+    );
+    routes.add(
+        &path,
+        "1",
+        attestations_page(&[v02], &path, Some("Y3Vyc29yOjE")),
+    );
+    routes.add(&path, "Y3Vyc29yOjE", attestations_page(&[v03], &path, None));
+    let server = replay::ReplayServer::start(routes).await;
+    let mut settings = in_toto_settings();
+    settings.insert(
+        "api".into(),
+        json!({"url": server.base, "repos": ["slsa-framework/example-package"],
+            "subjects": [digest], "token_env": "EVLAKE_TEST_ATTESTATIONS_TOKEN"}),
+    );
+    let lake = Lake::open("memory://").unwrap();
+    let run = || IngestRun::new(lake.clone(), "in-toto", "github-attestations", &settings).unwrap();
+    let first = run().pull().await.unwrap();
+    let log = server.log.lock().unwrap().clone();
+    assert_eq!(
+        (first.pages, first.records, first.quarantined),
+        (2, 2, 0),
+        "{log:?}"
+    );
+    assert_eq!(
+        log.len(),
+        3,
+        "the rate-limited request is made again: {log:?}"
+    );
+    assert!(
+        log[0].ends_with(&format!("{digest}?per_page=100")),
+        "{log:?}"
+    );
+    assert!(log[2].ends_with("after=Y3Vyc29yOjE"), "{log:?}");
+    let got = rows(
+        &lake,
+        "SELECT artifact_name, signature_verified, log_index FROM attestations ORDER BY artifact_name",
+    )
+    .await;
+    let table: Vec<Vec<Value>> = got
+        .iter()
+        .map(|r| {
+            vec![
+                r["artifact_name"].clone(),
+                r["signature_verified"].clone(),
+                r["log_index"].clone(),
+            ]
+        })
+        .collect();
+    assert_eq!(
+        table,
+        vec![
+            vec![json!("MODULE.bazel"), json!(true), json!(188622862)],
+            vec![
+                json!("gha_container-based-binary-linux-amd64-v14.2"),
+                json!(true),
+                json!(174298097)
+            ],
+        ]
+    );
+    // An attestation never changes: asking again finds the same bundles and keeps them once.
+    let again = run().pull().await.unwrap();
+    let table = &again.tables["attestations"];
+    assert_eq!(
+        (again.pages, table.added, table.duplicates),
+        (2, 0, 2),
+        "{again:?}"
+    );
+    assert_eq!(
+        rows(&lake, "SELECT COUNT(*) AS n FROM attestations").await[0]["n"],
+        json!(2)
+    );
 }

@@ -19,7 +19,7 @@ pub use parse::InTotoParser;
 pub use pull::AttestationsPuller;
 pub use statement::Provenance;
 pub use trust::TrustedRoot;
-pub use verify::{Identity, Matcher, Verdict, Verifier, pae};
+pub use verify::{Identity, Matcher, Verdict, Verifier};
 
 use crate::kind::{Kind, Source};
 

@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use super::keys::{Cert, PublicKey};
 use super::rekor;
 use super::trust::TrustedRoot;
+use evlake_core::dsse_pae as pae;
 
 /// What evlake records as the verifier of each verdict.
 pub const VERIFIER: &str = concat!("evlake ", env!("CARGO_PKG_VERSION"));
@@ -132,18 +133,6 @@ fn b64(field: &str, v: &Value) -> Result<Vec<u8>, String> {
     STANDARD
         .decode(s.trim())
         .map_err(|e| format!("{field} is not base64: {e}"))
-}
-
-/// DSSE's pre-authentication encoding, which is what a DSSE signature signs.
-pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
-    let mut out = format!(
-        "DSSEv1 {} {payload_type} {} ",
-        payload_type.len(),
-        payload.len()
-    )
-    .into_bytes();
-    out.extend_from_slice(payload);
-    out
 }
 
 /// Reads a DSSE envelope.
