@@ -21,9 +21,10 @@
 --   admitted_unverified_unenforced   admitted without verified provenance and without an
 --                           enforcing policy: signature checks in audit mode in practice
 --   signature_denials       production admissions in the window denied by an
---                           image-verification policy
+--                           image-verification policy of their cluster
 --   policy_mode_changes     sightings of image-verification policies in the window whose mode
---                           differs from the one seen before it (per cluster and policy)
+--                           differs from the one seen before it (per cluster and policy; a
+--                           deletion, seen in the audit log, is mode `deleted`)
 --   ungated_verified        verified images whose commit's SAST gate did not pass or is not
 --                           on record (views/ci_gates.sql)
 WITH admissions AS (
@@ -79,8 +80,10 @@ denials AS (
   SELECT COUNT(DISTINCT a.source_id) AS signature_denials
   FROM production_admissions a
   JOIN (
-    SELECT DISTINCT policy FROM policies WHERE verifies_images AND ingested_at <= $known_at
-  ) v ON a.decided_by = v.policy
+    SELECT DISTINCT cluster_name, policy
+    FROM policies
+    WHERE verifies_images AND event_time <= $as_of AND ingested_at <= $known_at
+  ) v ON a.decided_by = v.policy AND (v.cluster_name IS NOT DISTINCT FROM a.cluster_name)
   WHERE NOT a.admission_allowed AND a.deployed_at > $window_start
 ),
 versions AS (
@@ -91,7 +94,9 @@ versions AS (
       PARTITION BY cluster_name, policy ORDER BY event_time, generation, spec_sha256
     ) AS previous_mode
   FROM policies
-  WHERE verifies_images AND event_time <= $as_of AND ingested_at <= $known_at
+  -- A deletion is a change of mode too (enforce → deleted).
+  WHERE (verifies_images OR mode = 'deleted') AND event_time <= $as_of
+    AND ingested_at <= $known_at
 ),
 changes AS (
   SELECT COUNT(*) AS policy_mode_changes

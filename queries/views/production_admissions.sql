@@ -7,9 +7,10 @@
 --   policy, policy_version, policy_mode, policy_valid_from
 --                     the image-verification policy whose image references match the image,
 --                     in the version in force at the admission: the newest version seen at or
---                     before it (`policies`, any age), of the admission's cluster and, for a
---                     namespaced policy, its namespace; an enforcing one before an auditing one,
---                     then by name. NULL: no such policy covered the image
+--                     before it (`policies`, any age, a deletion included), of the admission's
+--                     cluster and, for a namespaced policy, its namespace; an enforcing one
+--                     before an auditing one, then by name. NULL: no such policy covered the
+--                     image
 --   attestation_*, builder_id … signature_verified, signer_identity
 --                     the image's SLSA provenance (`attestations` by subject digest) signed at
 --                     or before the admission (`signed_at`: the transparency log's integrated
@@ -37,37 +38,50 @@ WITH admitted AS (
     FROM admission_decisions
     WHERE record_kind = 'admission' AND production
       AND event_time > $lookback_start AND event_time <= $as_of AND ingested_at <= $known_at
+      -- The control plane's own updates (a rollout scaling the old ReplicaSet down, status)
+      -- deploy nothing new, and would name the old image the latest; its creates (a new
+      -- ReplicaSet, its Pods) are admissions like any other.
+      AND NOT (operation IN ('update', 'patch') AND (username = 'system:kube-controller-manager'
+        OR username LIKE 'system:serviceaccount:kube-system:%'))
   ) a
 ),
-policy_refs AS (
-  -- A glob as a LIKE pattern: LIKE's own wildcards escaped (a backslash: the one escape
-  -- DataFusion takes), then `*` any run, `?` one character.
-  SELECT
-    cluster_name, namespace, policy, policy_version, mode, valid_from, spec_sha256,
-    replace(replace(replace(replace(replace(ref, '\', '\\'), '%', '\%'), '_', '\_'), '*', '%'),
-      '?', '_') AS pattern
+versions AS (
+  -- Per admitted image, each policy of the admission's cluster (a namespaced one only in its
+  -- namespace) in the version in force then: the newest seen at or before it, whatever it
+  -- verifies — a later version that stops covering the image, or the policy's deletion,
+  -- ends the earlier one's cover.
+  SELECT source_id, image, policy, policy_version, mode, valid_from, image_references
   FROM (
-    SELECT cluster_name, namespace, policy, policy_version, mode, event_time AS valid_from,
-      spec_sha256, unnest(image_references) AS ref
-    FROM policies
-    WHERE verifies_images AND event_time <= $as_of AND ingested_at <= $known_at
+    SELECT
+      d.source_id, d.image, p.policy, p.policy_version, p.mode, p.event_time AS valid_from,
+      p.verifies_images, p.image_references,
+      ROW_NUMBER() OVER (
+        PARTITION BY d.source_id, d.image, p.cluster_name, p.namespace, p.policy
+        ORDER BY p.event_time DESC, p.generation DESC NULLS LAST, p.spec_sha256
+      ) AS newest
+    FROM admitted d
+    JOIN policies p
+      ON p.event_time <= d.deployed_at AND p.ingested_at <= $known_at
+     AND (p.cluster_name IS NOT DISTINCT FROM d.cluster_name)
+     AND (p.namespace IS NULL OR p.namespace = d.namespace)
   ) p
+  WHERE newest = 1 AND verifies_images
 ),
-in_force AS (
-  -- Per admitted image and policy, the version in force: the newest first seen by then.
-  SELECT
-    d.audit_id, d.source_id, d.image, r.policy, r.policy_version, r.mode, r.valid_from,
-    ROW_NUMBER() OVER (
-      PARTITION BY d.source_id, d.image, r.policy ORDER BY r.valid_from DESC, r.spec_sha256
-    ) AS newest
-  FROM admitted d
-  -- A policy of the admission's cluster; a namespaced one only in its namespace.
-  JOIN policy_refs r
-    ON (d.image LIKE r.pattern ESCAPE '\') AND r.valid_from <= d.deployed_at
-   AND (r.cluster_name IS NOT DISTINCT FROM d.cluster_name)
-   AND (r.namespace IS NULL OR r.namespace = d.namespace)
+covering AS (
+  -- The versions in force whose image references match the image. A glob as a LIKE
+  -- pattern: LIKE's own wildcards escaped (a backslash: the one escape DataFusion takes),
+  -- then `*` any run, `?` one character.
+  SELECT DISTINCT source_id, image, policy, policy_version, mode, valid_from
+  FROM (
+    SELECT source_id, image, policy, policy_version, mode, valid_from,
+      unnest(image_references) AS ref
+    FROM versions
+  ) v
+  WHERE (image LIKE replace(replace(replace(replace(replace(ref, '\', '\\'), '%', '\%'), '_',
+    '\_'), '*', '%'), '?', '_') ESCAPE '\')
 ),
 chosen_policy AS (
+  -- An enforcing one before an auditing one, then by name.
   SELECT source_id, image, policy, policy_version, mode, valid_from
   FROM (
     SELECT
@@ -76,8 +90,7 @@ chosen_policy AS (
         PARTITION BY source_id, image
         ORDER BY CASE WHEN mode = 'enforce' THEN 0 ELSE 1 END, policy
       ) AS pick
-    FROM in_force
-    WHERE newest = 1
+    FROM covering
   ) c
   WHERE pick = 1
 ),
@@ -111,9 +124,13 @@ sast AS (
     MAX(CASE WHEN g.failed THEN 1 ELSE 0 END) AS any_failed,
     MAX(CASE WHEN g.succeeded THEN 1 ELSE 0 END) AS any_passed
   FROM provenance p
+  -- The same commit of the same repository (`owner/name` ends the provenance's URL), so a
+  -- fork's run on that commit does not stand in for it.
   JOIN ci_gates g
-    ON g.commit_sha = p.source_commit AND g.gate = 'sast' AND g.ran
+    ON lower(g.commit_sha) = lower(p.source_commit) AND g.gate = 'sast' AND g.ran
    AND g.finished_at <= p.deployed_at
+   AND (g.repo IS NULL OR p.source_repo IS NULL
+     OR right(lower(p.source_repo), length(g.repo) + 1) = '/' || lower(g.repo))
   WHERE p.pick = 1
   GROUP BY p.source_id, p.image
 )

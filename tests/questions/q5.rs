@@ -726,3 +726,139 @@ async fn q5_of_an_enforcing_organisation_reaches_level_4_and_of_one_that_signs_n
         );
     }
 }
+
+/// The policy's history as the audit log saw it, each event at `time`: a version that stops
+/// covering the image, one that covers it again, the deletion; and what must not count as
+/// deploying — the control plane scaling the old ReplicaSet down, a server-side dry run.
+#[tokio::test]
+async fn a_version_that_stops_covering_the_image_or_a_deletion_ends_the_cover() {
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit");
+    std::fs::create_dir_all(&audit).unwrap();
+    let change = |id: &str, time: &str, verb: &str, object: Option<Value>| {
+        let mut e = json!({"kind": "Event", "apiVersion": "audit.k8s.io/v1", "auditID": id,
+            "stage": "ResponseComplete", "verb": verb, "user": {"username": "admin@acme.example"},
+            "objectRef": {"resource": "clusterpolicies", "name": "verify-images", "apiGroup": "kyverno.io", "apiVersion": "v1"},
+            "responseStatus": {"code": 200}, "stageTimestamp": time});
+        if let Some(o) = object {
+            e["responseObject"] = o;
+        }
+        e
+    };
+    let covering = |generation: u32, refs: &str| {
+        let mut p = policy("Enforce", generation);
+        p["spec"]["rules"][0]["verifyImages"][0]["imageReferences"] = json!([refs]);
+        p
+    };
+    let image = format!("ghcr.io/acme/web@{}", digest('a'));
+    let mut scale_down = admission(
+        "c1",
+        "2026-11-12T10:00:00Z",
+        "web-5d8f",
+        &format!("ghcr.io/acme/web@{}", digest('0')),
+        None,
+    );
+    scale_down["verb"] = json!("update");
+    scale_down["user"]["username"] =
+        json!("system:serviceaccount:kube-system:deployment-controller");
+    let mut dry_run = admission(
+        "d1",
+        "2026-11-13T10:00:00Z",
+        "web",
+        &format!("ghcr.io/acme/web@{}", digest('9')),
+        None,
+    );
+    dry_run["requestURI"] = json!("/apis/apps/v1/namespaces/prod/deployments?dryRun=All");
+    let events = [
+        change(
+            "p1",
+            "2026-11-01T00:00:00Z",
+            "create",
+            Some(covering(1, "ghcr.io/acme/*")),
+        ),
+        admission("a1", "2026-11-05T10:00:00Z", "web", &image, None),
+        change(
+            "p2",
+            "2026-11-06T00:00:00Z",
+            "update",
+            Some(covering(2, "ghcr.io/other/*")),
+        ),
+        admission("a2", "2026-11-07T10:00:00Z", "web", &image, None),
+        change(
+            "p3",
+            "2026-11-08T00:00:00Z",
+            "update",
+            Some(covering(3, "ghcr.io/acme/*")),
+        ),
+        admission("a3", "2026-11-09T10:00:00Z", "web", &image, None),
+        change("p4", "2026-11-10T00:00:00Z", "delete", None),
+        admission("a4", "2026-11-11T10:00:00Z", "web", &image, None),
+        scale_down,
+        dry_run,
+    ];
+    std::fs::write(
+        audit.join("audit.log"),
+        events.iter().map(|e| format!("{e}\n")).collect::<String>(),
+    )
+    .unwrap();
+    let lake = Lake::open("memory://")
+        .unwrap()
+        .with_clock(Arc::new(FixedClock::new(at("2026-11-20T00:00:00Z"))));
+    let summary = IngestRun::new(lake.clone(), "k8s-audit", "k8s-audit", &Map::new())
+        .unwrap()
+        .ingest_paths(&[audit])
+        .await
+        .unwrap();
+    assert_eq!(
+        (summary.records, summary.skipped, summary.quarantined),
+        (9, 1, 0),
+        "{summary:?}"
+    );
+    let keys = [
+        "audit_id",
+        "policy",
+        "policy_version",
+        "policy_mode",
+        "finding",
+    ];
+    for (as_of, want) in [
+        (
+            "2026-11-05T12:00:00Z",
+            json!(["a1", "verify-images", "1", "enforce", "unsigned"]),
+        ),
+        (
+            "2026-11-07T12:00:00Z",
+            json!(["a2", null, null, null, "unsigned"]),
+        ),
+        (
+            "2026-11-09T12:00:00Z",
+            json!(["a3", "verify-images", "3", "enforce", "unsigned"]),
+        ),
+        (
+            "2026-11-11T12:00:00Z",
+            json!(["a4", null, null, null, "unsigned"]),
+        ),
+        // The scale-down and the dry run are later, and neither is the latest artefact.
+        (
+            "2026-11-14T00:00:00Z",
+            json!(["a4", null, null, null, "unsigned"]),
+        ),
+    ] {
+        let answer = ask(&lake, as_of, None).await;
+        let got: Vec<Value> = evidence(&answer, &keys).remove(0);
+        assert_eq!(Value::Array(got), want, "as of {as_of}");
+    }
+    let answer = ask(&lake, "2026-11-14T00:00:00Z", None).await;
+    assert_eq!(
+        metrics(
+            &answer,
+            &[
+                "production_admissions",
+                "admitted_enforced",
+                "policy_mode_changes"
+            ]
+        ),
+        [json!(4), json!(2), json!(1)],
+        "four admissions, two covered by an enforcing version; the deletion is a change"
+    );
+}

@@ -470,4 +470,72 @@ async fn a_policy_is_versioned_once_per_content_from_the_change_the_audit_log_sa
             .unwrap()
             .contains("\"issuer\":\"https://token.actions.githubusercontent.com\"")
     );
+
+    // On 11-20 it is switched back to Audit, to Enforce and to Audit again — the same
+    // content twice in one day, each change its own sighting — then deleted; a server-side
+    // dry run of another switch changes nothing.
+    let change = |id: &str, at: &str, verb: &str, object: Option<Value>, uri: &str| {
+        let mut e = json!({"kind": "Event", "apiVersion": "audit.k8s.io/v1", "auditID": id,
+            "stage": "ResponseComplete", "verb": verb, "user": {"username": "admin@acme.example"},
+            "requestURI": uri,
+            "objectRef": {"resource": "clusterpolicies", "name": "verify-images", "apiGroup": "kyverno.io", "apiVersion": "v1"},
+            "responseStatus": {"code": 200}, "stageTimestamp": at});
+        if let Some(o) = object {
+            e["responseObject"] = o;
+        }
+        format!("{e}\n")
+    };
+    let uri = "/apis/kyverno.io/v1/clusterpolicies/verify-images";
+    let day = [
+        change(
+            "p3",
+            "2026-11-20T09:00:00Z",
+            "update",
+            Some(kyverno_policy("Audit", 3)),
+            uri,
+        ),
+        change(
+            "p4",
+            "2026-11-20T10:00:00Z",
+            "update",
+            Some(kyverno_policy("Enforce", 4)),
+            uri,
+        ),
+        change(
+            "p5",
+            "2026-11-20T11:00:00Z",
+            "update",
+            Some(kyverno_policy("Audit", 5)),
+            uri,
+        ),
+        change(
+            "p6",
+            "2026-11-20T11:30:00Z",
+            "update",
+            Some(kyverno_policy("Enforce", 6)),
+            &format!("{uri}?dryRun=All"),
+        ),
+        change("p7", "2026-11-20T12:00:00Z", "delete", None, uri),
+    ];
+    std::fs::write(log.join("audit-2026-11-20.log"), day.concat()).unwrap();
+    let later = audit
+        .ingest_paths(&[log.join("audit-2026-11-20.log")])
+        .await
+        .unwrap();
+    assert_eq!((later.records, later.skipped), (4, 1), "{later:?}");
+    let got = rows(
+        &lake,
+        "SELECT policy_version, mode, verifies_images FROM policies \
+         WHERE event_time >= '2026-11-20T00:00:00Z' ORDER BY event_time",
+    )
+    .await;
+    assert_eq!(
+        project(&got, &["policy_version", "mode", "verifies_images"]),
+        vec![
+            vec![json!("3"), json!("audit"), json!(true)],
+            vec![json!("4"), json!("enforce"), json!(true)],
+            vec![json!("5"), json!("audit"), json!(true)],
+            vec![json!("deleted"), json!("deleted"), json!(false)],
+        ]
+    );
 }

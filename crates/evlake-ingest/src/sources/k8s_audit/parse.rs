@@ -12,7 +12,7 @@ use crate::emit::{Document, Emitter};
 use crate::kind::{Framing, Parser};
 use crate::sources::iam::{self, Change, Effect, IamRecord, Privilege};
 use crate::sources::json::{globs, text, time};
-use crate::sources::kyverno::policy::policy_row;
+use crate::sources::kyverno::policy::{deleted_row, policy_row};
 
 /// The roles whose binding is privileged by default.
 const PRIVILEGED: &[&str] = &["cluster-admin", "admin"];
@@ -95,6 +95,11 @@ impl K8sAuditParser {
         else {
             return out.reject(location, "the event has no stageTimestamp", raw);
         };
+        // A server-side dry run is decided and audited like any request, but nothing it
+        // names was admitted or changed.
+        if text(e, "/requestURI").is_some_and(|u| u.contains("dryRun=")) {
+            return out.skip();
+        }
         let id = format!("{audit_id}|{stage}");
         let resource = text(e, "/objectRef/resource").unwrap_or("");
         let verb = text(e, "/verb").unwrap_or("");
@@ -120,12 +125,34 @@ impl K8sAuditParser {
         if matches!(resource, "rolebindings" | "clusterrolebindings") {
             return self.binding(e, object, succeeded, &id, at, location, raw, out);
         }
+        // A policy's change is its own sighting, however often the same content comes back
+        // (Audit → Enforce → Audit in one day is two changes): keyed by the event.
         if succeeded
             && matches!(verb, "create" | "update" | "patch")
             && let Some((pid, mut fields)) = policy_row(object)
         {
             fields.insert("cluster_name".into(), json!(self.cluster));
-            return out.row("policies", at, pid, location.to_string(), raw, fields);
+            return out.row(
+                "policies",
+                at,
+                format!("{pid}|{id}"),
+                location.to_string(),
+                raw,
+                fields,
+            );
+        }
+        if succeeded
+            && verb == "delete"
+            && let Some(name) = text(e, "/objectRef/name")
+            && let Some(mut fields) = deleted_row(
+                resource,
+                text(e, "/objectRef/apiGroup").unwrap_or(""),
+                name,
+                text(e, "/objectRef/namespace"),
+            )
+        {
+            fields.insert("cluster_name".into(), json!(self.cluster));
+            return out.row("policies", at, id, location.to_string(), raw, fields);
         }
         out.skip();
     }

@@ -125,6 +125,37 @@ pub(crate) fn policy_row(object: &Value) -> Option<(String, Map<String, Value>)>
     Some((format!("{policy}|{spec_sha256}"), fields))
 }
 
+/// The `policies` row that ends a policy's versions when the audit log shows it deleted (a
+/// delete names the policy, not its content): mode `deleted`, verifying nothing. `None` for
+/// a resource that is not a policy evlake versions.
+pub(crate) fn deleted_row(
+    resource: &str,
+    api_group: &str,
+    name: &str,
+    namespace: Option<&str>,
+) -> Option<Map<String, Value>> {
+    let kind = match (api_group, resource) {
+        ("kyverno.io", "clusterpolicies") => "ClusterPolicy",
+        ("kyverno.io", "policies") => "Policy",
+        ("policies.kyverno.io", "imagevalidatingpolicies") => "ImageValidatingPolicy",
+        _ => return None,
+    };
+    let namespace = namespace.filter(|_| kind == "Policy");
+    let Value::Object(fields) = json!({
+        "policy": namespace.map_or_else(|| name.to_string(), |ns| format!("{ns}/{name}")),
+        "policy_kind": kind,
+        "namespace": namespace,
+        "policy_version": "deleted",
+        "mode": "deleted",
+        "verifies_images": false,
+        "image_references": [],
+        "spec_sha256": "deleted",
+    }) else {
+        unreachable!("an object")
+    };
+    Some(fields)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
