@@ -143,6 +143,25 @@ enum Command {
         #[arg(long, value_enum, default_value_t = AnswerFormat::Table)]
         format: AnswerFormat,
     },
+    /// The DSOMM scorecard: each team's self-assessment (the DSOMM app's files, ingested by a
+    /// `dsomm` source) beside the audit-real score the answers give, per dimension,
+    /// sub-dimension and sampled activity, with the activities the evidence refutes and why.
+    #[command(after_help = EXIT_CODES)]
+    Score {
+        /// The instant the scorecard is about (RFC 3339, or a date meaning the end of that
+        /// day); default now.
+        #[arg(long, value_parser = parse_instant)]
+        as_of: Option<DateTime<Utc>>,
+        /// Read only what the lake had ingested by then; default now.
+        #[arg(long, value_parser = parse_instant)]
+        known_at: Option<DateTime<Utc>>,
+        /// Only this team (as the assessment names it).
+        #[arg(long)]
+        team: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = AnswerFormat::Table)]
+        format: AnswerFormat,
+    },
     /// Re-run a saved answer (the JSON of `ask --format json`) at the table versions,
     /// instants and rubric it recorded, and say `identical` or which rows, metrics, verdict
     /// or level differ; tables that have moved on since (later ingests) are listed. Exits 6
@@ -418,6 +437,35 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             let session = session(Lake::open(&cli.lake)?).build().await?;
             let answer = session.ask(question, *as_of, *known_at).await?;
             print!("{}", render_answer(&answer, *format));
+            Ok(0)
+        }
+        Command::Score {
+            as_of,
+            known_at,
+            team,
+            format,
+        } => {
+            let session = session(Lake::open(&cli.lake)?).build().await?;
+            let card = session
+                .scorecard(*as_of, *known_at, team.as_deref())
+                .await?;
+            if let Some(team) = team.as_deref().filter(|_| card.teams.is_empty()) {
+                return Err(Failure {
+                    code: 2,
+                    message: format!(
+                        "no team '{team}' in the self-assessment as of {}",
+                        card.as_of.format("%Y-%m-%dT%H:%M:%SZ")
+                    ),
+                });
+            }
+            print!(
+                "{}",
+                match format {
+                    AnswerFormat::Table => card.to_text(),
+                    AnswerFormat::Json => card.to_json() + "\n",
+                    AnswerFormat::Md => card.to_markdown(),
+                }
+            );
             Ok(0)
         }
         Command::Reproduce { answer, format } => {

@@ -604,28 +604,58 @@ static TABLES: LazyLock<Vec<TableSpec>> = LazyLock::new(|| {
         ),
         TableSpec::new(
             "dsomm_activities",
-            "the DSOMM model's activities, per model version",
+            "the DSOMM model's activities as imported (custom overlays merged), per import",
             Snapshot,
             vec![
+                // Opaque: two upstream ids are not RFC 4122 UUIDs.
                 required("activity_uuid"),
                 text("dimension"),
                 text("sub_dimension"),
                 text("activity"),
                 int("level"),
+                // The model's `meta.version` (`4.3.1`), or `legacy` for a v3 `generated.yaml`.
                 text("model_version"),
+                // `{samm2: [...], iso27001-2017: [...], ...}` as JSON, every id a string.
+                text("references"),
+                text("tags"),
             ],
             utf8(),
         ),
         TableSpec::new(
             "dsomm_progress",
-            "a team's self-assessed progress per DSOMM activity",
-            Event,
+            "a team's self-assessed progress per DSOMM activity: every state entered, per import",
+            Snapshot,
             vec![
                 required("team"),
                 required("activity_uuid"),
-                text("activity"),
-                text("progress_state"),
+                // The progress title as written (`Fully implemented`).
+                required("progress_state"),
+                // Its `progressDefinition` score, 0–1; null for a title the definition lacks
+                // (the DSOMM app ignores it; evlake keeps and reports it).
                 float("progress_pct"),
+                // The date the team entered the state (midnight UTC); null where the file
+                // keeps no dates (the legacy v3 `teamsImplemented` flags).
+                instant("entered_at"),
+                // Whether `team` is one of the configured `teams` (null: no teams configured).
+                flag("known_team"),
+            ],
+            utf8(),
+        ),
+        TableSpec::new(
+            "dsomm_evidence",
+            "evidence entries of the DSOMM app (`team-evidence.yaml`, legacy `teamsEvidence`)",
+            Snapshot,
+            vec![
+                required("activity_uuid"),
+                text("evidence_id"),
+                // JSON list of team names.
+                text("teams"),
+                text("title"),
+                instant("recorded_at"),
+                text("reviewer"),
+                text("description"),
+                // JSON list of `{type, externalLink, ...}`.
+                text("attachments"),
             ],
             utf8(),
         ),

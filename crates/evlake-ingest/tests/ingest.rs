@@ -3,6 +3,8 @@
 
 #[path = "ingest/admission.rs"]
 mod admission;
+#[path = "ingest/dsomm.rs"]
+mod dsomm;
 #[path = "ingest/iam.rs"]
 mod iam;
 #[path = "ingest/incidents.rs"]

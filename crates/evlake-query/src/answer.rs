@@ -260,6 +260,7 @@ mod tests {
                 uuid: "ac8730a2-ccc0-465c-9550-d91edae9d5ee".into(),
                 name: "Require status checks to pass".into(),
                 level: 3,
+                confirmed_at: 1,
             }],
             parameters: BTreeMap::from([("as_of".to_string(), json!("2026-11-22T00:00:00Z"))]),
             rubric_sha256: "00".into(),

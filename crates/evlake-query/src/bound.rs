@@ -36,7 +36,7 @@ pub enum ParamValue {
 
 impl ParamValue {
     /// The value as a DataFusion scalar.
-    fn scalar(self) -> ScalarValue {
+    pub(crate) fn scalar(self) -> ScalarValue {
         match self {
             ParamValue::Instant(t) => {
                 ScalarValue::TimestampMicrosecond(Some(t.timestamp_micros()), Some("UTC".into()))
@@ -361,7 +361,7 @@ pub(crate) fn adhoc_views(rubric: &Rubric, now: DateTime<Utc>) -> Vec<(&'static 
 }
 
 /// `sql` with each `$name` of `parameters` replaced by its literal.
-fn substitute(sql: &str, parameters: &BTreeMap<String, ParamValue>) -> String {
+pub(crate) fn substitute(sql: &str, parameters: &BTreeMap<String, ParamValue>) -> String {
     let mut names: Vec<(&String, &ParamValue)> = parameters.iter().collect();
     // Longest name first, so that no name eats the start of a longer one.
     names.sort_by_key(|(name, _)| std::cmp::Reverse(name.len()));

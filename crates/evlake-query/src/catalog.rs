@@ -66,6 +66,13 @@ pub(crate) const QUESTIONS: &[SqlFile] = &[
     sql_file!("q5_signed_provenance.metrics.sql"),
 ];
 
+/// The scorecard's statements (`queries/scorecard/`): the DSOMM model the self-assessment
+/// is read against, and every progress state the teams had entered, as of an instant.
+pub const SCORECARD: &[SqlFile] = &[
+    sql_file!("scorecard/dsomm_model.sql"),
+    sql_file!("scorecard/dsomm_states.sql"),
+];
+
 /// `queries/rubric.toml`: the questions, their ladders and the DSOMM activities they sample.
 pub const RUBRIC: &str = include_str!("../../../queries/rubric.toml");
 
@@ -95,6 +102,11 @@ mod tests {
         let mut questions: Vec<String> = QUESTIONS.iter().map(|q| q.path.to_string()).collect();
         questions.sort();
         assert_eq!(on_disk("."), questions);
+        let scorecard: Vec<String> = SCORECARD
+            .iter()
+            .map(|f| format!("{}.sql", f.stem()))
+            .collect();
+        assert_eq!(on_disk("scorecard"), scorecard);
     }
 
     /// A question carries the views it reads, found by looking back through the catalogue: a

@@ -13,6 +13,7 @@ mod limits;
 mod render;
 mod reproduce;
 mod rubric;
+pub mod scorecard;
 mod session;
 
 pub use answer::{Answer, LakeTableVersion, Verdict};
@@ -29,6 +30,7 @@ pub use reproduce::{MetricChange, Reproduction, TableMove};
 pub use rubric::{
     ActivityRef, Condition, HeldOver, LevelRule, PERIODS_HELD, QuestionRubric, Rubric, VerdictRules,
 };
+pub use scorecard::{ActivityVerdict, Scorecard};
 pub use session::{
     DEFAULT_MAX_ROWS, QueryResults, QuerySession, QuerySessionBuilder, QueryTimings,
 };

@@ -95,6 +95,11 @@ impl Rubric {
             .collect()
     }
 
+    /// Every question's rubric, by id in order.
+    pub fn questions(&self) -> impl Iterator<Item = (&str, &QuestionRubric)> {
+        self.questions.iter().map(|(id, q)| (id.as_str(), q))
+    }
+
     /// The rubric of `question`.
     pub fn question(&self, question: &str) -> Result<&QuestionRubric> {
         self.questions
@@ -155,6 +160,9 @@ pub struct ActivityRef {
     pub name: String,
     /// Its DSOMM level in model 4.3.1.
     pub level: u8,
+    /// The question's audit-real level from which its answer confirms the activity (the
+    /// scorecard's verdict: below it, with data, the answer refutes the claim).
+    pub confirmed_at: u8,
 }
 
 /// A target of the ladder: a value a metric must reach, and what it means.

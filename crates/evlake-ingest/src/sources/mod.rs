@@ -6,6 +6,7 @@ pub mod aws_config;
 pub mod aws_iam_snapshot;
 pub mod backstage;
 pub mod cloudtrail;
+pub mod dsomm;
 pub mod exceptions;
 pub mod falco;
 mod findings;
@@ -54,6 +55,7 @@ static KINDS: &[Kind] = &[
     in_toto::KIND,
     k8s_audit::KIND,
     kyverno::KIND,
+    dsomm::KIND,
 ];
 
 /// Every registered source kind.

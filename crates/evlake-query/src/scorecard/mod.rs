@@ -1,0 +1,641 @@
+//! The scorecard (DESIGN §5): the teams' DSOMM self-assessment as the DSOMM app's files
+//! record it, beside the audit-real score the questions' answers give, per dimension,
+//! sub-dimension and sampled activity, as of any instant.
+//!
+//! - **Claimed**: per team and sub-dimension, the highest level L such that every activity
+//!   of level ≤ L is at the 100 % state (evlake's derivation; [`derive::achieved_level`]),
+//!   with the app's own numbers beside it — each sector's heatmap value and the report
+//!   page's completion.
+//! - **Evidenced**: every activity the rubric cites gets a verdict from its question's
+//!   answer as of the same instant: `confirmed` when the answer's level reaches the rubric's
+//!   `confirmed_at`, `refuted` when the answer is `contradicted` or falls short with data,
+//!   `unverified` when its sources have no data or no question samples it. The same
+//!   derivation then runs with each refuted activity's claim set to 0 %.
+
+pub mod derive;
+mod render;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::bound::{ParamValue, substitute};
+use crate::catalog::SCORECARD;
+use crate::render::batches_to_rows;
+use crate::{Answer, QuerySession, Result, Rubric, Verdict};
+
+/// How many evidence rows of an answer a sampled activity cites (the answer has them all).
+pub const CITED_ROWS: usize = 5;
+
+/// What the evidence says of one activity a team claims.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivityVerdict {
+    /// The question's answer reaches the level that evidences the activity.
+    Confirmed,
+    /// The answer contradicts it, or falls short of that level with data.
+    Refuted,
+    /// No question samples the activity, or its sources have no data: the claim stands,
+    /// marked.
+    Unverified,
+}
+
+impl std::fmt::Display for ActivityVerdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ActivityVerdict::Confirmed => "confirmed",
+            ActivityVerdict::Refuted => "refuted",
+            ActivityVerdict::Unverified => "unverified",
+        })
+    }
+}
+
+/// The scorecard of every team as of one instant.
+#[derive(Debug, Clone, Serialize)]
+pub struct Scorecard {
+    /// The valid-time instant.
+    pub as_of: DateTime<Utc>,
+    /// The transaction-time instant: only what the lake held then was read.
+    pub known_at: DateTime<Utc>,
+    /// The DSOMM model version the assessment was read against (none: no model imported).
+    pub model_version: Option<String>,
+    /// How the claimed and evidenced levels are derived, in words.
+    pub derivation: &'static str,
+    /// What each team is measured on: the organisation's answers (per-team scopes are not
+    /// built yet, so every team is measured against the whole organisation's evidence).
+    pub scope: &'static str,
+    /// The answers the verdicts come from.
+    pub answers: Vec<AnswerCited>,
+    /// Every team's scorecard, by name.
+    pub teams: Vec<TeamScorecard>,
+    /// What the assessment holds that the model or the configuration does not know.
+    pub unknown: Unknowns,
+    /// The statements that read the assessment, every parameter a literal (DuckDB runs them
+    /// unchanged); the answers carry their own.
+    pub sql: String,
+}
+
+/// One question's answer as the scorecard used it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AnswerCited {
+    /// `q1` … `q5`.
+    pub question: String,
+    /// The question in words.
+    pub title: String,
+    /// The answer's verdict.
+    pub verdict: Verdict,
+    /// Its audit-real level.
+    pub level: u8,
+    /// How many evidence rows it has.
+    pub evidence_rows: usize,
+}
+
+/// One team's scorecard.
+#[derive(Debug, Clone, Serialize)]
+pub struct TeamScorecard {
+    /// The team's name as the assessment writes it.
+    pub team: String,
+    /// Whether the app's configured teams list it (none: no team list configured).
+    pub known_team: Option<bool>,
+    /// Per dimension, in the model's order.
+    pub dimensions: Vec<DimensionScore>,
+    /// The DSOMM report page's completion per level over the whole model, for this team.
+    pub report: Vec<LevelCompletion>,
+}
+
+/// The DSOMM report page's completion of one level: the activities of that level at the
+/// 100 % state, and `Math.round(completed / total · 100)` (0 for a level with none).
+#[derive(Debug, Clone, Serialize)]
+pub struct LevelCompletion {
+    /// The level.
+    pub level: u8,
+    /// Its activities in the model.
+    pub total: usize,
+    /// Those the team claims at the 100 % state.
+    pub completed: usize,
+    /// The completion percent.
+    pub percent: u32,
+}
+
+/// A dimension: its sub-dimensions rolled up.
+#[derive(Debug, Clone, Serialize)]
+pub struct DimensionScore {
+    /// The dimension's name.
+    pub dimension: String,
+    /// The mean of its sub-dimensions' claimed levels.
+    pub claimed_mean: f64,
+    /// The lowest of them.
+    pub claimed_min: u8,
+    /// The mean of its sub-dimensions' evidenced levels.
+    pub evidenced_mean: f64,
+    /// The lowest of them.
+    pub evidenced_min: u8,
+    /// Per sub-dimension, in the model's order.
+    pub sub_dimensions: Vec<SubDimensionScore>,
+}
+
+/// A sub-dimension of one team.
+#[derive(Debug, Clone, Serialize)]
+pub struct SubDimensionScore {
+    /// The sub-dimension's name.
+    pub sub_dimension: String,
+    /// The claimed level (evlake's derivation).
+    pub claimed: u8,
+    /// The level after refuted claims are set to 0 %.
+    pub evidenced: u8,
+    /// `evidenced - claimed`.
+    pub delta: i16,
+    /// Activities claimed above 0 % that no answer verified (they keep their claim).
+    pub unverified_claims: usize,
+    /// The DSOMM app's numbers per level.
+    pub sectors: Vec<Sector>,
+    /// The activities the questions sample, with their verdicts.
+    pub sampled: Vec<SampledActivity>,
+}
+
+/// One sector (the sub-dimension at one level) as the DSOMM app shows it for the team.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sector {
+    /// The level.
+    pub level: u8,
+    /// How many activities it has.
+    pub activities: usize,
+    /// The heatmap value of the claims (none: a sector with no activities).
+    pub claimed: Option<f64>,
+    /// The heatmap value after refuted claims are set to 0 %.
+    pub evidenced: Option<f64>,
+    /// Activities claimed at the 100 % state.
+    pub completed: usize,
+    /// The report page's completion percent of the claims.
+    pub completion_percent: Option<u32>,
+}
+
+/// An activity a question samples, for one team.
+#[derive(Debug, Clone, Serialize)]
+pub struct SampledActivity {
+    /// Its UUID.
+    pub uuid: String,
+    /// Its name in the model.
+    pub name: String,
+    /// Its DSOMM level in the model.
+    pub level: u8,
+    /// The state claimed (none: never started).
+    pub claimed_state: Option<String>,
+    /// Its score, 0–1.
+    pub claimed_pct: f64,
+    /// When the team entered that state (none when the file keeps no date).
+    pub entered_at: Option<DateTime<Utc>>,
+    /// Whether `entered_at` is written in the file (false: the legacy flags, counted from
+    /// the import that first showed them).
+    pub dated: bool,
+    /// The verdict.
+    pub verdict: ActivityVerdict,
+    /// Why, in words.
+    pub reason: String,
+    /// The questions that sample it, with what they found.
+    pub questions: Vec<QuestionCite>,
+    /// Evidence rows of those answers, with their provenance.
+    pub evidence: Vec<EvidenceCite>,
+    /// The claim's own record in the lake.
+    pub claim_record: Option<EvidenceCite>,
+    /// The model's framework references (SAMM, ISO 27001, …).
+    pub references: Value,
+}
+
+/// One question's finding on an activity.
+#[derive(Debug, Clone, Serialize)]
+pub struct QuestionCite {
+    /// The question.
+    pub question: String,
+    /// Its verdict.
+    pub verdict: Verdict,
+    /// Its level.
+    pub level: u8,
+    /// The level that confirms the activity.
+    pub confirmed_at: u8,
+}
+
+/// A lake row cited as evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EvidenceCite {
+    /// The question whose answer holds it, or `dsomm` for the claim's own record.
+    pub question: String,
+    /// Its `source_id`.
+    pub source_id: String,
+    /// Its `record_sha256`.
+    pub record_sha256: String,
+}
+
+/// What the assessment names that the model or the app's configuration lacks: reported,
+/// never fatal.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Unknowns {
+    /// States whose title the progress definition lacks (the app ignores them), as
+    /// `(team, activity, title)`.
+    pub titles: Vec<(String, String, String)>,
+    /// Teams the configured team list lacks.
+    pub teams: Vec<String>,
+    /// Activity UUIDs the model lacks.
+    pub activities: Vec<String>,
+}
+
+/// How the levels are derived, as the scorecard states it.
+const DERIVATION: &str = "claimed: per sub-dimension, the highest level L such that every \
+    activity of level <= L is at the 100 % state (evlake's derivation; the DSOMM app's heatmap \
+    and completion numbers are beside it); evidenced: the same after every refuted activity's \
+    claim is set to 0 % (confirmed and unverified claims stand)";
+
+const SCOPE: &str = "organisation: every team is measured against the whole organisation's answers";
+
+struct ModelActivity {
+    uuid: String,
+    dimension: String,
+    sub_dimension: String,
+    name: String,
+    level: u8,
+    references: Value,
+}
+
+struct Claim {
+    state: String,
+    pct: f64,
+    entered_at: Option<DateTime<Utc>>,
+    dated: bool,
+    record: EvidenceCite,
+}
+
+impl QuerySession {
+    /// The scorecard as of `as_of`, read as the lake knew it at `known_at` (either defaults
+    /// to when the session opened), for `team` or every team.
+    pub async fn scorecard(
+        &self,
+        as_of: Option<DateTime<Utc>>,
+        known_at: Option<DateTime<Utc>>,
+        team: Option<&str>,
+    ) -> Result<Scorecard> {
+        let rubric = Rubric::builtin();
+        let mut answers = Vec::new();
+        for (question, _) in rubric.questions() {
+            answers.push(self.ask(question, as_of, known_at).await?);
+        }
+        let (as_of, known_at) = match answers.first() {
+            Some(a) => (a.as_of, a.known_at),
+            None => (
+                as_of.unwrap_or(self.opened_at()),
+                known_at.unwrap_or(self.opened_at()),
+            ),
+        };
+        let parameters = BTreeMap::from([
+            ("as_of".to_string(), ParamValue::Instant(as_of)),
+            ("known_at".to_string(), ParamValue::Instant(known_at)),
+        ]);
+        let params = datafusion::common::ParamValues::Map(
+            parameters
+                .iter()
+                .map(|(k, v)| (k.clone(), v.scalar().into()))
+                .collect(),
+        );
+        let [model_sql, states_sql] = SCORECARD else {
+            unreachable!("the scorecard reads the model and the states")
+        };
+        let model = batches_to_rows(&self.query(model_sql.text, &params).await?)?;
+        let states = batches_to_rows(&self.query(states_sql.text, &params).await?)?;
+        let sql = SCORECARD
+            .iter()
+            .map(|f| {
+                format!(
+                    "-- queries/{}\n{}",
+                    f.path,
+                    substitute(f.text, &parameters).trim()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(";\n\n");
+        Ok(assemble(
+            as_of, known_at, &model, &states, answers, team, sql,
+        ))
+    }
+}
+
+fn text(row: &Map<String, Value>, key: &str) -> String {
+    row.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn instant(row: &Map<String, Value>, key: &str) -> Option<DateTime<Utc>> {
+    let t = row.get(key)?.as_str()?;
+    DateTime::parse_from_rfc3339(t)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+        .or_else(|| {
+            chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S%.f")
+                .ok()
+                .map(|t| t.and_utc())
+        })
+}
+
+fn assemble(
+    as_of: DateTime<Utc>,
+    known_at: DateTime<Utc>,
+    model_rows: &[Map<String, Value>],
+    state_rows: &[Map<String, Value>],
+    answers: Vec<Answer>,
+    only_team: Option<&str>,
+    sql: String,
+) -> Scorecard {
+    let model: Vec<ModelActivity> = model_rows
+        .iter()
+        .map(|r| ModelActivity {
+            uuid: text(r, "activity_uuid"),
+            dimension: text(r, "dimension"),
+            sub_dimension: text(r, "sub_dimension"),
+            name: text(r, "activity"),
+            level: r.get("level").and_then(Value::as_u64).unwrap_or(0) as u8,
+            references: r
+                .get("references")
+                .and_then(Value::as_str)
+                .and_then(|t| serde_json::from_str(t).ok())
+                .unwrap_or(Value::Null),
+        })
+        .collect();
+    let model_version = model_rows.first().map(|r| text(r, "model_version"));
+    let known_uuids: BTreeSet<&str> = model.iter().map(|a| a.uuid.as_str()).collect();
+
+    let mut unknown = Unknowns::default();
+    let mut known_team: BTreeMap<String, Option<bool>> = BTreeMap::new();
+    let mut claims: BTreeMap<(String, String), Claim> = BTreeMap::new();
+    for r in state_rows {
+        let (team, uuid, state) = (
+            text(r, "team"),
+            text(r, "activity_uuid"),
+            text(r, "progress_state"),
+        );
+        known_team.insert(team.clone(), r.get("known_team").and_then(Value::as_bool));
+        if !known_uuids.contains(uuid.as_str()) && !unknown.activities.contains(&uuid) {
+            unknown.activities.push(uuid.clone());
+        }
+        let Some(pct) = r.get("progress_pct").and_then(Value::as_f64) else {
+            unknown.titles.push((team, uuid, state));
+            continue;
+        };
+        let claim = Claim {
+            state,
+            pct,
+            entered_at: instant(r, "entered_at"),
+            dated: r.get("dated").and_then(Value::as_bool).unwrap_or(true),
+            record: EvidenceCite {
+                question: "dsomm".into(),
+                source_id: text(r, "source_id"),
+                record_sha256: text(r, "record_sha256"),
+            },
+        };
+        // The highest-scored state held is the current one (rows come by score).
+        let key = (team, uuid);
+        if claims.get(&key).is_none_or(|c| claim.pct >= c.pct) {
+            claims.insert(key, claim);
+        }
+    }
+    unknown.teams = known_team
+        .iter()
+        .filter(|(_, k)| **k == Some(false))
+        .map(|(t, _)| t.clone())
+        .collect();
+
+    let by_uuid = answer_findings(&answers);
+    let teams = known_team
+        .iter()
+        .filter(|(t, _)| only_team.is_none_or(|only| only == t.as_str()))
+        .map(|(team, known)| team_scorecard(team, *known, &model, &claims, &by_uuid))
+        .collect();
+    Scorecard {
+        as_of,
+        known_at,
+        model_version,
+        derivation: DERIVATION,
+        scope: SCOPE,
+        answers: answers
+            .iter()
+            .map(|a| AnswerCited {
+                question: a.question.clone(),
+                title: a.title.clone(),
+                verdict: a.verdict,
+                level: a.level,
+                evidence_rows: a.evidence.len(),
+            })
+            .collect(),
+        teams,
+        unknown,
+        sql,
+    }
+}
+
+/// What the answers say of each activity the rubric cites: `(cite, evidence)` per question.
+fn answer_findings(answers: &[Answer]) -> BTreeMap<String, Vec<(QuestionCite, Vec<EvidenceCite>)>> {
+    let mut by_uuid: BTreeMap<String, Vec<(QuestionCite, Vec<EvidenceCite>)>> = BTreeMap::new();
+    for a in answers {
+        let evidence: Vec<EvidenceCite> = a
+            .evidence
+            .iter()
+            .filter_map(|row| {
+                Some(EvidenceCite {
+                    question: a.question.clone(),
+                    source_id: row.get("source_id")?.as_str()?.to_string(),
+                    record_sha256: row.get("record_sha256")?.as_str()?.to_string(),
+                })
+            })
+            .take(CITED_ROWS)
+            .collect();
+        for activity in &a.activities {
+            by_uuid.entry(activity.uuid.clone()).or_default().push((
+                QuestionCite {
+                    question: a.question.clone(),
+                    verdict: a.verdict,
+                    level: a.level,
+                    confirmed_at: activity.confirmed_at,
+                },
+                evidence.clone(),
+            ));
+        }
+    }
+    by_uuid
+}
+
+/// The verdict of the questions on one activity, and why.
+fn verdict(findings: &[(QuestionCite, Vec<EvidenceCite>)]) -> (ActivityVerdict, String) {
+    if findings.is_empty() {
+        return (ActivityVerdict::Unverified, "no question samples it".into());
+    }
+    let mut reasons = Vec::new();
+    let mut refuted = false;
+    let mut unverified = false;
+    for (q, _) in findings {
+        let (id, level, at) = (&q.question, q.level, q.confirmed_at);
+        match q.verdict {
+            Verdict::NoData => {
+                unverified = true;
+                reasons.push(format!("{id}: no data"));
+            }
+            Verdict::Contradicted => {
+                refuted = true;
+                reasons.push(format!("{id}: contradicted (level {level})"));
+            }
+            _ if level < at => {
+                refuted = true;
+                reasons.push(format!("{id}: level {level} < {at}"));
+            }
+            _ => reasons.push(format!("{id}: level {level} >= {at}")),
+        }
+    }
+    let verdict = if refuted {
+        ActivityVerdict::Refuted
+    } else if unverified {
+        ActivityVerdict::Unverified
+    } else {
+        ActivityVerdict::Confirmed
+    };
+    (verdict, reasons.join("; "))
+}
+
+fn team_scorecard(
+    team: &str,
+    known: Option<bool>,
+    model: &[ModelActivity],
+    claims: &BTreeMap<(String, String), Claim>,
+    findings: &BTreeMap<String, Vec<(QuestionCite, Vec<EvidenceCite>)>>,
+) -> TeamScorecard {
+    let claim_of = |uuid: &str| claims.get(&(team.to_string(), uuid.to_string()));
+    let mut dimensions: Vec<DimensionScore> = Vec::new();
+    let mut subs: Vec<(&str, &str)> = Vec::new();
+    for a in model {
+        if !subs.contains(&(a.dimension.as_str(), a.sub_dimension.as_str())) {
+            subs.push((&a.dimension, &a.sub_dimension));
+        }
+    }
+    for (dimension, sub_dimension) in subs {
+        let activities: Vec<&ModelActivity> = model
+            .iter()
+            .filter(|a| a.dimension == dimension && a.sub_dimension == sub_dimension)
+            .collect();
+        let mut claimed = Vec::new();
+        let mut evidenced = Vec::new();
+        let mut sampled = Vec::new();
+        let mut unverified_claims = 0;
+        for a in &activities {
+            let claim = claim_of(&a.uuid);
+            let pct = claim.map_or(0.0, |c| c.pct);
+            let found = findings.get(&a.uuid).map(Vec::as_slice).unwrap_or_default();
+            let (verdict, reason) = verdict(found);
+            claimed.push((a.level, pct));
+            evidenced.push((
+                a.level,
+                if verdict == ActivityVerdict::Refuted {
+                    0.0
+                } else {
+                    pct
+                },
+            ));
+            if pct > 0.0 && verdict == ActivityVerdict::Unverified {
+                unverified_claims += 1;
+            }
+            if !found.is_empty() {
+                sampled.push(SampledActivity {
+                    uuid: a.uuid.clone(),
+                    name: a.name.clone(),
+                    level: a.level,
+                    claimed_state: claim.map(|c| c.state.clone()),
+                    claimed_pct: pct,
+                    entered_at: claim.and_then(|c| c.entered_at),
+                    dated: claim.is_none_or(|c| c.dated),
+                    verdict,
+                    reason,
+                    questions: found.iter().map(|(q, _)| q.clone()).collect(),
+                    evidence: found.iter().flat_map(|(_, e)| e.clone()).collect(),
+                    claim_record: claim.map(|c| c.record.clone()),
+                    references: a.references.clone(),
+                });
+            }
+        }
+        let max_level = model.iter().map(|a| a.level).max().unwrap_or(0);
+        let sectors = (1..=max_level)
+            .map(|level| {
+                let at = |scores: &[(u8, f64)]| -> Vec<f64> {
+                    scores
+                        .iter()
+                        .filter(|(l, _)| *l == level)
+                        .map(|(_, s)| *s)
+                        .collect()
+                };
+                let (c, e) = (at(&claimed), at(&evidenced));
+                let (completed, completion_percent) = derive::completion(&c);
+                Sector {
+                    level,
+                    activities: c.len(),
+                    claimed: derive::sector_value(&c),
+                    evidenced: derive::sector_value(&e),
+                    completed,
+                    completion_percent,
+                }
+            })
+            .collect();
+        let (claimed_level, evidenced_level) = (
+            derive::achieved_level(&claimed),
+            derive::achieved_level(&evidenced),
+        );
+        let score = SubDimensionScore {
+            sub_dimension: sub_dimension.to_string(),
+            claimed: claimed_level,
+            evidenced: evidenced_level,
+            delta: i16::from(evidenced_level) - i16::from(claimed_level),
+            unverified_claims,
+            sectors,
+            sampled,
+        };
+        match dimensions.iter_mut().find(|d| d.dimension == dimension) {
+            Some(d) => d.sub_dimensions.push(score),
+            None => dimensions.push(DimensionScore {
+                dimension: dimension.to_string(),
+                claimed_mean: 0.0,
+                claimed_min: 0,
+                evidenced_mean: 0.0,
+                evidenced_min: 0,
+                sub_dimensions: vec![score],
+            }),
+        }
+    }
+    for d in &mut dimensions {
+        let n = d.sub_dimensions.len() as f64;
+        let claimed = d.sub_dimensions.iter().map(|s| s.claimed);
+        let evidenced = d.sub_dimensions.iter().map(|s| s.evidenced);
+        d.claimed_mean = claimed.clone().map(f64::from).sum::<f64>() / n;
+        d.claimed_min = claimed.min().unwrap_or(0);
+        d.evidenced_mean = evidenced.clone().map(f64::from).sum::<f64>() / n;
+        d.evidenced_min = evidenced.min().unwrap_or(0);
+    }
+    let max_level = model.iter().map(|a| a.level).max().unwrap_or(0);
+    let report = (1..=max_level)
+        .map(|level| {
+            let scores: Vec<f64> = model
+                .iter()
+                .filter(|a| a.level == level)
+                .map(|a| claim_of(&a.uuid).map_or(0.0, |c| c.pct))
+                .collect();
+            let (completed, percent) = derive::completion(&scores);
+            LevelCompletion {
+                level,
+                total: scores.len(),
+                completed,
+                percent: percent.unwrap_or(0),
+            }
+        })
+        .collect();
+    TeamScorecard {
+        team: team.to_string(),
+        known_team: known,
+        dimensions,
+        report,
+    }
+}
