@@ -31,6 +31,8 @@ mod q4;
 mod q5;
 #[path = "questions/rungs.rs"]
 mod rungs;
+#[path = "questions/scorecard.rs"]
+mod scorecard;
 
 pub(crate) fn end_of(day: &str) -> DateTime<Utc> {
     evlake_core::time::parse_instant(day).unwrap()

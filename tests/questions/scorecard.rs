@@ -1,0 +1,247 @@
+//! The scorecard over the DSOMM app's own files (`../shared/fixtures/dsomm`, GPL-3.0 data read
+//! in place): the app's heatmap and report numbers for the sample progress equal values
+//! computed by hand from the file, before and after a team's improvement, a re-export that
+//! takes a state back is in force from its import, and with no answer holding data every
+//! sampled claim stays unverified.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::Duration;
+use evlake_core::FixedClock;
+use evlake_ingest::IngestRun;
+use evlake_query::scorecard::{SubDimensionScore, TeamScorecard};
+use evlake_query::{ActivityVerdict, QuerySession, Scorecard};
+use evlake_store::Lake;
+use serde_json::{Value, json};
+
+use super::end_of;
+
+fn dsomm(file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures/dsomm")
+        .join(file)
+}
+
+fn team<'a>(card: &'a Scorecard, name: &str) -> &'a TeamScorecard {
+    card.teams.iter().find(|t| t.team == name).unwrap()
+}
+
+fn sub<'a>(card: &'a Scorecard, team_name: &str, sub_dimension: &str) -> &'a SubDimensionScore {
+    team(card, team_name)
+        .dimensions
+        .iter()
+        .flat_map(|d| &d.sub_dimensions)
+        .find(|s| s.sub_dimension == sub_dimension)
+        .unwrap()
+}
+
+/// `(claimed, completed, completion %)` of the sector at `level`.
+fn sector(s: &SubDimensionScore, level: u8) -> (Option<f64>, usize, Option<u32>) {
+    let x = s.sectors.iter().find(|x| x.level == level).unwrap();
+    (x.claimed, x.completed, x.completion_percent)
+}
+
+async fn import(lake: &Lake, progress: &Path) {
+    let settings = serde_json::Map::from_iter([
+        (
+            "meta_file".to_string(),
+            json!(dsomm("meta.v4-base-2025-09.yaml")),
+        ),
+        ("teams_file".to_string(), json!(dsomm("teams.yaml"))),
+    ]);
+    let run = IngestRun::new(lake.clone(), "dsomm", "dsomm", &settings).unwrap();
+    let summary = run
+        .ingest_paths(&[dsomm("model-v4.3.1.yaml"), progress.to_path_buf()])
+        .await
+        .unwrap();
+    assert_eq!(summary.quarantined, 0, "{summary:?}");
+}
+
+#[tokio::test]
+async fn the_apps_numbers_for_the_sample_progress_equal_the_hand_computed_ones() {
+    let clock = Arc::new(FixedClock::new("2026-06-01T00:00:00Z".parse().unwrap()));
+    let lake = Lake::open("memory://").unwrap().with_clock(clock.clone());
+    import(&lake, &dsomm("team-progress.sample.yaml")).await;
+    let session = QuerySession::builder(lake.clone()).build().await.unwrap();
+    let card = session
+        .scorecard(Some(end_of("2026-01-01")), None, None)
+        .await
+        .unwrap();
+    assert_eq!(card.model_version.as_deref(), Some("4.3.1"));
+    let teams: Vec<_> = card
+        .teams
+        .iter()
+        .map(|t| (t.team.as_str(), t.known_team))
+        .collect();
+    assert_eq!(
+        teams,
+        [
+            ("Not referenced", Some(false)),
+            ("Team A", Some(true)),
+            ("Team B", Some(true)),
+            ("Team C", Some(true)),
+            ("Team D", Some(true))
+        ]
+    );
+    // `Planned` is commented out of this meta's definition: its 34 states are reported.
+    assert_eq!(
+        (card.unknown.titles.len(), &card.unknown.teams),
+        (34, &vec!["Not referenced".to_string()])
+    );
+    assert!(card.unknown.activities.is_empty());
+
+    // Team A: the three Monitoring L1 activities Implemented; in Build, Signing of code (the
+    // only L3) Implemented, one of the three L2 activities Started (30 %), the one L1 not begun.
+    let monitoring = sub(&card, "Team A", "Monitoring");
+    assert_eq!(
+        (monitoring.claimed, sector(monitoring, 1)),
+        (1, (Some(1.0), 3, Some(100)))
+    );
+    let build = sub(&card, "Team A", "Build");
+    assert_eq!(build.claimed, 0);
+    assert_eq!(sector(build, 1), (Some(0.0), 0, Some(0)));
+    assert_eq!(sector(build, 2), (Some(0.3 / 3.0), 0, Some(0)));
+    assert_eq!(sector(build, 3), (Some(1.0), 1, Some(100)));
+    // Deployment L1: Defined deployment process Started, two others not begun.
+    assert_eq!(
+        sector(sub(&card, "Team A", "Deployment"), 1),
+        (Some(0.3 / 3.0), 0, Some(0))
+    );
+    // Test KPI has no level-1 activity: its sector is grey (no value).
+    assert_eq!(sector(sub(&card, "Team A", "Test KPI"), 1), (None, 0, None));
+    // Team C: Defined build process (Build's one L1) Implemented, no L2 begun.
+    assert_eq!(sub(&card, "Team C", "Build").claimed, 1);
+    // Team D: Centralized system logging (Logging's one L1) Implemented.
+    assert_eq!(sub(&card, "Team D", "Logging").claimed, 1);
+    // The report page: per level over the whole model (26 at L1, 57 at L2, 61 at L3).
+    let report = |name: &str| -> Vec<(u8, usize, usize, u32)> {
+        team(&card, name)
+            .report
+            .iter()
+            .map(|l| (l.level, l.total, l.completed, l.percent))
+            .collect()
+    };
+    assert_eq!(
+        report("Team A"),
+        [
+            (1, 26, 3, 12),
+            (2, 57, 0, 0),
+            (3, 61, 1, 2),
+            (4, 31, 0, 0),
+            (5, 19, 0, 0)
+        ]
+    );
+    assert_eq!(
+        report("Team D"),
+        [
+            (1, 26, 4, 15),
+            (2, 57, 1, 2),
+            (3, 61, 0, 0),
+            (4, 31, 0, 0),
+            (5, 19, 0, 0)
+        ]
+    );
+
+    // Nothing but the assessment is in the lake: every answer is no_data, every sampled
+    // claim unverified, and nothing moves.
+    let defined_build = sub(&card, "Team C", "Build")
+        .sampled
+        .iter()
+        .find(|a| a.uuid == "f6f7737f-25a9-4317-8de2-09bf59f29b5b")
+        .unwrap();
+    assert_eq!(
+        (
+            defined_build.verdict,
+            defined_build.reason.as_str(),
+            defined_build.claimed_state.as_deref(),
+            defined_build.claimed_pct
+        ),
+        (
+            ActivityVerdict::Unverified,
+            "q1: no data",
+            Some("Implemented"),
+            1.0
+        )
+    );
+    assert!(
+        defined_build
+            .claim_record
+            .as_ref()
+            .is_some_and(|r| r.record_sha256.len() == 64)
+    );
+    for t in &card.teams {
+        for s in t.dimensions.iter().flat_map(|d| &d.sub_dimensions) {
+            assert_eq!(
+                (s.claimed, s.delta),
+                (s.evidenced, 0),
+                "{} {}",
+                t.team,
+                s.sub_dimension
+            );
+        }
+    }
+
+    // Before and after Team A's budget metrics were Implemented (Started 2025-04-22,
+    // Implemented 2025-05-12): system and application metrics were already Implemented.
+    let before = session
+        .scorecard(Some(end_of("2025-05-01")), None, Some("Team A"))
+        .await
+        .unwrap();
+    let monitoring = sub(&before, "Team A", "Monitoring");
+    assert_eq!(
+        (monitoring.claimed, sector(monitoring, 1)),
+        (0, (Some((1.0 + 0.3 + 1.0) / 3.0), 2, Some(67)))
+    );
+    let after = session
+        .scorecard(Some(end_of("2025-05-12")), None, Some("Team A"))
+        .await
+        .unwrap();
+    assert_eq!(sub(&after, "Team A", "Monitoring").claimed, 1);
+    assert_eq!(after.teams.len(), 1);
+
+    // The JSON carries the same numbers, and the statements DuckDB can run.
+    let json: Value = serde_json::from_str(&card.to_json()).unwrap();
+    assert_eq!(json["teams"][1]["team"], "Team A");
+    assert!(
+        card.sql.contains("queries/scorecard/dsomm_states.sql") && !card.sql.contains("$as_of")
+    );
+    let text = card.to_text();
+    assert!(
+        text.contains("team Team A") && text.contains("not in the configured team list"),
+        "{text}"
+    );
+
+    // Team A's Signing of code taken back to Started in a re-export imported a day later: in
+    // force from that import, while the scorecard of any instant before it is unchanged.
+    let sample = std::fs::read_to_string(dsomm("team-progress.sample.yaml")).unwrap();
+    let moved_back = sample.replacen("      'Implemented': 2025-04-22\n", "", 1);
+    assert_ne!(moved_back, sample);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("team-progress.yaml");
+    std::fs::write(&file, moved_back).unwrap();
+    clock.advance(Duration::days(1));
+    import(&lake, &file).await;
+    let session = QuerySession::builder(lake.clone()).build().await.unwrap();
+    let build_at = |card: &Scorecard| sector(sub(card, "Team A", "Build"), 3).0;
+    let later = session
+        .scorecard(Some(end_of("2026-06-02")), None, None)
+        .await
+        .unwrap();
+    assert_eq!(build_at(&later), Some(0.3));
+    let earlier = session
+        .scorecard(Some(end_of("2026-01-01")), None, None)
+        .await
+        .unwrap();
+    assert_eq!(build_at(&earlier), Some(1.0));
+    // As the lake knew it before the re-export, even of the later instant.
+    let known_before = session
+        .scorecard(
+            Some(end_of("2026-06-02")),
+            Some("2026-06-01T12:00:00Z".parse().unwrap()),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(build_at(&known_before), Some(1.0));
+}
