@@ -670,6 +670,7 @@ async fn demo(
             .count()
     );
     let session = session(lake).build().await?;
+    let mut answers = Vec::new();
     for (step, question, what) in [
         (4, "q1", "The auditor's first question"),
         (5, "q2", "The second"),
@@ -680,7 +681,10 @@ async fn demo(
         println!("{step}. {what}, as of now:\n");
         let answer = session.ask(question, None, None).await?;
         println!("{}", render_answer(&answer, AnswerFormat::Table));
+        answers.push(answer);
     }
+    println!("9. The teams' DSOMM self-assessment beside what the evidence shows:\n");
+    println!("{}", session.scorecard_of(answers, None).await?.to_text());
     println!(
         "Try: cargo run --release -- --lake {} ask q2 --as-of {} --format md",
         lake_dir.display(),

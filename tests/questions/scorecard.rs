@@ -4,14 +4,15 @@
 //! takes a state back is in force from its import, and with no answer holding data every
 //! sampled claim stays unverified.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use chrono::Duration;
+use chrono::{Duration, NaiveDate};
 use evlake_core::FixedClock;
 use evlake_ingest::IngestRun;
 use evlake_query::scorecard::{SubDimensionScore, TeamScorecard};
-use evlake_query::{ActivityVerdict, QuerySession, Scorecard};
+use evlake_query::{ActivityVerdict, QuerySession, Scorecard, Verdict};
 use evlake_store::Lake;
 use serde_json::{Value, json};
 
@@ -244,4 +245,268 @@ async fn the_apps_numbers_for_the_sample_progress_equal_the_hand_computed_ones()
         .await
         .unwrap();
     assert_eq!(build_at(&known_before), Some(1.0));
+}
+
+/// The generator's model is the rubric's sampled activities, as model 4.3.1 files them.
+#[test]
+fn the_generated_model_is_the_activities_the_rubric_samples() {
+    let mut rubric: Vec<(String, String, u8)> = evlake_query::Rubric::builtin()
+        .questions()
+        .flat_map(|(_, q)| {
+            q.activities
+                .iter()
+                .map(|a| (a.uuid.clone(), a.name.clone(), a.level))
+        })
+        .collect();
+    rubric.sort();
+    let mut generated: Vec<(String, String, u8)> = evlake_synth::SAMPLED_ACTIVITIES
+        .iter()
+        .map(|(uuid, _, _, name, level)| (uuid.to_string(), name.to_string(), *level))
+        .collect();
+    generated.sort();
+    assert_eq!(generated, rubric);
+}
+
+/// The evidenced level a sub-dimension must have, derived independently of the scorecard's
+/// code: the planted claims as of `on`, each sampled activity refuted when an answer citing
+/// it is `contradicted` or, with data, below the rubric's `confirmed_at`.
+fn expected_evidenced(
+    claims: &BTreeMap<String, Vec<(String, NaiveDate)>>,
+    on: NaiveDate,
+    answers: &[(String, Verdict, u8)],
+) -> BTreeMap<String, u8> {
+    let rubric = evlake_query::Rubric::builtin();
+    let refuted = |uuid: &str| {
+        rubric.questions().any(|(id, q)| {
+            q.activities.iter().any(|a| {
+                a.uuid == uuid && {
+                    let (_, verdict, level) = answers.iter().find(|(q, _, _)| q == id).unwrap();
+                    *verdict == Verdict::Contradicted
+                        || (*verdict != Verdict::NoData && *level < a.confirmed_at)
+                }
+            })
+        })
+    };
+    let mut by_sub: BTreeMap<String, Vec<(u8, bool)>> = BTreeMap::new();
+    for (uuid, _, sub, _, level) in evlake_synth::SAMPLED_ACTIVITIES {
+        let done = claims[*uuid]
+            .iter()
+            .any(|(s, d)| s == "Fully implemented" && *d <= on)
+            && !refuted(uuid);
+        by_sub
+            .entry(sub.to_string())
+            .or_default()
+            .push((*level, done));
+    }
+    by_sub
+        .into_iter()
+        .map(|(sub, acts)| {
+            let levels: std::collections::BTreeSet<u8> = acts.iter().map(|(l, _)| *l).collect();
+            let level = levels
+                .into_iter()
+                .take_while(|l| acts.iter().filter(|(x, _)| x == l).all(|(_, d)| *d))
+                .last()
+                .unwrap_or(0);
+            (sub, level)
+        })
+        .collect()
+}
+
+/// The roadmap of a generated organisation: every step cites evidence rows its answer holds
+/// and lifts only activities its question refutes now; the SAST-gate step names exactly the
+/// repositories that leaked in the window and the routing step exactly the rules whose alerts
+/// opened no incident, as planted; the plan is grouped into 30/60/90 days, larger gains first.
+fn roadmap_of(
+    card: &Scorecard,
+    asked: &BTreeMap<String, evlake_query::Answer>,
+    truth: &evlake_synth::Truth,
+    at: &str,
+) {
+    use std::collections::BTreeSet;
+    let refuted: BTreeSet<&str> = card
+        .teams
+        .iter()
+        .flat_map(|t| t.refuted())
+        .map(|(_, _, a)| a.uuid.as_str())
+        .collect();
+    for step in &card.roadmap {
+        let answer = &asked[&step.question];
+        assert!(matches!(step.days, 30 | 60 | 90), "{at}: {step:?}");
+        assert!(!step.action.contains('{'), "{at}: {}", step.action);
+        assert!(
+            !step.fixes.is_empty() && step.level_to >= step.level_from,
+            "{at}: {step:?}"
+        );
+        for cite in &step.evidence {
+            assert!(
+                answer
+                    .evidence
+                    .iter()
+                    .any(|r| r.get("source_id").and_then(Value::as_str)
+                        == Some(cite.source_id.as_str())
+                        && r.get("record_sha256").and_then(Value::as_str)
+                            == Some(cite.record_sha256.as_str())),
+                "{at}: {cite:?}"
+            );
+        }
+        let spec = evlake_query::Rubric::builtin()
+            .question(&step.question)
+            .unwrap();
+        for lift in &step.lifts {
+            let a = spec
+                .activities
+                .iter()
+                .find(|a| a.uuid == lift.uuid)
+                .unwrap();
+            assert!(a.confirmed_at <= step.level_to, "{at}: {step:?}");
+            assert!(refuted.contains(lift.uuid.as_str()), "{at}: {step:?}");
+        }
+    }
+    let order: Vec<(u32, std::cmp::Reverse<u8>)> = card
+        .roadmap
+        .iter()
+        .map(|s| (s.days, std::cmp::Reverse(s.level_gained)))
+        .collect();
+    assert!(order.is_sorted(), "{at}: {order:?}");
+
+    let q1 = &asked["q1"];
+    let leaked: BTreeSet<&str> = truth
+        .planted
+        .iter()
+        .filter(|p| {
+            p.class == "advisory_leak" && p.event_time > q1.window_start && p.event_time <= q1.as_of
+        })
+        .map(|p| p.repo.as_str())
+        .collect();
+    let gate: Vec<_> = card
+        .roadmap
+        .iter()
+        .filter(|s| s.action.starts_with("move the SAST gate of"))
+        .collect();
+    if leaked.is_empty() {
+        assert!(gate.is_empty(), "{at}: {gate:?}");
+    } else {
+        assert_eq!(gate.len(), 1, "{at}");
+        let named: BTreeSet<&str> = gate[0].subjects.iter().map(String::as_str).collect();
+        assert_eq!(named, leaked, "{at}");
+        assert_eq!((gate[0].days, gate[0].level_to), (30, 3), "{at}");
+    }
+
+    let q2 = &asked["q2"];
+    let unrouted: BTreeSet<&str> = truth
+        .runtime
+        .alerts
+        .iter()
+        .filter(|a| {
+            a.incident_opened_at.is_none_or(|t| t > q2.as_of)
+                && a.alert_time > q2.window_start
+                && a.alert_time <= q2.as_of
+        })
+        .map(|a| a.rule.as_str())
+        .collect();
+    for route in card
+        .roadmap
+        .iter()
+        .filter(|s| s.action.starts_with("route the"))
+    {
+        let named: BTreeSet<&str> = route.subjects.iter().map(String::as_str).collect();
+        assert_eq!(named, unrouted, "{at}");
+    }
+}
+
+#[tokio::test]
+async fn claimed_and_evidenced_levels_of_a_generated_organisation_equal_the_planted_claims_and_the_answers()
+ {
+    for seed in [3, 8] {
+        let dir = tempfile::tempdir().unwrap();
+        let truth = super::organisation(dir.path(), seed, 20, 45);
+        let lake = Lake::open("memory://")
+            .unwrap()
+            .with_clock(Arc::new(FixedClock::new(
+                "2026-11-21T06:00:00Z".parse().unwrap(),
+            )));
+        super::ingest(&lake, dir.path(), |_, _| true).await;
+        let session = QuerySession::builder(lake.clone()).build().await.unwrap();
+        let improved_on = truth.dsomm.improved_on;
+        for (on, after) in [(improved_on - Duration::days(1), false), (truth.end, true)] {
+            // Each question asked once, and the scorecard made from those answers.
+            let mut asked = BTreeMap::new();
+            for q in ["q1", "q2", "q3", "q4", "q5"] {
+                let answer = session.ask(q, Some(end_of(&on.to_string())), None).await;
+                asked.insert(q.to_string(), answer.unwrap());
+            }
+            let card = session
+                .scorecard_of(asked.values().cloned().collect(), None)
+                .await
+                .unwrap();
+            assert_eq!(
+                card.model_version.as_deref(),
+                Some("custom 4.3.1-evlake-subset")
+            );
+            assert_eq!(card.teams.len(), truth.dsomm.teams.len(), "seed {seed}");
+            let answers: Vec<(String, Verdict, u8)> = card
+                .answers
+                .iter()
+                .map(|a| (a.question.clone(), a.verdict, a.level))
+                .collect();
+            assert_eq!(answers.len(), 5);
+            for planted in &truth.dsomm.teams {
+                let scored = team(&card, &planted.team);
+                let subs: BTreeMap<String, (u8, u8)> = scored
+                    .dimensions
+                    .iter()
+                    .flat_map(|d| &d.sub_dimensions)
+                    .map(|s| (s.sub_dimension.clone(), (s.claimed, s.evidenced)))
+                    .collect();
+                let claimed: BTreeMap<String, u8> =
+                    subs.iter().map(|(s, (c, _))| (s.clone(), *c)).collect();
+                let evidenced: BTreeMap<String, u8> =
+                    subs.iter().map(|(s, (_, e))| (s.clone(), *e)).collect();
+                let want = if after {
+                    &planted.claimed_after
+                } else {
+                    &planted.claimed_before
+                };
+                assert_eq!(&claimed, want, "seed {seed} {} on {on}", planted.team);
+                assert_eq!(
+                    evidenced,
+                    expected_evidenced(&planted.claims, on, &answers),
+                    "seed {seed} {} on {on}: {answers:?}",
+                    planted.team
+                );
+                if planted.honest {
+                    assert!(claimed.values().all(|l| *l == 0));
+                }
+                // Every refuted claim cites its answers' evidence rows, which that answer holds.
+                for (_, _, a) in scored.refuted() {
+                    assert_eq!(a.verdict, ActivityVerdict::Refuted);
+                    assert!(a.claim_record.is_some());
+                    for cite in &a.evidence {
+                        let answer = &asked[&cite.question];
+                        assert!(
+                            answer.evidence.iter().any(|r| r
+                                .get("source_id")
+                                .and_then(Value::as_str)
+                                == Some(cite.source_id.as_str())
+                                && r.get("record_sha256").and_then(Value::as_str)
+                                    == Some(cite.record_sha256.as_str())),
+                            "{cite:?}"
+                        );
+                    }
+                }
+            }
+            roadmap_of(&card, &asked, &truth, &format!("seed {seed} on {on}"));
+            // The overstating teams' claims of level 2 or 3 meet the advisory organisation's
+            // evidence: at least one sub-dimension loses a level.
+            let overstated = truth.dsomm.teams.iter().find(|t| !t.honest).unwrap();
+            let s = team(&card, &overstated.team);
+            assert!(
+                s.dimensions
+                    .iter()
+                    .flat_map(|d| &d.sub_dimensions)
+                    .any(|s| s.delta < 0),
+                "seed {seed} on {on}: {answers:?}"
+            );
+        }
+    }
 }

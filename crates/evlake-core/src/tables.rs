@@ -793,8 +793,8 @@ mod tests {
         let names: Vec<_> = all().iter().map(|t| t.name).collect();
         assert_eq!(
             names.len(),
-            22,
-            "the 19 of the design, security_reviews, the ingest cursors and completed snapshots"
+            23,
+            "the 19 of the design, security_reviews, dsomm_evidence, the ingest cursors and completed snapshots"
         );
         assert!(get("nope").unwrap_err().to_string().contains("ci_jobs"));
     }

@@ -134,7 +134,7 @@ mod tests {
     /// its own `ingested_at <= $known_at`.
     #[test]
     fn every_read_of_a_lake_table_is_filtered_by_known_at() {
-        for file in VIEWS.iter().chain(QUESTIONS) {
+        for file in VIEWS.iter().chain(QUESTIONS).chain(SCORECARD) {
             let words: Vec<&str> = file
                 .text
                 .lines()

@@ -28,7 +28,8 @@ pub const QUERY_STACK_BYTES: usize = 256 << 20;
 pub use render::{OutputFormat, batches_to_rows, render_batches, write_results};
 pub use reproduce::{MetricChange, Reproduction, TableMove};
 pub use rubric::{
-    ActivityRef, Condition, HeldOver, LevelRule, PERIODS_HELD, QuestionRubric, Rubric, VerdictRules,
+    ActionKind, ActivityRef, Condition, HeldOver, LevelRule, OwnerFrom, PERIODS_HELD,
+    QuestionRubric, RoadmapAction, Rubric, VerdictRules,
 };
 pub use scorecard::{ActivityVerdict, Scorecard};
 pub use session::{

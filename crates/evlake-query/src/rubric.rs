@@ -57,6 +57,29 @@ impl Rubric {
                     )));
                 }
             }
+            for (n, a) in q.actions.iter().enumerate() {
+                let at = format!("[[{id}.actions]] #{}", n + 1);
+                if let Some(m) = a.fixes.iter().find(|m| {
+                    let read = q.conditions().any(|c| c.metric() == m.as_str())
+                        || (m.as_str() == PERIODS_HELD && q.held_rung().is_some());
+                    !read
+                }) {
+                    return Err(Error::Rubric(format!(
+                        "{at}: fixes '{m}', which no condition of {id} reads"
+                    )));
+                }
+                for (placeholder, column) in [("{subjects}", &a.subject), ("{details}", &a.detail)]
+                {
+                    if a.action.contains(placeholder) && column.is_none() {
+                        return Err(Error::Rubric(format!(
+                            "{at}: the action names {placeholder} without its column"
+                        )));
+                    }
+                }
+                if a.fixes.is_empty() {
+                    return Err(Error::Rubric(format!("{at}: fixes nothing")));
+                }
+            }
             for c in q.conditions() {
                 if let Threshold::Named(name) = &c.threshold
                     && q.threshold(name).is_none()
@@ -148,6 +171,83 @@ pub struct QuestionRubric {
     pub verdict: VerdictRules,
     /// The ladder, level 1 upwards.
     pub levels: Vec<LevelRule>,
+    /// The roadmap's steps for this question: what to change when a condition stands in the
+    /// way (`crate::scorecard::roadmap`).
+    #[serde(default)]
+    pub actions: Vec<RoadmapAction>,
+}
+
+/// A step of the scorecard's roadmap: what to change when a condition on one of its metrics
+/// stands in the way — a level's condition that fails, or a `no_data` or `contradicted`
+/// condition that holds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoadmapAction {
+    /// The metrics whose conditions it makes right.
+    pub fixes: Vec<String>,
+    /// What kind of work it is; the kind places it in the 30/60/90-day plan.
+    pub kind: ActionKind,
+    /// The action in words. `{subjects}` is replaced by the distinct values of `subject` in
+    /// the rows it is about, `{count}` by how many those are, `{details}` by the distinct
+    /// values of `detail` there, and `{<metric>}` by that metric of the answer.
+    pub action: String,
+    /// Which evidence rows of the answer it is about: each listed column's value (as text)
+    /// is one of those given. With neither this nor `rows_without`, it is about no row.
+    #[serde(default)]
+    pub rows: BTreeMap<String, Vec<String>>,
+    /// Columns those rows leave empty (an alert without an incident).
+    #[serde(default)]
+    pub rows_without: Vec<String>,
+    /// The column of those rows naming what the action changes (a repository, a rule, a
+    /// person). An action about rows applies only when some row matches.
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// A column of those rows whose values the action names beside its subjects (the
+    /// permissions to revoke).
+    #[serde(default)]
+    pub detail: Option<String>,
+    /// Where each subject's owner comes from.
+    #[serde(default)]
+    pub owner: Option<OwnerFrom>,
+}
+
+/// Where a roadmap subject's owner is read.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum OwnerFrom {
+    /// The owner q3's inventory gives the asset whose column of this name equals the subject
+    /// (`repo`, `workload`, `name`).
+    Inventory(String),
+    /// A column of the row itself (an engineer's team).
+    Column(String),
+}
+
+/// The kind of work a roadmap step is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    /// Ingest a source the question lacks, or restore a feed that stopped: nothing else can
+    /// be measured without it.
+    Ingest,
+    /// A switch in configuration: a gate made blocking, a policy enforcing, an alert routed,
+    /// access revoked.
+    Enforce,
+    /// Evidence that has to be produced: reviews, owners, training, signatures, inventory
+    /// entries.
+    Record,
+    /// A level that shows only once the level below it has held over the lookback's periods.
+    Sustain,
+}
+
+impl fmt::Display for ActionKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ActionKind::Ingest => "ingest",
+            ActionKind::Enforce => "enforce",
+            ActionKind::Record => "record",
+            ActionKind::Sustain => "sustain",
+        })
+    }
 }
 
 /// A DSOMM activity, cited by UUID.
@@ -279,15 +379,17 @@ impl QuestionRubric {
         self.levels.iter().find_map(|l| Some((l, l.held?)))
     }
 
+    /// Whether `condition` holds for `metrics` (a missing or null metric fails it).
+    pub fn holds(&self, condition: &Condition, metrics: &BTreeMap<String, Value>) -> bool {
+        let value = match &condition.threshold {
+            Threshold::Number(v) => Some(*v),
+            Threshold::Named(name) => self.threshold(name),
+        };
+        value.is_some_and(|v| condition.holds(metrics, v))
+    }
+
     fn all_hold(&self, conditions: &[Condition], metrics: &BTreeMap<String, Value>) -> bool {
-        !conditions.is_empty()
-            && conditions.iter().all(|c| {
-                let value = match &c.threshold {
-                    Threshold::Number(v) => Some(*v),
-                    Threshold::Named(name) => self.threshold(name),
-                };
-                value.is_some_and(|v| c.holds(metrics, v))
-            })
+        !conditions.is_empty() && conditions.iter().all(|c| self.holds(c, metrics))
     }
 }
 

@@ -14,6 +14,7 @@
 //! ([`Rng`]) and one time format for each source's own precision.
 
 mod access;
+mod dsomm;
 mod iam;
 mod inventory;
 mod organisation;
@@ -24,6 +25,7 @@ mod supply_chain;
 pub use access::{
     AccessExceptionTruth, AccessTruth, HeldTruth, PersonTruth, TrainingTruth, cloudtrail_volume,
 };
+pub use dsomm::{DsommTruth, SAMPLED_ACTIVITIES, TeamClaimTruth};
 pub use iam::IamEvents;
 pub use inventory::{AssetTruth, InventoryTruth};
 pub use organisation::{

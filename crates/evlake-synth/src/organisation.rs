@@ -134,6 +134,8 @@ pub struct Truth {
     /// The releases' admissions into production, their signed provenance and the policy
     /// that verified them, and what q5 must find (q5).
     pub supply_chain: SupplyChainTruth,
+    /// The teams' DSOMM self-assessment as the app's files record it (the scorecard).
+    pub dsomm: crate::dsomm::DsommTruth,
 }
 
 impl Truth {
@@ -833,6 +835,7 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
         options.seed,
         options.maturity,
     )?;
+    let dsomm = crate::dsomm::generate(out, options.services, start, options.end)?;
     deployed_truth.sort_by_key(|d| d.event_time);
     sast_finished.sort();
     let truth = Truth {
@@ -876,6 +879,7 @@ pub fn generate(options: &GenerateOptions) -> std::io::Result<Truth> {
         inventory,
         access,
         supply_chain,
+        dsomm,
     };
     let file = BufWriter::new(File::create(out.join("truth.json"))?);
     serde_json::to_writer_pretty(file, &truth)?;
@@ -1041,6 +1045,11 @@ paths = ["provenance"]
 trusted_root_file = "sigstore/trusted_root.json"
 keys = [{ name = "release-2026", file = "sigstore/release.pub" }]
 identities = [{ subject_regex = 'https://github\.com/acme/svc-[0-9]+/\.github/workflows/release\.yml@refs/heads/main', issuer = "https://token.actions.githubusercontent.com" }]
+
+[sources.dsomm]
+kind = "dsomm"
+paths = ["dsomm/model.yaml", "dsomm/team-progress.yaml"]
+meta_file = "dsomm/meta.yaml"
 "#;
 
 /// The path of the ingest config [`generate`] writes into `out`.

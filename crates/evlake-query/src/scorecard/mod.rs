@@ -14,6 +14,7 @@
 
 pub mod derive;
 mod render;
+pub mod roadmap;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -70,6 +71,8 @@ pub struct Scorecard {
     pub answers: Vec<AnswerCited>,
     /// Every team's scorecard, by name.
     pub teams: Vec<TeamScorecard>,
+    /// The steps that close the gap, grouped into 30, 60 and 90 days ([`roadmap`]).
+    pub roadmap: Vec<roadmap::RoadmapItem>,
     /// What the assessment holds that the model or the configuration does not know.
     pub unknown: Unknowns,
     /// The statements that read the assessment, every parameter a literal (DuckDB runs them
@@ -275,18 +278,35 @@ impl QuerySession {
         known_at: Option<DateTime<Utc>>,
         team: Option<&str>,
     ) -> Result<Scorecard> {
-        let rubric = Rubric::builtin();
         let mut answers = Vec::new();
-        for (question, _) in rubric.questions() {
+        for (question, _) in Rubric::builtin().questions() {
             answers.push(self.ask(question, as_of, known_at).await?);
         }
-        let (as_of, known_at) = match answers.first() {
-            Some(a) => (a.as_of, a.known_at),
-            None => (
-                as_of.unwrap_or(self.opened_at()),
-                known_at.unwrap_or(self.opened_at()),
-            ),
+        self.scorecard_of(answers, team).await
+    }
+
+    /// The scorecard from `answers` already given, one per question of the rubric, all as of
+    /// one instant and known at one instant (those of the first).
+    pub async fn scorecard_of(
+        &self,
+        answers: Vec<Answer>,
+        team: Option<&str>,
+    ) -> Result<Scorecard> {
+        let Some((as_of, known_at)) = answers.first().map(|a| (a.as_of, a.known_at)) else {
+            return Err(crate::Error::Rubric(
+                "the rubric has no question to score with".into(),
+            ));
         };
+        if let Some(odd) = answers
+            .iter()
+            .find(|a| (a.as_of, a.known_at) != (as_of, known_at))
+        {
+            return Err(crate::Error::Question {
+                question: odd.question.clone(),
+                reason: "a scorecard's answers are all as of one instant and known at one instant"
+                    .into(),
+            });
+        }
         let parameters = BTreeMap::from([
             ("as_of".to_string(), ParamValue::Instant(as_of)),
             ("known_at".to_string(), ParamValue::Instant(known_at)),
@@ -406,11 +426,32 @@ fn assemble(
         .collect();
 
     let by_uuid = answer_findings(&answers);
-    let teams = known_team
+    let verdicts: BTreeMap<String, (ActivityVerdict, String)> = model
+        .iter()
+        .map(|a| {
+            let found = by_uuid.get(&a.uuid).map(Vec::as_slice).unwrap_or_default();
+            (a.uuid.clone(), verdict(found))
+        })
+        .collect();
+    let selected: Vec<(&String, &Option<bool>)> = known_team
         .iter()
         .filter(|(t, _)| only_team.is_none_or(|only| only == t.as_str()))
-        .map(|(team, known)| team_scorecard(team, *known, &model, &claims, &by_uuid))
         .collect();
+    let teams = selected
+        .iter()
+        .map(|(team, known)| team_scorecard(team, **known, &model, &claims, &by_uuid, &verdicts))
+        .collect();
+    let levels = TeamLevels {
+        model: &model,
+        claims: &claims,
+        teams: selected.iter().map(|(t, _)| (*t).clone()).collect(),
+        refuted: verdicts
+            .iter()
+            .filter(|(_, (v, _))| *v == ActivityVerdict::Refuted)
+            .map(|(u, _)| u.clone())
+            .collect(),
+    };
+    let roadmap = roadmap::plan(&answers, Rubric::builtin(), &levels);
     Scorecard {
         as_of,
         known_at,
@@ -428,8 +469,53 @@ fn assemble(
             })
             .collect(),
         teams,
+        roadmap,
         unknown,
         sql,
+    }
+}
+
+/// The teams' evidenced levels with any set of activities refuted, for the roadmap.
+struct TeamLevels<'a> {
+    model: &'a [ModelActivity],
+    claims: &'a BTreeMap<(String, String), Claim>,
+    teams: Vec<String>,
+    refuted: BTreeSet<String>,
+}
+
+impl roadmap::Levels for TeamLevels<'_> {
+    fn refuted(&self) -> &BTreeSet<String> {
+        &self.refuted
+    }
+
+    fn teams(&self) -> Vec<String> {
+        self.teams.clone()
+    }
+
+    fn placed(&self, uuid: &str) -> Option<(String, String, String)> {
+        let a = self.model.iter().find(|a| a.uuid == uuid)?;
+        Some((a.dimension.clone(), a.sub_dimension.clone(), a.name.clone()))
+    }
+
+    fn evidenced(&self, team: &str, refuted: &BTreeSet<String>) -> BTreeMap<String, u8> {
+        let mut by_sub: BTreeMap<String, Vec<(u8, f64)>> = BTreeMap::new();
+        for a in self.model {
+            let pct = if refuted.contains(&a.uuid) {
+                0.0
+            } else {
+                self.claims
+                    .get(&(team.to_string(), a.uuid.clone()))
+                    .map_or(0.0, |c| c.pct)
+            };
+            by_sub
+                .entry(a.sub_dimension.clone())
+                .or_default()
+                .push((a.level, pct));
+        }
+        by_sub
+            .into_iter()
+            .map(|(sub, scores)| (sub, derive::achieved_level(&scores)))
+            .collect()
     }
 }
 
@@ -506,6 +592,7 @@ fn team_scorecard(
     model: &[ModelActivity],
     claims: &BTreeMap<(String, String), Claim>,
     findings: &BTreeMap<String, Vec<(QuestionCite, Vec<EvidenceCite>)>>,
+    verdicts: &BTreeMap<String, (ActivityVerdict, String)>,
 ) -> TeamScorecard {
     let claim_of = |uuid: &str| claims.get(&(team.to_string(), uuid.to_string()));
     let mut dimensions: Vec<DimensionScore> = Vec::new();
@@ -528,7 +615,7 @@ fn team_scorecard(
             let claim = claim_of(&a.uuid);
             let pct = claim.map_or(0.0, |c| c.pct);
             let found = findings.get(&a.uuid).map(Vec::as_slice).unwrap_or_default();
-            let (verdict, reason) = verdict(found);
+            let (verdict, reason) = verdicts[&a.uuid].clone();
             claimed.push((a.level, pct));
             evidenced.push((
                 a.level,

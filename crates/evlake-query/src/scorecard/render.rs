@@ -95,6 +95,23 @@ impl Scorecard {
         }
         out.push_str(&self.unknown_text());
         let _ = writeln!(out, "\n{}", self.derivation);
+        if !self.roadmap.is_empty() {
+            let _ = writeln!(out, "\nroadmap (docs/scorecard.md says how it is built):");
+            for item in &self.roadmap {
+                let _ = writeln!(
+                    out,
+                    "  {:>2} d  {} [{}; {} level {} -> {}; gains up to {}]{}",
+                    item.days,
+                    item.action,
+                    item.kind,
+                    item.question,
+                    item.level_from,
+                    item.level_to,
+                    item.level_gained,
+                    owners_text(item)
+                );
+            }
+        }
         out
     }
 
@@ -156,6 +173,39 @@ impl Scorecard {
             }
             out.push('\n');
         }
+        if !self.roadmap.is_empty() {
+            out.push_str("## Roadmap\n\n");
+            out.push_str("Steps in the first 30 days switch configuration or ingest a missing source, by day 60 they produce evidence, by day 90 a level shows that needs periods to hold; a step never comes before one of its question that opens a lower rung. Within a group the larger gain comes first.\n\n");
+            out.push_str("| days | action | lifts | question level | gain | owner | done when | evidence rows |\n|---|---|---|---|---|---|---|---|\n");
+            for item in &self.roadmap {
+                let lifts = item
+                    .lifts
+                    .iter()
+                    .map(|l| format!("{} ({})", l.activity, l.sub_dimension))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} {} → {} | {} | {} | `{}` | {} |",
+                    item.days,
+                    item.action.replace('|', "\\|"),
+                    lifts,
+                    item.question,
+                    item.level_from,
+                    item.level_to,
+                    item.level_gained,
+                    item.owners
+                        .iter()
+                        .map(|(s, o)| format!("{s}: {o}"))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                        .replace('|', "\\|"),
+                    item.check.replace('|', "\\|"),
+                    item.evidence.len()
+                );
+            }
+            out.push('\n');
+        }
         out.push_str(&self.unknown_text());
         let _ = writeln!(
             out,
@@ -211,6 +261,17 @@ impl super::TeamScorecard {
                     .map(move |a| (d.dimension.as_str(), s.sub_dimension.as_str(), a))
             })
         })
+    }
+}
+
+fn owners_text(item: &super::roadmap::RoadmapItem) -> String {
+    let mut owners: Vec<&str> = item.owners.values().map(String::as_str).collect();
+    owners.sort_unstable();
+    owners.dedup();
+    if owners.is_empty() {
+        String::new()
+    } else {
+        format!(" owner: {}", owners.join(", "))
     }
 }
 
