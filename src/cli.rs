@@ -128,8 +128,12 @@ enum Command {
     /// metrics behind them and the evidence rows, each traceable to its original record.
     #[command(after_help = EXIT_CODES)]
     Ask {
-        /// The question: q1 (production deploys blocked by SAST, and advisory leaks) or q2
-        /// (runtime alerts that produced a timestamped remediation, time to remediate).
+        /// The question: q1 (production deploys blocked by SAST, and advisory leaks), q2
+        /// (runtime alerts that produced a timestamped remediation, time to remediate), q3 (the
+        /// asset inventory as it stood 30 days ago), q4 (engineers overdue on security training
+        /// and their permissions), q5 (the latest production artefact's signed provenance and
+        /// the admission policy that verified it); or `all`: the five answers and the
+        /// scorecard made from them as one report.
         question: String,
         /// The instant the answer is about (RFC 3339, or a date meaning the end of that day);
         /// default now.
@@ -150,17 +154,32 @@ enum Command {
     Score {
         /// The instant the scorecard is about (RFC 3339, or a date meaning the end of that
         /// day); default now.
-        #[arg(long, value_parser = parse_instant)]
+        #[arg(long, value_parser = parse_instant, conflicts_with = "from")]
         as_of: Option<DateTime<Utc>>,
-        /// Read only what the lake had ingested by then; default now.
+        /// Read only what the lake had ingested by then; default now. A series reads every
+        /// date at this one instant.
         #[arg(long, value_parser = parse_instant)]
         known_at: Option<DateTime<Utc>>,
         /// Only this team (as the assessment names it).
         #[arg(long)]
         team: Option<String>,
+        /// A series: the first date (with --to and --every): claimed and evidenced per team
+        /// and sub-dimension at each date, with sparklines.
+        #[arg(long, value_parser = parse_instant, requires = "to")]
+        from: Option<DateTime<Utc>>,
+        /// The series' last date.
+        #[arg(long, value_parser = parse_instant, requires = "from")]
+        to: Option<DateTime<Utc>>,
+        /// The series' step, in days (`30d` or `30`).
+        #[arg(long, value_parser = parse_days, default_value = "30d", requires = "from")]
+        every: chrono::Duration,
+        /// Also write the audit-real state as the DSOMM app's `team-progress.yaml` and
+        /// `team-evidence.yaml` into this directory (created if missing), for the app to load.
+        #[arg(long, conflicts_with = "from")]
+        export_dsomm: Option<PathBuf>,
         /// Output format.
-        #[arg(long, value_enum, default_value_t = AnswerFormat::Table)]
-        format: AnswerFormat,
+        #[arg(long, value_enum, default_value_t = ScoreFormat::Table)]
+        format: ScoreFormat,
     },
     /// Re-run a saved answer (the JSON of `ask --format json`) at the table versions,
     /// instants and rubric it recorded, and say `identical` or which rows, metrics, verdict
@@ -222,6 +241,15 @@ enum AnswerFormat {
     Table,
     Json,
     Md,
+}
+
+/// How a scorecard is printed.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ScoreFormat {
+    Table,
+    Json,
+    Md,
+    Csv,
 }
 
 /// How a report in words is printed.
@@ -435,6 +463,18 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             format,
         } => {
             let session = session(Lake::open(&cli.lake)?).build().await?;
+            if question == "all" {
+                let report = session.ask_all(*as_of, *known_at).await?;
+                print!(
+                    "{}",
+                    match format {
+                        AnswerFormat::Table => report.to_text(),
+                        AnswerFormat::Json => report.to_json() + "\n",
+                        AnswerFormat::Md => report.to_markdown(),
+                    }
+                );
+                return Ok(0);
+            }
             let answer = session.ask(question, *as_of, *known_at).await?;
             print!("{}", render_answer(&answer, *format));
             Ok(0)
@@ -443,9 +483,32 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             as_of,
             known_at,
             team,
+            from,
+            to,
+            every,
+            export_dsomm,
             format,
         } => {
             let session = session(Lake::open(&cli.lake)?).build().await?;
+            if let (Some(from), Some(to)) = (from, to) {
+                let dates = evlake_query::scorecard::series::series_dates(*from, *to, *every)
+                    .map_err(|e| Failure {
+                        code: 2,
+                        message: e.to_string(),
+                    })?;
+                let series = session
+                    .scorecard_series(&dates, *known_at, team.as_deref())
+                    .await?;
+                print!(
+                    "{}",
+                    match format {
+                        ScoreFormat::Table | ScoreFormat::Md => series.to_text(),
+                        ScoreFormat::Json => series.to_json() + "\n",
+                        ScoreFormat::Csv => series.to_csv(),
+                    }
+                );
+                return Ok(0);
+            }
             let card = session
                 .scorecard(*as_of, *known_at, team.as_deref())
                 .await?;
@@ -458,12 +521,31 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
                     ),
                 });
             }
+            if let Some(dir) = export_dsomm {
+                let files = card.to_dsomm();
+                std::fs::create_dir_all(dir).map_err(|e| Failure {
+                    code: 4,
+                    message: format!("creating {}: {e}", dir.display()),
+                })?;
+                for (name, text) in [
+                    ("team-progress.yaml", &files.team_progress),
+                    ("team-evidence.yaml", &files.team_evidence),
+                ] {
+                    let path = dir.join(name);
+                    std::fs::write(&path, text).map_err(|e| Failure {
+                        code: 4,
+                        message: format!("writing {}: {e}", path.display()),
+                    })?;
+                    eprintln!("wrote {}", path.display());
+                }
+            }
             print!(
                 "{}",
                 match format {
-                    AnswerFormat::Table => card.to_text(),
-                    AnswerFormat::Json => card.to_json() + "\n",
-                    AnswerFormat::Md => card.to_markdown(),
+                    ScoreFormat::Table => card.to_text(),
+                    ScoreFormat::Json => card.to_json() + "\n",
+                    ScoreFormat::Md => card.to_markdown(),
+                    ScoreFormat::Csv => card.to_csv(),
                 }
             );
             Ok(0)
@@ -702,6 +784,19 @@ async fn demo(
 /// Yesterday (UTC): generated history ends there, so none of it lies in the future.
 fn last_complete_day() -> NaiveDate {
     Utc::now().date_naive() - chrono::Duration::days(1)
+}
+
+/// A whole number of days, as `30d` or `30`.
+fn parse_days(text: &str) -> Result<chrono::Duration, String> {
+    let days: i64 = text
+        .strip_suffix('d')
+        .unwrap_or(text)
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number of days such as 30d"))?;
+    if !(1..=3650).contains(&days) {
+        return Err(format!("'{text}': the step is 1 to 3,650 days"));
+    }
+    Ok(chrono::Duration::days(days))
 }
 
 fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {

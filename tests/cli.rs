@@ -6,7 +6,7 @@ mod duckdb;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use evlake_store::{Lake, TableVersion};
 use evlake_synth::IamEvents;
 
@@ -940,6 +940,123 @@ fn the_demo_generates_ingests_verifies_and_answers_each_question() {
         q3.contains("svc-0005") && q3.contains("shadow_service"),
         "{q3}"
     );
+    // 9: the scorecard, every generated team, and its roadmap.
+    let card = &stdout[stdout.find("\n9. ").expect("step 9")..];
+    let teams = truth["dsomm"]["teams"].as_array().unwrap();
+    for team in teams {
+        let name = team["team"].as_str().unwrap();
+        assert!(card.contains(&format!("\nteam {name}\n")), "{name}: {card}");
+    }
+    assert!(card.contains("\nroadmap "), "{card}");
+
+    // The scorecard from the command line: one report of the five answers and the scorecard,
+    // and a series whose last date is that scorecard, row for row.
+    let lake = demo.join("lake");
+    let end = truth["end"].as_str().unwrap();
+    let known_at = Utc::now().to_rfc3339();
+    let report = evlake(
+        &lake,
+        &[
+            "ask",
+            "all",
+            "--as-of",
+            end,
+            "--known-at",
+            &known_at,
+            "--format",
+            "json",
+        ],
+    );
+    assert!(report.status.success(), "{}", text(&report.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    let questions: Vec<&str> = report["answers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["question"].as_str().unwrap())
+        .collect();
+    assert_eq!(questions, ["q1", "q2", "q3", "q4", "q5"]);
+    assert_eq!(
+        report["scorecard"]["teams"].as_array().unwrap().len(),
+        teams.len()
+    );
+    let csv = |as_of: &str| {
+        let out = evlake(
+            &lake,
+            &[
+                "score",
+                "--as-of",
+                as_of,
+                "--known-at",
+                &known_at,
+                "--format",
+                "csv",
+            ],
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let from = (NaiveDate::parse_from_str(end, "%Y-%m-%d").unwrap() - chrono::Duration::days(40))
+        .to_string();
+    let series = evlake(
+        &lake,
+        &[
+            "score",
+            "--from",
+            &from,
+            "--to",
+            end,
+            "--every",
+            "30d",
+            "--known-at",
+            &known_at,
+            "--format",
+            "csv",
+        ],
+    );
+    assert!(series.status.success(), "{}", text(&series.stderr));
+    let series = text(&series.stdout);
+    let mut dates: Vec<&str> = series.lines().skip(1).map(|l| &l[..20]).collect();
+    dates.dedup();
+    assert_eq!(dates.len(), 3, "{series}");
+    for date in [&from, end] {
+        let single = csv(date);
+        let at = &single.lines().nth(1).expect("a team scored")[..20];
+        let of_date: Vec<&str> = series.lines().filter(|l| l.starts_with(at)).collect();
+        assert_eq!(
+            of_date,
+            single.lines().skip(1).collect::<Vec<_>>(),
+            "{date}"
+        );
+    }
+    let bad = evlake(&lake, &["score", "--from", end, "--to", &from]);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stderr));
+    assert!(
+        text(&bad.stderr).contains("is before --from"),
+        "{}",
+        text(&bad.stderr)
+    );
+
+    // The audit-real state for the DSOMM app.
+    let export = dir.path().join("dsomm-export");
+    let out = evlake(
+        &lake,
+        &[
+            "score",
+            "--as-of",
+            end,
+            "--export-dsomm",
+            export.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for file in ["team-progress.yaml", "team-evidence.yaml"] {
+        let written = std::fs::read_to_string(export.join(file)).unwrap();
+        assert!(
+            written.contains("\nprogress:\n") || written.contains("\nevidence:\n"),
+            "{written}"
+        );
+    }
 }
 
 /// One AWS Config delivery file: `items` as a gzipped `configurationItems` document.

@@ -312,6 +312,64 @@ fn expected_evidenced(
         .collect()
 }
 
+/// The audit-real state written as the DSOMM app's files, imported back with the same model
+/// and progress definition: each team's claimed levels are the evidenced levels it was
+/// written from, and every sampled activity's evidence entry is there.
+async fn exported_state_round_trips(card: &Scorecard, org: &Path) {
+    let files = card.to_dsomm();
+    let out = tempfile::tempdir().unwrap();
+    std::fs::write(out.path().join("team-progress.yaml"), &files.team_progress).unwrap();
+    std::fs::write(out.path().join("team-evidence.yaml"), &files.team_evidence).unwrap();
+    let lake = Lake::open("memory://").unwrap();
+    let settings =
+        serde_json::Map::from_iter([("meta_file".to_string(), json!(org.join("dsomm/meta.yaml")))]);
+    let run = IngestRun::new(lake.clone(), "dsomm", "dsomm", &settings).unwrap();
+    let summary = run
+        .ingest_paths(&[
+            org.join("dsomm/model.yaml"),
+            out.path().join("team-progress.yaml"),
+            out.path().join("team-evidence.yaml"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        summary.quarantined, 0,
+        "{summary:?}\n{}",
+        files.team_progress
+    );
+    let session = QuerySession::builder(lake).build().await.unwrap();
+    let back = session
+        .scorecard(Some(card.as_of), None, None)
+        .await
+        .unwrap();
+    let levels = |c: &Scorecard, claimed: bool| -> BTreeMap<(String, String), u8> {
+        c.levels()
+            .into_iter()
+            .map(|l| {
+                let level = if claimed { l.claimed } else { l.evidenced };
+                ((l.team, l.sub_dimension), level)
+            })
+            .collect()
+    };
+    assert_eq!(levels(&back, true), levels(card, false));
+    let sampled: usize = card
+        .teams
+        .iter()
+        .flat_map(|t| &t.dimensions)
+        .flat_map(|d| &d.sub_dimensions)
+        .map(|s| s.sampled.len())
+        .sum();
+    let entries = session
+        .query(
+            "SELECT COUNT(*) AS n FROM dsomm_evidence",
+            &evlake_query::ParamValues::Map(Default::default()),
+        )
+        .await
+        .unwrap();
+    let rows = evlake_query::batches_to_rows(&entries).unwrap();
+    assert_eq!(rows[0]["n"], json!(sampled));
+}
+
 /// The roadmap of a generated organisation: every step cites evidence rows its answer holds
 /// and lifts only activities its question refutes now; the SAST-gate step names exactly the
 /// repositories that leaked in the window and the routing step exactly the rules whose alerts
@@ -496,6 +554,9 @@ async fn claimed_and_evidenced_levels_of_a_generated_organisation_equal_the_plan
                 }
             }
             roadmap_of(&card, &asked, &truth, &format!("seed {seed} on {on}"));
+            if after {
+                exported_state_round_trips(&card, dir.path()).await;
+            }
             // The overstating teams' claims of level 2 or 3 meet the advisory organisation's
             // evidence: at least one sub-dimension loses a level.
             let overstated = truth.dsomm.teams.iter().find(|t| !t.honest).unwrap();

@@ -58,6 +58,9 @@ pub enum Error {
         /// What was wrong.
         reason: String,
     },
+    /// A scorecard series asked for dates that do not make one.
+    #[error("scorecard series: {0}")]
+    Series(String),
     /// An error from the lake.
     #[error(transparent)]
     Store(#[from] evlake_store::Error),

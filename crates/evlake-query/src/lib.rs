@@ -11,6 +11,7 @@ mod error;
 mod guard;
 mod limits;
 mod render;
+mod report;
 mod reproduce;
 mod rubric;
 pub mod scorecard;
@@ -26,6 +27,7 @@ pub use guard::{MAX_QUERY_OPERATORS, check_read_only};
 /// guard accepts ([`MAX_QUERY_OPERATORS`]): only the pages used are resident.
 pub const QUERY_STACK_BYTES: usize = 256 << 20;
 pub use render::{OutputFormat, batches_to_rows, render_batches, write_results};
+pub use report::AuditReport;
 pub use reproduce::{MetricChange, Reproduction, TableMove};
 pub use rubric::{
     ActionKind, ActivityRef, Condition, HeldOver, LevelRule, OwnerFrom, PERIODS_HELD,

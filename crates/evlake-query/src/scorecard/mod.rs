@@ -13,8 +13,10 @@
 //!   derivation then runs with each refuted activity's claim set to 0 %.
 
 pub mod derive;
+pub mod export;
 mod render;
 pub mod roadmap;
+pub mod series;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -106,6 +108,9 @@ pub struct TeamScorecard {
     pub dimensions: Vec<DimensionScore>,
     /// The DSOMM report page's completion per level over the whole model, for this team.
     pub report: Vec<LevelCompletion>,
+    /// Every claim of an activity the model has, with its verdict, for the export.
+    #[serde(skip)]
+    pub(crate) claims: Vec<export::ExportedClaim>,
 }
 
 /// The DSOMM report page's completion of one level: the activities of that level at the
@@ -719,10 +724,24 @@ fn team_scorecard(
             }
         })
         .collect();
+    let claims = model
+        .iter()
+        .filter_map(|a| {
+            let c = claim_of(&a.uuid).filter(|c| c.pct > 0.0)?;
+            Some(export::ExportedClaim {
+                uuid: a.uuid.clone(),
+                activity: a.name.clone(),
+                state: c.state.clone(),
+                entered_at: c.entered_at,
+                verdict: verdicts[&a.uuid].0,
+            })
+        })
+        .collect();
     TeamScorecard {
         team: team.to_string(),
         known_team: known,
         dimensions,
         report,
+        claims,
     }
 }
