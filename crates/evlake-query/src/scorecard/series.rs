@@ -303,7 +303,7 @@ mod tests {
                 .collect(),
         };
         let text = series.to_text();
-        assert!(text.contains("│ ▅▅ ") && text.contains("│ ▁▅ "), "{text}");
+        assert!(text.contains("┆ ▅▅ ") && text.contains("┆ ▁▅ "), "{text}");
         assert!(text.contains("3/1 → 3/3"), "{text}");
         assert_eq!(series.to_csv().lines().count(), 3);
     }
