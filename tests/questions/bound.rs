@@ -305,4 +305,18 @@ async fn an_answers_sql_gives_the_same_rows_and_metrics_in_datafusion_and_duckdb
             );
         }
     }
+    // The scorecard's statements (the model and the teams' states) give the same rows.
+    let card = session
+        .scorecard(Some(end_of("2026-11-20")), None, None)
+        .await
+        .unwrap();
+    assert!(!card.teams.is_empty());
+    let lake_dir = dir.path().join("lake");
+    let statements: Vec<&str> = card.sql.split(";\n\n").collect();
+    assert_eq!(statements.len(), 2, "{}", card.sql);
+    for sql in statements {
+        let ours = batches_to_rows(&session.user_query(sql).await.unwrap()).unwrap();
+        assert!(!ours.is_empty(), "{sql}");
+        assert_same_rows("scorecard", &ours, &duckdb_rows(&lake_dir, sql));
+    }
 }
