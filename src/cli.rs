@@ -502,7 +502,8 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
                 print!(
                     "{}",
                     match format {
-                        ScoreFormat::Table | ScoreFormat::Md => series.to_text(),
+                        ScoreFormat::Table => series.to_text(),
+                        ScoreFormat::Md => series.to_markdown(),
                         ScoreFormat::Json => series.to_json() + "\n",
                         ScoreFormat::Csv => series.to_csv(),
                     }

@@ -157,7 +157,7 @@ print("RESULT " + json.dumps({"first_ms": first, "median_ms": later[len(later) /
 "#;
 
 /// Every lake table's columns as DuckDB declares them.
-fn duckdb_tables() -> serde_json::Value {
+pub fn duckdb_tables() -> serde_json::Value {
     use datafusion::arrow::datatypes::DataType;
     evlake_core::tables::all()
         .iter()

@@ -277,6 +277,12 @@ fn at_one_instant(truth: &Truth, t: DateTime<Utc>) -> Expected {
     }
 }
 
+/// The verdict and level q4 must give as of `t`.
+pub(crate) fn planted(truth: &Truth, t: DateTime<Utc>) -> (Verdict, u8) {
+    let want = expected(truth, t);
+    (want.verdict, want.level)
+}
+
 /// What q4 must answer as of `t`: level 4 when level 3 held as of T, T − 30 d and T − 60 d.
 fn expected(truth: &Truth, t: DateTime<Utc>) -> Expected {
     let mut want = at_one_instant(truth, t);

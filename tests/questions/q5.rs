@@ -542,17 +542,10 @@ fn planted_answer(
     (m, verdict, level, latest)
 }
 
-/// Asks q5 as of `t` and checks it against the truth exactly: every metric, the verdict, the
-/// level (4 when level 3 held at T, T − 30 d and T − 60 d and every verified artefact is
-/// gated), and the latest artefact's row.
-async fn assert_planted(
-    session: &QuerySession,
-    truth: &evlake_synth::Truth,
-    t: DateTime<Utc>,
-    what: &str,
-) -> Answer {
-    let answer = session.ask("q5", Some(t), None).await.unwrap();
-    let (mut metrics, verdict, mut level, latest) = planted_answer(truth, t);
+/// What q5 must answer as of `t`: the metrics, the verdict and the level (4 when level 3 held
+/// at T, T − 30 d and T − 60 d and every verified artefact is gated).
+fn expected(truth: &evlake_synth::Truth, t: DateTime<Utc>) -> (Map<String, Value>, Verdict, u8) {
+    let (mut metrics, verdict, mut level, _) = planted_answer(truth, t);
     let periods = if level < 3 {
         0
     } else {
@@ -564,6 +557,27 @@ async fn assert_planted(
     if periods == 3 && metrics["ungated_verified"] == 0 {
         level = 4;
     }
+    (metrics, verdict, level)
+}
+
+/// The verdict and level q5 must give as of `t`.
+pub(crate) fn planted(truth: &evlake_synth::Truth, t: DateTime<Utc>) -> (Verdict, u8) {
+    let (_, verdict, level) = expected(truth, t);
+    (verdict, level)
+}
+
+/// Asks q5 as of `t` and checks it against the truth exactly: every metric, the verdict, the
+/// level (4 when level 3 held at T, T − 30 d and T − 60 d and every verified artefact is
+/// gated), and the latest artefact's row.
+async fn assert_planted(
+    session: &QuerySession,
+    truth: &evlake_synth::Truth,
+    t: DateTime<Utc>,
+    what: &str,
+) -> Answer {
+    let answer = session.ask("q5", Some(t), None).await.unwrap();
+    let (metrics, verdict, level) = expected(truth, t);
+    let latest = planted_answer(truth, t).3;
     let got: Map<String, Value> = metrics
         .keys()
         .map(|k| {

@@ -245,6 +245,22 @@ async fn the_apps_numbers_for_the_sample_progress_equal_the_hand_computed_ones()
         .await
         .unwrap();
     assert_eq!(build_at(&known_before), Some(1.0));
+
+    // Every team reset and the file re-exported empty (`progress:`): from that import on no
+    // team claims anything; before it, the re-export above still stands.
+    clock.advance(Duration::days(1));
+    import(&lake, &dsomm("team-progress.empty.yaml")).await;
+    let session = QuerySession::builder(lake.clone()).build().await.unwrap();
+    let emptied = session
+        .scorecard(Some(end_of("2026-06-03")), None, None)
+        .await
+        .unwrap();
+    assert!(emptied.teams.is_empty(), "{:?}", emptied.levels());
+    let before = session
+        .scorecard(Some(end_of("2026-06-02")), None, None)
+        .await
+        .unwrap();
+    assert_eq!(build_at(&before), Some(0.3));
 }
 
 /// The generator's model is the rubric's sampled activities, as model 4.3.1 files them.
@@ -268,8 +284,8 @@ fn the_generated_model_is_the_activities_the_rubric_samples() {
 }
 
 /// The evidenced level a sub-dimension must have, derived independently of the scorecard's
-/// code: the planted claims as of `on`, each sampled activity refuted when an answer citing
-/// it is `contradicted` or, with data, below the rubric's `confirmed_at`.
+/// code: the planted claims as of `on`, each sampled activity refuted when the planted answer
+/// of a question citing it is `contradicted` or, with data, below the rubric's `confirmed_at`.
 fn expected_evidenced(
     claims: &BTreeMap<String, Vec<(String, NaiveDate)>>,
     on: NaiveDate,
@@ -392,7 +408,9 @@ fn roadmap_of(
         assert!(matches!(step.days, 30 | 60 | 90), "{at}: {step:?}");
         assert!(!step.action.contains('{'), "{at}: {}", step.action);
         assert!(
-            !step.fixes.is_empty() && step.level_to >= step.level_from,
+            !step.fixes.is_empty()
+                && step.level_to >= step.first_rung
+                && step.first_rung >= step.level_from,
             "{at}: {step:?}"
         );
         for cite in &step.evidence {
@@ -447,7 +465,7 @@ fn roadmap_of(
         assert_eq!(gate.len(), 1, "{at}");
         let named: BTreeSet<&str> = gate[0].subjects.iter().map(String::as_str).collect();
         assert_eq!(named, leaked, "{at}");
-        assert_eq!((gate[0].days, gate[0].level_to), (30, 3), "{at}");
+        assert_eq!((gate[0].days, gate[0].first_rung), (30, 3), "{at}");
     }
 
     let q2 = &asked["q2"];
@@ -502,12 +520,25 @@ async fn claimed_and_evidenced_levels_of_a_generated_organisation_equal_the_plan
                 Some("custom 4.3.1-evlake-subset")
             );
             assert_eq!(card.teams.len(), truth.dsomm.teams.len(), "seed {seed}");
-            let answers: Vec<(String, Verdict, u8)> = card
+            // The verdict and level of each question as the generator planted them, worked
+            // out from truth.json by each question's own test — not read from the answers.
+            let t = end_of(&on.to_string());
+            let answers: Vec<(String, Verdict, u8)> = [
+                ("q1", super::q1::expected(&truth, t)),
+                ("q2", super::q2::expected(&truth, t)),
+                ("q3", super::q3::planted(&truth, t)),
+                ("q4", super::q4::planted(&truth, t)),
+                ("q5", super::q5::planted(&truth, t)),
+            ]
+            .into_iter()
+            .map(|(q, (verdict, level))| (q.to_string(), verdict, level))
+            .collect();
+            let scored: Vec<(String, Verdict, u8)> = card
                 .answers
                 .iter()
                 .map(|a| (a.question.clone(), a.verdict, a.level))
                 .collect();
-            assert_eq!(answers.len(), 5);
+            assert_eq!(scored, answers, "seed {seed} on {on}");
             for planted in &truth.dsomm.teams {
                 let scored = team(&card, &planted.team);
                 let subs: BTreeMap<String, (u8, u8)> = scored

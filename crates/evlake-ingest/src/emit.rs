@@ -38,6 +38,8 @@ pub struct Emitter {
     /// The instants (microseconds) of snapshots that lost a document: they hold less than
     /// the source did then.
     pub(crate) incomplete: BTreeSet<i64>,
+    /// Snapshots taken of a table, by instant, that may hold no row (an emptied file).
+    pub(crate) taken: BTreeSet<(&'static str, i64)>,
 }
 
 /// A record that could not be ingested.
@@ -72,6 +74,7 @@ impl Emitter {
             accepted: 0,
             skipped: 0,
             incomplete: BTreeSet::new(),
+            taken: BTreeSet::new(),
         }
     }
 
@@ -132,6 +135,13 @@ impl Emitter {
     /// quarantine: the run then does not mark it complete.
     pub fn incomplete_snapshot(&mut self, at: DateTime<Utc>) {
         self.incomplete.insert(at.timestamp_micros());
+    }
+
+    /// Records that a snapshot of `table` was taken at `at` even if it holds no row: the
+    /// source then held nothing (a progress file emptied), which the run marks complete like
+    /// any other snapshot.
+    pub fn snapshot_taken(&mut self, table: &'static str, at: DateTime<Utc>) {
+        self.taken.insert((table, at.timestamp_micros()));
     }
 
     /// Sends a record to quarantine with the reason it could not be ingested.

@@ -156,6 +156,8 @@ pub(crate) struct Parsed {
     pub skipped: u64,
     pub rejected: u64,
     pub incomplete: std::collections::BTreeSet<i64>,
+    /// Snapshots taken, by table and instant, whether or not they hold rows.
+    pub taken: std::collections::BTreeSet<(&'static str, i64)>,
 }
 
 /// Who the rows are from: what every worker's emitter stamps.
@@ -203,6 +205,7 @@ pub(crate) fn parse(parser: &Arc<dyn Parser>, origin: &Origin, mut unit: Unit) -
         skipped,
         rejected,
         incomplete: std::mem::take(&mut out.incomplete),
+        taken: std::mem::take(&mut out.taken),
     }
 }
 

@@ -554,6 +554,7 @@ impl IngestRun {
                 skipped,
                 rejected,
                 incomplete,
+                taken,
             } = parsed?;
             summary.records += accepted;
             summary.skipped += skipped;
@@ -569,6 +570,7 @@ impl IngestRun {
                     snapshots.note(table, batch);
                 }
                 snapshots.lost(incomplete);
+                snapshots.taken(taken);
             }
             pending.extend(batches);
             for (key, value) in unit.cursors {
@@ -649,6 +651,13 @@ impl SnapshotsWritten {
         let times = times.as_primitive::<TimestampMicrosecondType>().values();
         for run in times.chunk_by(|a, b| a == b) {
             *self.rows.entry((table, run[0])).or_default() += run.len() as u64;
+        }
+    }
+
+    /// Notes snapshots a parser declared taken, which may hold no row.
+    fn taken(&mut self, taken: BTreeSet<(&'static str, i64)>) {
+        for key in taken {
+            self.rows.entry(key).or_default();
         }
     }
 

@@ -35,7 +35,7 @@ pub fn sector_value(scores: &[f64]) -> Option<f64> {
 pub fn completion(scores: &[f64]) -> (usize, Option<u32>) {
     let done = scores.iter().filter(|s| **s >= 1.0).count();
     let percent = (!scores.is_empty())
-        .then(|| (done as f64 * 100.0 / scores.len() as f64 + 0.5).floor() as u32);
+        .then(|| (done as f64 / scores.len() as f64 * 100.0 + 0.5).floor() as u32);
     (done, percent)
 }
 

@@ -4,8 +4,10 @@
 //!
 //! Every claim stands except a refuted one, which is left out (the 0 % state is never
 //! written): confirmed and unverified claims keep their state and the date the team entered
-//! it, an undated one (the legacy flags) the scorecard's date, as the app dates migrated
-//! flags. Strings are written double-quoted with JSON escapes, which YAML reads unchanged.
+//! it, an undated one (the legacy flags) the date of the import that first showed it.
+//! Strings are written double-quoted with JSON escapes, which YAML reads unchanged. The app
+//! merges a loaded file with its browser storage keeping the earliest date, so a refuted claim
+//! held there comes back until that storage is cleared.
 
 use std::fmt::Write as _;
 
@@ -63,7 +65,12 @@ impl Scorecard {
             env!("CARGO_PKG_VERSION")
         );
         for (uuid, activity, teams) in &by_activity {
-            let _ = writeln!(progress, "  {uuid}:  # {}", activity.replace('\n', " "));
+            let _ = writeln!(
+                progress,
+                "  {}:  # {}",
+                quoted(uuid),
+                activity.replace('\n', " ")
+            );
             for (team, claim) in teams {
                 let date = claim
                     .entered_at
@@ -113,7 +120,12 @@ impl Scorecard {
             "# The evidence evlake found for each sampled activity as of {as_of}.\nevidence:\n"
         );
         for (uuid, name, list) in &entries {
-            let _ = writeln!(evidence, "  {uuid}:  # {}", name.replace('\n', " "));
+            let _ = writeln!(
+                evidence,
+                "  {}:  # {}",
+                quoted(uuid),
+                name.replace('\n', " ")
+            );
             for entry in list {
                 evidence.push_str(entry);
             }

@@ -29,7 +29,8 @@ use crate::catalog::SCORECARD;
 use crate::render::batches_to_rows;
 use crate::{Answer, QuerySession, Result, Rubric, Verdict};
 
-/// How many evidence rows of an answer a sampled activity cites (the answer has them all).
+/// How many evidence rows of an answer a sampled activity cites (the answer has them all):
+/// those in the way of the answer's next rung first.
 pub const CITED_ROWS: usize = 5;
 
 /// What the evidence says of one activity a team claims.
@@ -528,9 +529,15 @@ impl roadmap::Levels for TeamLevels<'_> {
 fn answer_findings(answers: &[Answer]) -> BTreeMap<String, Vec<(QuestionCite, Vec<EvidenceCite>)>> {
     let mut by_uuid: BTreeMap<String, Vec<(QuestionCite, Vec<EvidenceCite>)>> = BTreeMap::new();
     for a in answers {
-        let evidence: Vec<EvidenceCite> = a
-            .evidence
-            .iter()
+        // The rows in the way of the answer's next rung (the leaks, the unrouted alerts)
+        // first, then the answer's first rows.
+        let in_the_way = Rubric::builtin()
+            .question(&a.question)
+            .map(|spec| roadmap::rows_in_the_way(spec, a))
+            .unwrap_or_default();
+        let evidence: Vec<EvidenceCite> = in_the_way
+            .into_iter()
+            .chain(&a.evidence)
             .filter_map(|row| {
                 Some(EvidenceCite {
                     question: a.question.clone(),
@@ -538,8 +545,12 @@ fn answer_findings(answers: &[Answer]) -> BTreeMap<String, Vec<(QuestionCite, Ve
                     record_sha256: row.get("record_sha256")?.as_str()?.to_string(),
                 })
             })
-            .take(CITED_ROWS)
-            .collect();
+            .fold(Vec::new(), |mut cited: Vec<EvidenceCite>, cite| {
+                if cited.len() < CITED_ROWS && !cited.contains(&cite) {
+                    cited.push(cite);
+                }
+                cited
+            });
         for activity in &a.activities {
             by_uuid.entry(activity.uuid.clone()).or_default().push((
                 QuestionCite {

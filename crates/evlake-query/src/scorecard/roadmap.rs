@@ -7,16 +7,16 @@
 //! of their metrics, and that finds the evidence rows it is about, becomes a step naming
 //! those rows' subjects, their owners and every row by its provenance; a condition no action
 //! fixes becomes a step of its own; a general action (about no rows) stands back when the
-//! actions before it fix all it would. A step opens the lowest rung whose condition it fixes
-//! and lifts the question's activities confirmed above the answer's level up to that rung
-//! (with the steps of the rungs below and beside it done); a step ending a contradiction also
-//! lifts those confirmed at or below the answer's level. Its gain is the most sub-dimension
+//! actions before it fix all it would. A step is in the way of the rungs whose conditions it
+//! fixes; it lifts the question's activities confirmed above the answer's level up to the
+//! highest of them (with the steps of the rungs below and beside it done); a step ending a
+//! contradiction also lifts those confirmed at or below the answer's level. Its gain is the most sub-dimension
 //! levels a team's evidenced score rises by once those activities are no longer refuted.
 //!
 //! The plan groups steps by a fixed rule: ingesting or restoring a source and switching
 //! configuration (`ingest`, `enforce`) in the first 30 days, producing evidence (`record`)
 //! by day 60, and levels that show only after periods have held (`sustain`) by day 90; a
-//! step never comes before a step of the same question that opens a lower rung. Within a
+//! step never comes before a step of the same question whose lowest rung is lower. Within a
 //! group, the larger gain comes first.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -47,7 +47,11 @@ pub struct RoadmapItem {
     pub fixes: Vec<String>,
     /// The question's audit-real level now.
     pub level_from: u8,
-    /// The rung it opens, with the other steps of that rung done.
+    /// The lowest rung it is in the way of: it is due no earlier than the steps of lower
+    /// rungs of its question.
+    pub first_rung: u8,
+    /// The highest rung it is in the way of: the question's level once it is done, with the
+    /// steps of the rungs below and beside it.
     pub level_to: u8,
     /// The most sub-dimension levels a team's evidenced score rises by.
     pub level_gained: u8,
@@ -163,6 +167,29 @@ pub(super) fn plan(answers: &[Answer], rubric: &Rubric, levels: &dyn Levels) -> 
     }
     schedule(&mut items, answers.first().map(|a| a.as_of));
     items
+}
+
+/// The evidence rows of `answer` that the actions fixing its conditions in the way are
+/// about, each once, in the answer's order: what a refuted claim cites first.
+pub(super) fn rows_in_the_way<'a>(
+    spec: &QuestionRubric,
+    answer: &'a Answer,
+) -> Vec<&'a Map<String, Value>> {
+    let metrics: Vec<String> = in_the_way(spec, answer)
+        .into_iter()
+        .map(|w| w.condition.metric().to_string())
+        .collect();
+    let actions: Vec<&RoadmapAction> = spec
+        .actions
+        .iter()
+        .filter(|a| !a.rows.is_empty() || !a.rows_without.is_empty())
+        .filter(|a| a.fixes.iter().any(|m| metrics.contains(m)))
+        .collect();
+    answer
+        .evidence
+        .iter()
+        .filter(|r| actions.iter().any(|a| matches(a, r)))
+        .collect()
 }
 
 /// The conditions in `answer`'s way.
@@ -350,11 +377,9 @@ fn step(
         }
     }
     let fixed: Vec<&InTheWay> = fixes.iter().map(|i| &in_the_way[*i]).collect();
-    let level_to = fixed
-        .iter()
-        .filter_map(|w| w.rung)
-        .min()
-        .unwrap_or(answer.level);
+    let rungs = || fixed.iter().filter_map(|w| w.rung);
+    let first_rung = rungs().min().unwrap_or(answer.level);
+    let level_to = rungs().max().unwrap_or(answer.level);
     let action_text = match action {
         Some(a) => render(&a.action, &subjects, &details, &answer.metrics),
         None => {
@@ -424,6 +449,7 @@ fn step(
         question: answer.question.clone(),
         fixes: fixes_text,
         level_from: answer.level,
+        first_rung,
         level_to,
         level_gained,
         lifts,
@@ -494,11 +520,11 @@ fn schedule(items: &mut [RoadmapItem], as_of: Option<DateTime<Utc>>) {
     // A step comes no earlier than one of its question opening a lower rung: lower rungs
     // first, so a chain of rungs carries its delay up.
     let mut order: Vec<usize> = (0..items.len()).collect();
-    order.sort_by_key(|i| items[*i].level_to);
+    order.sort_by_key(|i| items[*i].first_rung);
     for i in order {
         let floor = items
             .iter()
-            .filter(|o| o.question == items[i].question && o.level_to < items[i].level_to)
+            .filter(|o| o.question == items[i].question && o.first_rung < items[i].first_rung)
             .map(|o| o.days)
             .max()
             .unwrap_or(0);
@@ -514,14 +540,14 @@ fn schedule(items: &mut [RoadmapItem], as_of: Option<DateTime<Utc>>) {
             a.days,
             std::cmp::Reverse(a.level_gained),
             &a.question,
-            a.level_to,
+            a.first_rung,
             a.kind,
         )
             .cmp(&(
                 b.days,
                 std::cmp::Reverse(b.level_gained),
                 &b.question,
-                b.level_to,
+                b.first_rung,
                 b.kind,
             ))
     });
@@ -672,7 +698,7 @@ mod tests {
         );
         assert_eq!(gate.kind, ActionKind::Enforce);
         assert_eq!(gate.days, 30);
-        assert_eq!((gate.level_from, gate.level_to), (2, 3));
+        assert_eq!((gate.level_from, gate.first_rung, gate.level_to), (2, 3, 4));
         assert_eq!(
             gate.fixes,
             [

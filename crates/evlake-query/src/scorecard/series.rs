@@ -80,7 +80,7 @@ const CSV_HEADER: &str = "as_of,team,dimension,sub_dimension,claimed,evidenced,d
 
 fn csv_row(as_of: DateTime<Utc>, l: &SubDimensionLevels) -> String {
     let field = |s: &str| {
-        if s.contains([',', '"', '\n']) {
+        if s.contains([',', '"', '\n', '\r']) {
             format!("\"{}\"", s.replace('"', "\"\""))
         } else {
             s.to_string()
@@ -196,6 +196,37 @@ impl ScoreSeries {
         rows
     }
 
+    /// The series as a Markdown table: per team and sub-dimension, `claimed/evidenced` at
+    /// each date.
+    pub fn to_markdown(&self) -> String {
+        let mut out = format!(
+            "# DSOMM scorecard series\n\nKnown at {}; each cell is claimed/evidenced.\n\n| team | sub-dimension |",
+            self.known_at.format("%Y-%m-%dT%H:%M:%SZ")
+        );
+        for p in &self.points {
+            let _ = write!(out, " {} |", p.as_of.format("%Y-%m-%d"));
+        }
+        let _ = write!(out, "\n|---|---|{}\n", "---|".repeat(self.points.len()));
+        let cell = |s: &str| s.replace('|', "\\|");
+        for (key, values) in self.rows() {
+            let _ = write!(
+                out,
+                "| {} | {} |",
+                cell(&key.team),
+                cell(&key.sub_dimension)
+            );
+            for v in values {
+                let _ = write!(
+                    out,
+                    " {} |",
+                    v.map_or("—".to_string(), |(c, e)| format!("{c}/{e}"))
+                );
+            }
+            out.push('\n');
+        }
+        out
+    }
+
     /// The series as text for a terminal: per team and sub-dimension, the claimed and the
     /// evidenced level as sparklines over the dates (`·` level 0, `█` level 5, blank where the
     /// date had no assessment), with the first and last values.
@@ -306,5 +337,12 @@ mod tests {
         assert!(text.contains("┆ ▅▅ ") && text.contains("┆ ▁▅ "), "{text}");
         assert!(text.contains("3/1 → 3/3"), "{text}");
         assert_eq!(series.to_csv().lines().count(), 3);
+        assert!(
+            series
+                .to_markdown()
+                .contains("| team \"a\" | Build, test | 3/1 | 3/3 |"),
+            "{}",
+            series.to_markdown()
+        );
     }
 }

@@ -227,6 +227,8 @@ impl DsommParser {
     }
 
     fn progress_file(&self, file: &File<'_>, progress: &Value, out: &mut Emitter) {
+        // An emptied file (`progress:`) is a snapshot too: every team moved back.
+        out.snapshot_taken("dsomm_progress", file.at);
         let Some(activities) = progress.as_object() else {
             if !progress.is_null() {
                 out.incomplete_snapshot(file.at);
@@ -261,6 +263,8 @@ impl DsommParser {
                     let entered = match date.as_str().map(parse_timestamp) {
                         Some(Ok(t)) => t,
                         _ => {
+                            // Without it the snapshot would read as the team moving back.
+                            out.incomplete_snapshot(file.at);
                             out.reject(
                                 &format!("{}#/progress/{uuid}/{team}/{title}", file.location),
                                 format!("the date {date} is not a date (YYYY-MM-DD) or an RFC 3339 timestamp"),
@@ -318,6 +322,7 @@ impl DsommParser {
 
 /// `evidence: {uuid: [entries]}` (app ≥ 4.4.1).
 fn evidence_file(file: &File<'_>, evidence: &Value, out: &mut Emitter) {
+    out.snapshot_taken("dsomm_evidence", file.at);
     let Some(activities) = evidence.as_object() else {
         if !evidence.is_null() {
             out.incomplete_snapshot(file.at);
