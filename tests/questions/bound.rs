@@ -305,7 +305,8 @@ async fn an_answers_sql_gives_the_same_rows_and_metrics_in_datafusion_and_duckdb
             );
         }
     }
-    // The scorecard's statements (the model and the teams' states) give the same rows.
+    // The scorecard's statements (the teams' evidence entries, the model and their states)
+    // give the same rows.
     let card = session
         .scorecard(Some(end_of("2026-11-20")), None, None)
         .await
@@ -313,7 +314,7 @@ async fn an_answers_sql_gives_the_same_rows_and_metrics_in_datafusion_and_duckdb
     assert!(!card.teams.is_empty());
     let lake_dir = dir.path().join("lake");
     let statements: Vec<&str> = card.sql.split(";\n\n").collect();
-    assert_eq!(statements.len(), 2, "{}", card.sql);
+    assert_eq!(statements.len(), 3, "{}", card.sql);
     for sql in statements {
         let ours = batches_to_rows(&session.user_query(sql).await.unwrap()).unwrap();
         assert!(!ours.is_empty(), "{sql}");

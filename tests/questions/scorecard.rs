@@ -584,6 +584,39 @@ async fn claimed_and_evidenced_levels_of_a_generated_organisation_equal_the_plan
                     }
                 }
             }
+            // The teams' own evidence entry beside the activity it names, from the day it
+            // was recorded.
+            for planted in &truth.dsomm.teams {
+                for s in team(&card, &planted.team)
+                    .dimensions
+                    .iter()
+                    .flat_map(|d| &d.sub_dimensions)
+                {
+                    for a in &s.sampled {
+                        let want: Vec<&str> = truth
+                            .dsomm
+                            .evidence
+                            .iter()
+                            .filter(|e| {
+                                e.activity == a.uuid
+                                    && e.teams.contains(&planted.team)
+                                    && e.recorded <= on
+                            })
+                            .map(|e| e.title.as_str())
+                            .collect();
+                        let got: Vec<&str> = a
+                            .team_evidence
+                            .iter()
+                            .filter_map(|e| e.title.as_deref())
+                            .collect();
+                        assert_eq!(
+                            got, want,
+                            "seed {seed} on {on}: {} {}",
+                            planted.team, a.name
+                        );
+                    }
+                }
+            }
             roadmap_of(&card, &asked, &truth, &format!("seed {seed} on {on}"));
             if after {
                 exported_state_round_trips(&card, dir.path()).await;

@@ -66,9 +66,11 @@ pub(crate) const QUESTIONS: &[SqlFile] = &[
     sql_file!("q5_signed_provenance.metrics.sql"),
 ];
 
-/// The scorecard's statements (`queries/scorecard/`): the DSOMM model the self-assessment
-/// is read against, and every progress state the teams had entered, as of an instant.
+/// The scorecard's statements (`queries/scorecard/`, by name): the evidence entries the
+/// teams recorded, the DSOMM model the self-assessment is read against, and every progress
+/// state the teams had entered, as of an instant.
 pub const SCORECARD: &[SqlFile] = &[
+    sql_file!("scorecard/dsomm_evidence.sql"),
     sql_file!("scorecard/dsomm_model.sql"),
     sql_file!("scorecard/dsomm_states.sql"),
 ];

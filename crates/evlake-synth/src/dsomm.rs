@@ -183,6 +183,8 @@ pub struct DsommTruth {
     pub improved_on: NaiveDate,
     /// Every team's claims.
     pub teams: Vec<TeamClaimTruth>,
+    /// The evidence entries of `team-evidence.yaml`.
+    pub evidence: Vec<EvidenceEntryTruth>,
 }
 
 /// One team's self-assessment.
@@ -199,6 +201,19 @@ pub struct TeamClaimTruth {
     pub claimed_before: BTreeMap<String, u8>,
     /// The claimed level per sub-dimension from `improved_on`.
     pub claimed_after: BTreeMap<String, u8>,
+}
+
+/// An evidence entry written to `team-evidence.yaml`.
+#[derive(Debug, Clone, Serialize)]
+pub struct EvidenceEntryTruth {
+    /// The activity's UUID.
+    pub activity: String,
+    /// The teams it names.
+    pub teams: Vec<String>,
+    /// Its title.
+    pub title: String,
+    /// When it was recorded (`evidenceRecorded`).
+    pub recorded: NaiveDate,
 }
 
 /// Writes the DSOMM app's files for the organisation's teams under `out/dsomm`.
@@ -245,9 +260,24 @@ pub(crate) fn generate(
     fs::write(dir.join("meta.yaml"), meta(&teams))?;
     fs::write(dir.join("model.yaml"), model())?;
     fs::write(dir.join("team-progress.yaml"), progress(&truth))?;
+    // The overstating teams back their SAST claim with a dashboard export on the day they
+    // claim level 3: evidence shown beside the activity, which sets no progress.
+    let evidence = vec![EvidenceEntryTruth {
+        // Static analysis for important server side components.
+        activity: "6c05c837-8c99-46e2-828b-7c903e27dba4".to_string(),
+        teams: truth
+            .iter()
+            .filter(|t| !t.honest)
+            .map(|t| t.team.clone())
+            .collect(),
+        title: "SAST dashboard export".to_string(),
+        recorded: improved_on,
+    }];
+    fs::write(dir.join("team-evidence.yaml"), team_evidence(&evidence))?;
     Ok(DsommTruth {
         improved_on,
         teams: truth,
+        evidence,
     })
 }
 
@@ -285,6 +315,22 @@ fn claimed_levels(
             (sub, level)
         })
         .collect()
+}
+
+/// `team-evidence.yaml` as the app (≥ 4.4.1) exports it.
+fn team_evidence(entries: &[EvidenceEntryTruth]) -> String {
+    let mut out = String::from("evidence:\n");
+    for (i, e) in entries.iter().enumerate() {
+        let teams: Vec<String> = e.teams.iter().map(|t| format!("'{t}'")).collect();
+        out.push_str(&format!(
+            "  {}:\n    - id: 5f0c9a2e-0000-4000-8000-{i:012}\n      teams: [{}]\n      title: {}\n      evidenceRecorded: {}\n      reviewer: AppSec lead\n      description: Semgrep runs on every pull request; the dashboard lists the findings per repository.\n      attachment:\n        - type: link\n          externalLink: https://sast.acme.example/dashboard\n",
+            e.activity,
+            teams.join(", "),
+            e.title,
+            e.recorded
+        ));
+    }
+    out
 }
 
 fn meta(teams: &[String]) -> String {

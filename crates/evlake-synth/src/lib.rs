@@ -25,7 +25,7 @@ mod supply_chain;
 pub use access::{
     AccessExceptionTruth, AccessTruth, HeldTruth, PersonTruth, TrainingTruth, cloudtrail_volume,
 };
-pub use dsomm::{DsommTruth, SAMPLED_ACTIVITIES, TeamClaimTruth};
+pub use dsomm::{DsommTruth, EvidenceEntryTruth, SAMPLED_ACTIVITIES, TeamClaimTruth};
 pub use iam::IamEvents;
 pub use inventory::{AssetTruth, InventoryTruth};
 pub use organisation::{

@@ -1048,7 +1048,7 @@ identities = [{ subject_regex = 'https://github\.com/acme/svc-[0-9]+/\.github/wo
 
 [sources.dsomm]
 kind = "dsomm"
-paths = ["dsomm/model.yaml", "dsomm/team-progress.yaml"]
+paths = ["dsomm/model.yaml", "dsomm/team-progress.yaml", "dsomm/team-evidence.yaml"]
 meta_file = "dsomm/meta.yaml"
 "#;
 

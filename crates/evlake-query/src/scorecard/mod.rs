@@ -209,8 +209,30 @@ pub struct SampledActivity {
     pub evidence: Vec<EvidenceCite>,
     /// The claim's own record in the lake.
     pub claim_record: Option<EvidenceCite>,
+    /// The evidence entries the team recorded for it in the DSOMM app (`team-evidence.yaml`).
+    pub team_evidence: Vec<TeamEvidence>,
     /// The model's framework references (SAMM, ISO 27001, …).
     pub references: Value,
+}
+
+/// An evidence entry a team recorded in the DSOMM app, shown beside the activity (evidence
+/// never sets progress).
+#[derive(Debug, Clone, Serialize)]
+pub struct TeamEvidence {
+    /// The activity.
+    #[serde(skip)]
+    pub activity_uuid: String,
+    /// The teams it names.
+    #[serde(skip)]
+    pub teams: Vec<String>,
+    /// Its title.
+    pub title: Option<String>,
+    /// When it was recorded.
+    pub recorded_at: Option<DateTime<Utc>>,
+    /// Who reviewed it.
+    pub reviewer: Option<String>,
+    /// Its record in the lake.
+    pub record: EvidenceCite,
 }
 
 /// One question's finding on an activity.
@@ -323,9 +345,10 @@ impl QuerySession {
                 .map(|(k, v)| (k.clone(), v.scalar().into()))
                 .collect(),
         );
-        let [model_sql, states_sql] = SCORECARD else {
-            unreachable!("the scorecard reads the model and the states")
+        let [evidence_sql, model_sql, states_sql] = SCORECARD else {
+            unreachable!("the scorecard reads the teams' evidence, the model and the states")
         };
+        let evidence = batches_to_rows(&self.query(evidence_sql.text, &params).await?)?;
         let model = batches_to_rows(&self.query(model_sql.text, &params).await?)?;
         let states = batches_to_rows(&self.query(states_sql.text, &params).await?)?;
         let sql = SCORECARD
@@ -340,7 +363,16 @@ impl QuerySession {
             .collect::<Vec<_>>()
             .join(";\n\n");
         Ok(assemble(
-            as_of, known_at, &model, &states, answers, team, sql,
+            as_of,
+            known_at,
+            Rows {
+                evidence: &evidence,
+                model: &model,
+                states: &states,
+            },
+            answers,
+            team,
+            sql,
         ))
     }
 }
@@ -364,15 +396,45 @@ fn instant(row: &Map<String, Value>, key: &str) -> Option<DateTime<Utc>> {
         })
 }
 
+/// What the scorecard's statements returned.
+struct Rows<'a> {
+    evidence: &'a [Map<String, Value>],
+    model: &'a [Map<String, Value>],
+    states: &'a [Map<String, Value>],
+}
+
 fn assemble(
     as_of: DateTime<Utc>,
     known_at: DateTime<Utc>,
-    model_rows: &[Map<String, Value>],
-    state_rows: &[Map<String, Value>],
+    rows: Rows<'_>,
     answers: Vec<Answer>,
     only_team: Option<&str>,
     sql: String,
 ) -> Scorecard {
+    let (model_rows, state_rows) = (rows.model, rows.states);
+    let team_evidence: Vec<TeamEvidence> = rows
+        .evidence
+        .iter()
+        .map(|r| TeamEvidence {
+            activity_uuid: text(r, "activity_uuid"),
+            teams: r
+                .get("teams")
+                .and_then(Value::as_str)
+                .and_then(|t| serde_json::from_str(t).ok())
+                .unwrap_or_default(),
+            title: r.get("title").and_then(Value::as_str).map(str::to_string),
+            recorded_at: instant(r, "recorded_at"),
+            reviewer: r
+                .get("reviewer")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            record: EvidenceCite {
+                question: "dsomm".into(),
+                source_id: text(r, "source_id"),
+                record_sha256: text(r, "record_sha256"),
+            },
+        })
+        .collect();
     let model: Vec<ModelActivity> = model_rows
         .iter()
         .map(|r| ModelActivity {
@@ -445,7 +507,19 @@ fn assemble(
         .collect();
     let teams = selected
         .iter()
-        .map(|(team, known)| team_scorecard(team, **known, &model, &claims, &by_uuid, &verdicts))
+        .map(|(team, known)| {
+            team_scorecard(
+                team,
+                **known,
+                Assessed {
+                    model: &model,
+                    claims: &claims,
+                    team_evidence: &team_evidence,
+                },
+                &by_uuid,
+                &verdicts,
+            )
+        })
         .collect();
     let levels = TeamLevels {
         model: &model,
@@ -602,14 +676,25 @@ fn verdict(findings: &[(QuestionCite, Vec<EvidenceCite>)]) -> (ActivityVerdict, 
     (verdict, reasons.join("; "))
 }
 
+/// What the teams assessed: the model, their claims and the evidence entries they recorded.
+struct Assessed<'a> {
+    model: &'a [ModelActivity],
+    claims: &'a BTreeMap<(String, String), Claim>,
+    team_evidence: &'a [TeamEvidence],
+}
+
 fn team_scorecard(
     team: &str,
     known: Option<bool>,
-    model: &[ModelActivity],
-    claims: &BTreeMap<(String, String), Claim>,
+    assessed: Assessed<'_>,
     findings: &BTreeMap<String, Vec<(QuestionCite, Vec<EvidenceCite>)>>,
     verdicts: &BTreeMap<String, (ActivityVerdict, String)>,
 ) -> TeamScorecard {
+    let Assessed {
+        model,
+        claims,
+        team_evidence,
+    } = assessed;
     let claim_of = |uuid: &str| claims.get(&(team.to_string(), uuid.to_string()));
     let mut dimensions: Vec<DimensionScore> = Vec::new();
     let mut subs: Vec<(&str, &str)> = Vec::new();
@@ -658,6 +743,11 @@ fn team_scorecard(
                     questions: found.iter().map(|(q, _)| q.clone()).collect(),
                     evidence: found.iter().flat_map(|(_, e)| e.clone()).collect(),
                     claim_record: claim.map(|c| c.record.clone()),
+                    team_evidence: team_evidence
+                        .iter()
+                        .filter(|e| e.activity_uuid == a.uuid && e.teams.iter().any(|t| t == team))
+                        .cloned()
+                        .collect(),
                     references: a.references.clone(),
                 });
             }

@@ -169,6 +169,20 @@ impl Scorecard {
                             format!(" — evidence: {cited}")
                         }
                     );
+                    for e in &a.team_evidence {
+                        let _ = writeln!(
+                            out,
+                            "  - the team's own evidence entry: {}{}{}",
+                            e.title.as_deref().unwrap_or("(untitled)"),
+                            e.recorded_at
+                                .map(|t| format!(", recorded {}", t.format("%Y-%m-%d")))
+                                .unwrap_or_default(),
+                            e.reviewer
+                                .as_deref()
+                                .map(|r| format!(", reviewed by {r}"))
+                                .unwrap_or_default()
+                        );
+                    }
                 }
             }
             out.push('\n');
