@@ -1037,6 +1037,50 @@ fn the_demo_generates_ingests_verifies_and_answers_each_question() {
         text(&bad.stderr)
     );
 
+    // The scorecard recorded in the lake: one `scorecards` row per team and sub-dimension,
+    // once however often the same file is ingested.
+    let card = evlake(
+        &lake,
+        &[
+            "score",
+            "--as-of",
+            end,
+            "--known-at",
+            &known_at,
+            "--format",
+            "json",
+        ],
+    );
+    assert!(card.status.success(), "{}", text(&card.stderr));
+    let scores = dir.path().join("scores");
+    std::fs::create_dir_all(&scores).unwrap();
+    std::fs::write(scores.join(format!("{end}.json")), &card.stdout).unwrap();
+    for _ in 0..2 {
+        let out = evlake(
+            &lake,
+            &["ingest", "--source", "scorecard", scores.to_str().unwrap()],
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let recorded = sql_rows(
+        &lake,
+        "SELECT team, sub_dimension, claimed, evidenced FROM scorecards ORDER BY team, dimension, sub_dimension",
+    );
+    let csv_rows: Vec<serde_json::Value> = csv(end)
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            serde_json::json!({"team": f[1], "sub_dimension": f[3],
+                "claimed": f[4].parse::<i64>().unwrap(), "evidenced": f[5].parse::<i64>().unwrap()})
+        })
+        .collect();
+    let mut want = csv_rows.clone();
+    want.sort_by_key(|r| (r["team"].to_string(), r["sub_dimension"].to_string()));
+    let mut got = recorded.clone();
+    got.sort_by_key(|r| (r["team"].to_string(), r["sub_dimension"].to_string()));
+    assert_eq!(got, want);
+
     // The audit-real state for the DSOMM app.
     let export = dir.path().join("dsomm-export");
     let out = evlake(

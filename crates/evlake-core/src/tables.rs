@@ -660,6 +660,27 @@ static TABLES: LazyLock<Vec<TableSpec>> = LazyLock::new(|| {
             utf8(),
         ),
         TableSpec::new(
+            "scorecards",
+            "DSOMM scorecards as evlake scored them: claimed and evidenced per team and sub-dimension, as of an instant",
+            Event,
+            vec![
+                required("team"),
+                text("dimension"),
+                required("sub_dimension"),
+                int("claimed"),
+                int("evidenced"),
+                int("delta"),
+                int("unverified_claims"),
+                instant("as_of"),
+                instant("known_at"),
+                text("model_version"),
+                // JSON list of `{question, verdict, level}`: the answers the levels come from.
+                text("answers"),
+                text("scope"),
+            ],
+            utf8(),
+        ),
+        TableSpec::new(
             "retention_checks",
             "results of evidence-retention checks, per table and source",
             Event,
@@ -793,8 +814,8 @@ mod tests {
         let names: Vec<_> = all().iter().map(|t| t.name).collect();
         assert_eq!(
             names.len(),
-            23,
-            "the 19 of the design, security_reviews, dsomm_evidence, the ingest cursors and completed snapshots"
+            24,
+            "the 19 of the design, security_reviews, dsomm_evidence, scorecards, the ingest cursors and completed snapshots"
         );
         assert!(get("nope").unwrap_err().to_string().contains("ci_jobs"));
     }

@@ -57,6 +57,17 @@ impl Rubric {
                     )));
                 }
             }
+            let top = q.levels.iter().map(|l| l.level).max().unwrap_or(0);
+            if let Some(a) = q
+                .activities
+                .iter()
+                .find(|a| a.confirmed_at == 0 || a.confirmed_at > top)
+            {
+                return Err(Error::Rubric(format!(
+                    "[[{id}.activities]] {}: confirmed_at = {} is not a level of {id} (1 to {top})",
+                    a.uuid, a.confirmed_at
+                )));
+            }
             for (n, a) in q.actions.iter().enumerate() {
                 let at = format!("[[{id}.actions]] #{}", n + 1);
                 if let Some(m) = a.fixes.iter().find(|m| {
@@ -86,6 +97,18 @@ impl Rubric {
                 {
                     return Err(Error::Rubric(format!(
                         "[{id}] condition '{c}': '{name}' is neither a target nor a parameter of {id}"
+                    )));
+                }
+            }
+        }
+        // An activity has one verdict in the scorecard: one question samples it.
+        let mut sampled: BTreeMap<&str, &str> = BTreeMap::new();
+        for (id, q) in &questions {
+            for a in &q.activities {
+                if let Some(other) = sampled.insert(&a.uuid, id) {
+                    return Err(Error::Rubric(format!(
+                        "activity {} is sampled by both {other} and {id}: one question evidences an activity",
+                        a.uuid
                     )));
                 }
             }
@@ -777,6 +800,40 @@ mod tests {
         assert_eq!(q1.verdict(&m), Verdict::Contradicted);
         m.insert("sources_unusable".into(), json!(1));
         assert_eq!(q1.verdict(&m), Verdict::NoData);
+    }
+
+    #[test]
+    fn an_activity_sampled_twice_a_confirming_level_off_the_ladder_and_an_action_fixing_nothing_read_are_refused()
+     {
+        let rubric = crate::catalog::RUBRIC;
+        let twice = rubric.replacen(
+            "uuid = \"8a442d8e-0eb1-4793-a513-571aef982edd\"",
+            "uuid = \"6c05c837-8c99-46e2-828b-7c903e27dba4\"",
+            1,
+        );
+        let err = Rubric::parse(&twice).unwrap_err().to_string();
+        assert!(
+            err.contains("6c05c837-8c99-46e2-828b-7c903e27dba4 is sampled by both q1 and q2"),
+            "{err}"
+        );
+        let off = rubric.replacen("confirmed_at = 4", "confirmed_at = 5", 1);
+        let err = Rubric::parse(&off).unwrap_err().to_string();
+        assert!(
+            err.contains("confirmed_at = 5 is not a level of q2 (1 to 4)"),
+            "{err}"
+        );
+        let nothing = rubric.replacen(
+            "fixes = [\"suppressed_blocking_findings\"]",
+            "fixes = [\"no_such_metric\"]",
+            1,
+        );
+        let err = Rubric::parse(&nothing).unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "[[q1.actions]] #4: fixes 'no_such_metric', which no condition of q1 reads"
+            ),
+            "{err}"
+        );
     }
 
     #[test]

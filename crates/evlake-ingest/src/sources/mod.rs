@@ -28,6 +28,7 @@ mod register;
 pub mod review_register;
 mod runtime;
 pub mod sarif;
+pub mod scorecard;
 pub mod tetragon;
 pub mod training;
 
@@ -56,6 +57,7 @@ static KINDS: &[Kind] = &[
     k8s_audit::KIND,
     kyverno::KIND,
     dsomm::KIND,
+    scorecard::KIND,
 ];
 
 /// Every registered source kind.
